@@ -1,0 +1,545 @@
+"""The survey design: one validated, immutable object that every estimator takes.
+
+A :class:`Design` holds the respondent-level data together with the sampling
+structure (strata, first-stage clusters, weights, finite-population corrections,
+certainty units) and the policy for strata with a single PSU.  It is the Python
+counterpart of R ``survey``'s ``svydesign()`` object (Lumley 2004, 2010): checked once
+at construction, then passed to estimators such as :func:`survey_stats.mean`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_option, describe_rows, describe_values
+from .errors import DataError, DesignError, LonelyPSUError, SurveyStatsWarning
+
+__all__ = ["Design", "LonelyPSU"]
+
+LonelyPSU = Literal["fail", "certainty", "adjust", "average", "remove"]
+_LONELY = ("fail", "certainty", "adjust", "average", "remove")
+FpcType = Literal["auto", "size", "fraction"]
+_FPC_TYPES = ("auto", "size", "fraction")
+
+#: A stratum whose sampling fraction is this close to 1 is a census (R uses the same cut).
+_CENSUS_TOL = 1e-7
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+class Design:
+    """A stratified, optionally one-stage clustered, survey design.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent (or per sampled element).  It is copied, so later
+        changes to the caller's frame do not reach the design.
+    strata : str, optional
+        Column with the stratum of each row.  Omit for an unstratified design.
+    weights : str, optional
+        Column with the sampling weight (1 / inclusion probability) of each row.
+        When omitted and ``fpc`` holds population sizes, weights are derived as
+        ``N_h / n_h`` (number of PSUs), as R's ``svydesign`` does.
+    fpc : str, optional
+        Finite-population correction: the population size of the row's stratum
+        (``N_h``; for a clustered design the number of population PSUs) or the
+        stratum's sampling fraction (``n_h / N_h``), as R's ``svydesign(fpc=)``.
+        Without it PSUs are treated as drawn with replacement (no FPC).
+    ids : str, optional
+        Column identifying the first-stage cluster (PSU).  Omit when every row is
+        its own PSU.  Variance follows R's one-stage approximation: PSUs drawn with
+        replacement, times the first-stage FPC when ``fpc`` is given.
+    certainty : str, optional
+        Boolean column flagging units included with probability 1 (for example
+        files found incomplete during document review).  Their weight must be 1.
+        They form a census sub-stratum of their stratum and contribute no sampling
+        variance; ``fpc`` sizes and fractions describe the whole stratum, and the
+        certainty units are taken out of both ``N_h`` and ``n_h`` for the rest.
+    lonely_psu : {"fail", "certainty", "adjust", "average", "remove"}
+        What to do with a stratum holding a single PSU (R option
+        ``survey.lonely.psu``): ``"fail"`` raises :class:`LonelyPSUError` naming the
+        strata; ``"certainty"`` and ``"remove"`` give the stratum no variance
+        contribution; ``"adjust"`` centres the PSU at the grand mean of all PSUs
+        rather than at its stratum mean; ``"average"`` replaces the missing
+        contribution by the average of the other strata.
+    nest : bool, default False
+        PSU ids are only unique within strata (R's ``nest=TRUE``).  Without it a PSU
+        id that appears in two strata is an error.
+    fpc_type : {"auto", "size", "fraction"}
+        How to read ``fpc``: ``"auto"`` treats a column whose values are all ≤ 1
+        as sampling fractions and a column whose values are all ≥ 1 as sizes.
+
+    Raises
+    ------
+    DesignError
+        Missing or non-numeric design columns, missing values in them, weights
+        ≤ 0, ``n_h > N_h``, ``N_h`` not constant within a stratum, sampling
+        fractions outside (0, 1], PSUs not nested in strata, certainty units
+        whose weight is not 1.
+    LonelyPSUError
+        A stratum has one PSU and ``lonely_psu="fail"``.
+
+    Notes
+    -----
+    Degrees of freedom (``degf``) are the number of PSUs minus the number of
+    strata, census strata included, as R's ``degf()``.  Certainty units form one
+    census sub-stratum per stratum (``"<stratum> [certainty]"``) and so add their
+    count minus one, just as an equivalent census stratum does in R.
+
+    References
+    ----------
+    Lumley, T. (2004). Analysis of complex survey samples. *Journal of Statistical
+    Software* 9(8).  Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*.
+    Wiley, ch. 2-3.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import survey_stats as ss
+    >>> df = pd.DataFrame({"stratum": ["a"] * 3 + ["b"] * 2,
+    ...                    "N": [30] * 3 + [10] * 2,
+    ...                    "y": [1, 0, 1, 1, 0]})
+    >>> d = ss.Design(df, strata="stratum", fpc="N")
+    >>> d.n, d.degf
+    (5, 3)
+    >>> d.weights.tolist()
+    [10.0, 10.0, 10.0, 5.0, 5.0]
+    """
+
+    __slots__ = (
+        "_data",
+        "_strata",
+        "_weights",
+        "_fpc",
+        "_ids",
+        "_certainty",
+        "_lonely_psu",
+        "_nest",
+        "_w",
+        "_h",
+        "_psu",
+        "_psu_h",
+        "_n_h",
+        "_f_h",
+        "_scale_h",
+        "_singleton_h",
+        "_census_h",
+        "_labels_h",
+        "_c_row",
+        "_degf",
+        "_frozen",
+    )
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        strata: str | None = None,
+        weights: str | None = None,
+        fpc: str | None = None,
+        ids: str | None = None,
+        certainty: str | None = None,
+        lonely_psu: LonelyPSU = "fail",
+        nest: bool = False,
+        fpc_type: FpcType = "auto",
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+        if len(data) == 0:
+            raise DataError("data has no rows; a design needs at least one respondent.")
+        check_option(lonely_psu, "lonely_psu", _LONELY)
+        check_option(fpc_type, "fpc_type", _FPC_TYPES)
+        if not isinstance(nest, bool):
+            raise DesignError(f"nest must be True or False, got {nest!r}.")
+        named = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
+        missing = {k: v for k, v in named.items() if v is not None and v not in data.columns}
+        if missing:
+            listed = ", ".join(f"{k}={v!r}" for k, v in missing.items())
+            raise DesignError(
+                f"design column(s) not in data: {listed}; available columns: "
+                f"{describe_values(map(str, data.columns))}."
+            )
+        data = data.copy()
+        index = data.index
+        n = len(data)
+
+        for role in ("strata", "ids", "weights", "fpc", "certainty"):
+            col = named[role]
+            if col is not None:
+                bad = data[col].isna().to_numpy()
+                if bad.any():
+                    raise DesignError(
+                        f"{role} column {col!r} has missing values in {describe_rows(index, bad)}; "
+                        "every sampled row needs a value."
+                    )
+
+        # strata -> codes 0..H0-1 (in order of first appearance, sorted labels)
+        if strata is None:
+            h0 = np.zeros(n, dtype=np.intp)
+            labels0: list[Hashable] = ["(all)"]
+        else:
+            codes, uniques = pd.factorize(data[strata], sort=True)
+            h0 = codes.astype(np.intp)
+            labels0 = list(uniques)
+
+        # certainty units
+        if certainty is None:
+            cert = np.zeros(n, dtype=bool)
+        else:
+            cert = _as_bool(data[certainty], certainty, index)
+
+        # PSUs
+        if ids is None:
+            psu_raw = np.arange(n, dtype=np.intp)
+        else:
+            key = data[ids]
+            if nest:
+                pc, _ = pd.factorize(pd.MultiIndex.from_arrays([h0, key.to_numpy()]))
+            else:
+                pc, _ = pd.factorize(key)
+            psu_raw = pc.astype(np.intp)
+            n_psu_raw = int(psu_raw.max()) + 1
+            first_h = np.full(n_psu_raw, -1, dtype=np.intp)
+            first_h[psu_raw[::-1]] = h0[::-1]
+            clash = first_h[psu_raw] != h0
+            if clash.any():
+                bad_ids = pd.unique(key.to_numpy()[clash])
+                raise DesignError(
+                    f"clusters are not nested in strata: PSU id(s) {describe_values(bad_ids)} in column "
+                    f"{ids!r} appear in more than one stratum ({describe_rows(index, clash)}); "
+                    "pass nest=True if PSU ids are only unique within a stratum."
+                )
+            if certainty is not None:
+                mixed = pd.Series(cert).groupby(psu_raw).nunique().to_numpy() > 1
+                if mixed.any():
+                    rows = mixed[psu_raw]
+                    raise DesignError(
+                        f"certainty column {certainty!r} differs within a PSU ({describe_rows(index, rows)}); "
+                        "certainty applies to whole PSUs."
+                    )
+
+        # counts of PSUs per original stratum, split certainty / random
+        H0 = len(labels0)
+        psu_first_row = np.arange(n, dtype=np.intp) if ids is None else _first_rows(psu_raw)
+        psu_h0 = h0[psu_first_row]
+        psu_cert = cert[psu_first_row]
+        n_cert_h0 = np.bincount(psu_h0[psu_cert], minlength=H0)
+        n_all_h0 = np.bincount(psu_h0, minlength=H0)
+
+        # FPC: population size (or fraction) per original stratum
+        N_h0: np.ndarray | None = None
+        if fpc is not None:
+            raw = pd.to_numeric(data[fpc], errors="coerce")
+            if raw.isna().any():
+                bad = raw.isna().to_numpy()
+                raise DesignError(
+                    f"fpc column {fpc!r} is not numeric in {describe_rows(index, bad)}; "
+                    "give population sizes N_h or sampling fractions n_h/N_h."
+                )
+            vals = raw.to_numpy(dtype=float)
+            per_h = pd.Series(vals).groupby(h0).agg(["min", "max"])
+            uneven = per_h.index[(per_h["max"] - per_h["min"]).abs() > 1e-9 * per_h["max"].abs()]
+            if len(uneven):
+                labs = [labels0[i] for i in uneven]
+                raise DesignError(
+                    f"fpc column {fpc!r} is not constant within stratum/strata {describe_values(labs)}; "
+                    "the FPC describes the whole stratum, so every row of a stratum needs the same value."
+                )
+            fh = np.full(H0, np.nan)
+            fh[per_h.index.to_numpy()] = per_h["min"].to_numpy()
+            if (fh <= 0).any():
+                labs = [labels0[i] for i in np.flatnonzero(fh <= 0)]
+                raise DesignError(
+                    f"fpc column {fpc!r} has values ≤ 0 in stratum/strata {describe_values(labs)}; "
+                    "give population sizes N_h ≥ n_h or sampling fractions in (0, 1]."
+                )
+            kind = fpc_type
+            if kind == "auto":
+                if (fh <= 1).all():
+                    kind = "fraction"
+                elif (fh >= 1).all():
+                    kind = "size"
+                else:
+                    raise DesignError(
+                        f"fpc column {fpc!r} mixes values below 1 (sampling fractions) and above 1 "
+                        "(population sizes); use one kind throughout, or set fpc_type='size' or 'fraction'."
+                    )
+            if kind == "fraction":
+                if (fh > 1).any():
+                    labs = [labels0[i] for i in np.flatnonzero(fh > 1)]
+                    raise DesignError(
+                        f"sampling fraction > 1 in fpc column {fpc!r} for stratum/strata {describe_values(labs)}; "
+                        "a fraction n_h/N_h is at most 1 (did you mean population sizes? set fpc_type='size')."
+                    )
+                N_h0 = n_all_h0 / fh
+            else:
+                N_h0 = fh
+                over = n_all_h0 > N_h0 * (1 + 1e-12)
+                if over.any():
+                    i = int(np.flatnonzero(over)[0])
+                    unit = "PSUs" if ids is not None else "rows"
+                    raise DesignError(
+                        f"stratum {labels0[i]!r} has n_h = {n_all_h0[i]} sampled {unit} but fpc column {fpc!r} "
+                        f"says its population is N_h = {N_h0[i]:g}; n_h cannot exceed N_h "
+                        f"({int(over.sum())} stratum/strata affected)."
+                    )
+
+        # weights
+        if weights is not None:
+            wser = pd.to_numeric(data[weights], errors="coerce")
+            if wser.isna().any():
+                bad = wser.isna().to_numpy()
+                raise DesignError(f"weights column {weights!r} is not numeric in {describe_rows(index, bad)}.")
+            w = wser.to_numpy(dtype=float).copy()
+            if not np.isfinite(w).all():
+                bad = ~np.isfinite(w)
+                raise DesignError(f"weights column {weights!r} is not finite in {describe_rows(index, bad)}.")
+            if (w <= 0).any():
+                bad = w <= 0
+                raise DesignError(
+                    f"weights column {weights!r} has values ≤ 0 in {describe_rows(index, bad)}; "
+                    "sampling weights are 1/inclusion probability and must be positive "
+                    "(to analyse part of the sample use by= or where=, not zero weights)."
+                )
+            if cert.any():
+                off = cert & (np.abs(w - 1.0) > 1e-9)
+                if off.any():
+                    raise DesignError(
+                        f"certainty units must have weight 1 (inclusion probability 1), but weights column "
+                        f"{weights!r} differs in {describe_rows(index, off)}."
+                    )
+        elif N_h0 is not None:
+            n_rand = (n_all_h0 - n_cert_h0).astype(float)
+            N_rand = N_h0 - n_cert_h0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wh = np.where(n_rand > 0, N_rand / n_rand, 1.0)
+            w = np.where(cert, 1.0, wh[h0])
+        else:
+            if not cert.any() or not cert.all():
+                warnings.warn(
+                    "no weights or fpc given: assuming equal probability sampling with weight 1 for every row.",
+                    SurveyStatsWarning,
+                    stacklevel=2,
+                )
+            w = np.ones(n)
+
+        # final strata: original strata, plus one census sub-stratum for the certainty units of each
+        if cert.any():
+            h = np.where(cert, H0 + h0, h0)
+            used = np.unique(h)
+            remap = np.full(2 * H0, -1, dtype=np.intp)
+            remap[used] = np.arange(len(used))
+            h = remap[h]
+            labels = [labels0[u] if u < H0 else f"{labels0[u - H0]} [certainty]" for u in used]
+            orig = np.where(used < H0, used, used - H0)
+            is_cert_h = used >= H0
+        else:
+            h = h0
+            labels = labels0
+            orig = np.arange(H0)
+            is_cert_h = np.zeros(H0, dtype=bool)
+        H = len(labels)
+
+        # renumber PSUs so that the PSUs of a stratum are contiguous (sorted by stratum)
+        if ids is None:
+            psu = None
+            psu_h = None
+            n_h = np.bincount(h, minlength=H)
+        else:
+            ph = h[psu_first_row]
+            order = np.argsort(ph, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            psu = rank[psu_raw]
+            psu_h = ph[order]
+            n_h = np.bincount(psu_h, minlength=H)
+
+        # sampling fraction per final stratum
+        if N_h0 is None:
+            f_h = np.zeros(H)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                N_rand = N_h0 - n_cert_h0
+                f_rand = np.where(N_rand > 0, (n_all_h0 - n_cert_h0) / N_rand, 1.0)
+            f_h = np.where(is_cert_h, 1.0, f_rand[orig])
+        f_h = np.where(is_cert_h, 1.0, f_h)
+        census = f_h > 1 - _CENSUS_TOL
+        singleton = (n_h == 1) & ~census
+        if singleton.any() and lonely_psu == "fail":
+            labs = [labels[i] for i in np.flatnonzero(singleton)]
+            unit = "PSU" if ids is not None else "sampled row"
+            raise LonelyPSUError(
+                f"stratum/strata {describe_values(labs)} ha{'s' if len(labs) == 1 else 've'} a single {unit}, "
+                "so its variance cannot be estimated; set Design(lonely_psu='adjust'|'average'|'certainty'|'remove'), "
+                "merge it with a similar stratum, or mark it a census with fpc."
+            )
+        one_minus_f = np.where(census, 0.0, 1.0 - f_h)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(n_h > 1, one_minus_f * n_h / (n_h - 1.0), 0.0)
+        singleton_f = np.where(singleton, one_minus_f, 0.0)
+
+        object.__setattr__(self, "_frozen", False)
+        self._data = data
+        self._strata, self._weights, self._fpc, self._ids, self._certainty = strata, weights, fpc, ids, certainty
+        self._lonely_psu = lonely_psu
+        self._nest = nest
+        self._w = _readonly(np.ascontiguousarray(w, dtype=float))
+        self._h = _readonly(np.ascontiguousarray(h, dtype=np.intp))
+        self._psu = None if psu is None else _readonly(np.ascontiguousarray(psu, dtype=np.intp))
+        self._psu_h = None if psu_h is None else _readonly(np.ascontiguousarray(psu_h, dtype=np.intp))
+        self._n_h = _readonly(n_h.astype(np.int64))
+        self._f_h = _readonly(np.where(census, 1.0, f_h))
+        self._scale_h = _readonly(scale)
+        self._singleton_h = _readonly(singleton_f)
+        self._census_h = _readonly(census)
+        self._labels_h = tuple(labels)
+        self._c_row = _readonly(scale[h]) if psu is None else None
+        self._degf = int(n_h.sum() - H)
+        self._frozen = True
+
+    # -- immutability -------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError("Design is immutable; build a new Design instead.")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        parts = [f"n={self.n}"]
+        if self._strata is not None:
+            parts.append(f"strata={self._strata!r} ({self.n_strata})")
+        if self._ids is not None:
+            parts.append(f"ids={self._ids!r} ({self.n_psu} PSUs)")
+        if self._fpc is not None:
+            parts.append(f"fpc={self._fpc!r}")
+        if self._certainty is not None:
+            parts.append(f"certainty={self._certainty!r}")
+        parts.append(f"degf={self.degf}")
+        if self._lonely_psu != "fail":
+            parts.append(f"lonely_psu={self._lonely_psu!r}")
+        return f"Design({', '.join(parts)})"
+
+    # -- public read-only view ----------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """A copy of the respondent data."""
+        return self._data.copy()
+
+    @property
+    def columns(self) -> dict[str, str | None]:
+        """The design columns by role (strata, weights, fpc, ids, certainty)."""
+        return {
+            "strata": self._strata,
+            "weights": self._weights,
+            "fpc": self._fpc,
+            "ids": self._ids,
+            "certainty": self._certainty,
+        }
+
+    @property
+    def lonely_psu(self) -> str:
+        """The single-PSU policy (R's ``survey.lonely.psu``)."""
+        return self._lonely_psu
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Sampling weights, one per row (read-only array)."""
+        return self._w
+
+    @property
+    def n(self) -> int:
+        """Number of rows (respondents)."""
+        return len(self._w)
+
+    @property
+    def n_strata(self) -> int:
+        """Number of strata, certainty sub-strata included."""
+        return len(self._labels_h)
+
+    @property
+    def n_psu(self) -> int:
+        """Number of PSUs (rows when there are no clusters)."""
+        return int(self._n_h.sum())
+
+    @property
+    def degf(self) -> int:
+        """Design degrees of freedom: PSUs minus strata (R's ``degf``)."""
+        return self._degf
+
+    @property
+    def population_size(self) -> float:
+        """Estimated population size, the sum of the weights."""
+        return float(self._w.sum())
+
+    def summary(self) -> pd.DataFrame:
+        """One row per stratum: PSUs sampled, population PSUs, sampling fraction, weights.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``stratum, n_psu, n_rows, N_psu, fraction, census, weight_sum``.
+
+        Examples
+        --------
+        >>> import pandas as pd, survey_stats as ss
+        >>> df = pd.DataFrame({"s": ["a", "a", "b", "b"], "N": [10, 10, 2, 2]})
+        >>> ss.Design(df, strata="s", fpc="N").summary()[["stratum", "n_psu", "census"]]
+          stratum  n_psu  census
+        0       a      2   False
+        1       b      2    True
+        """
+        H = self.n_strata
+        rows = np.bincount(self._h, minlength=H)
+        wsum = np.bincount(self._h, weights=self._w, minlength=H)
+        has_fpc = self._fpc is not None or self._certainty is not None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            N = np.where(self._f_h > 0, self._n_h / self._f_h, np.nan) if has_fpc else np.full(H, np.nan)
+        return pd.DataFrame(
+            {
+                "stratum": list(self._labels_h),
+                "n_psu": self._n_h.astype(int),
+                "n_rows": rows.astype(int),
+                "N_psu": N,
+                "fraction": self._f_h if has_fpc else np.full(H, np.nan),
+                "census": self._census_h.copy(),
+                "weight_sum": wsum,
+            }
+        )
+
+    def column(self, name: str) -> pd.Series:
+        """The analysis column *name* (a copy), with a clear error when absent."""
+        if not isinstance(name, str) or name not in self._data.columns:
+            raise DataError(
+                f"column {name!r} is not in the design's data; available columns: "
+                f"{describe_values(map(str, self._data.columns))}."
+            )
+        return self._data[name]
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Index of the first row of each code 0..K-1."""
+    k = int(codes.max()) + 1
+    first = np.full(k, len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.intp))
+    return first
+
+
+def _as_bool(s: pd.Series, name: str, index: pd.Index) -> np.ndarray:
+    if s.dtype == bool:
+        return s.to_numpy()
+    vals = pd.to_numeric(s, errors="coerce")
+    bad = vals.isna().to_numpy() | ~np.isin(vals.to_numpy(dtype=float, na_value=np.nan), (0.0, 1.0))
+    if bad.any():
+        raise DesignError(
+            f"certainty column {name!r} must be boolean or 0/1, but {describe_rows(index, bad)} hold "
+            f"{describe_values(pd.unique(s[bad]))}."
+        )
+    return vals.to_numpy(dtype=float) == 1.0

@@ -1,0 +1,810 @@
+"""Design-based estimators: mean, total, proportion, ratio, quantile.
+
+Every estimator takes a :class:`~survey_stats.Design` first, then the analysis
+variable(s), and returns an :class:`~survey_stats.Estimate` (one number) or an
+:class:`~survey_stats.EstimateTable` (several variables, categories or ``by=``
+domains, with their covariance matrix).  Standard errors come from Taylor
+linearisation (Binder 1983; Wolter 2007, ch. 6; Lumley 2010) through one shared
+variance kernel; point estimates are Horvitz-Thompson / Hájek weighted sums.
+
+Domains (``by=``, ``where=``) keep the full design: rows outside a domain contribute
+zero linearised values but still count as PSUs of their stratum, exactly as R
+``survey``'s ``svyby`` and ``subset.survey.design`` do (Lumley 2010, §2.3).  Rows
+are never dropped before the variance is computed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _kernel
+from ._validation import check_level, check_option, describe_rows, describe_values
+from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile, wald_interval
+from .design import Design
+from .errors import DataError, MethodError
+from .results import Estimate, EstimateTable, _cv, _Origin
+
+__all__ = ["mean", "proportion", "quantile", "ratio", "total"]
+
+NaPolicy = Literal["fail", "drop"]
+DfOption = float | int | Literal["design", "domain"] | None
+QRule = Literal["math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9"]
+_QRULES = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
+IntervalType = Literal["mean", "beta", "xlogit", "asin"]
+_INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin")
+By = str | Sequence[str] | None
+
+
+# ---------------------------------------------------------------------------------------
+# domains, variables, options
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Domains:
+    codes: np.ndarray  # domain of each row; D for rows outside every domain (where=)
+    labels: list[tuple[tuple[str, Any], ...]]
+    all_in: bool
+
+    @property
+    def D(self) -> int:
+        return len(self.labels)
+
+
+def _domains(design: Design, by: By, where: Any) -> _Domains:
+    n = design.n
+    index = design._data.index
+    keep = np.ones(n, dtype=bool) if where is None else _where_mask(design, where)
+    if by is None:
+        codes = np.zeros(n, dtype=np.intp)
+        labels: list[tuple[tuple[str, Any], ...]] = [()]
+    else:
+        cols = [by] if isinstance(by, str) else list(by)
+        if not cols:
+            raise MethodError("by= is an empty list; give a column name or a list of column names.")
+        frames = [design.column(c) for c in cols]
+        for c, s in zip(cols, frames):
+            bad = s.isna().to_numpy()
+            if bad.any():
+                raise DataError(
+                    f"by column {c!r} has missing values in {describe_rows(index, bad)}; "
+                    "fill them (e.g. with 'unknown') so those respondents form a domain of their own."
+                )
+        if len(cols) == 1:
+            c, u = pd.factorize(frames[0], sort=True)
+            codes = c.astype(np.intp)
+            labels = [((cols[0], _py(v)),) for v in u]
+        else:
+            g = pd.DataFrame({c: s.to_numpy() for c, s in zip(cols, frames)}).groupby(cols, sort=True)
+            codes = g.ngroup().to_numpy().astype(np.intp)
+            labels = [tuple((c, _py(v)) for c, v in zip(cols, key)) for key in g.groups.keys()]
+    D = len(labels)
+    all_in = bool(keep.all())
+    if not all_in:
+        codes = np.where(keep, codes, D)
+    return _Domains(codes, labels, all_in)
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _where_mask(design: Design, where: Any) -> np.ndarray:
+    index = design._data.index
+    if isinstance(where, str):
+        s = design.column(where)
+        name = f"where column {where!r}"
+    elif isinstance(where, pd.Series):
+        if len(where) != design.n or not where.index.equals(index):
+            raise DataError("where= Series must have the design data's index; pass a column name or a boolean array.")
+        s = where
+        name = "where="
+    else:
+        arr = np.asarray(where)
+        if arr.shape != (design.n,):
+            raise DataError(f"where= must have one value per row ({design.n}), got shape {arr.shape}.")
+        s = pd.Series(arr, index=index)
+        name = "where="
+    if s.isna().any():
+        raise DataError(f"{name} has missing values in {describe_rows(index, s.isna().to_numpy())}.")
+    vals = s.to_numpy()
+    if vals.dtype != bool:
+        if not np.isin(vals, [0, 1, True, False]).all():
+            raise DataError(f"{name} must be boolean (True = in the domain).")
+        vals = vals.astype(bool)
+    if not vals.any():
+        raise DataError(f"{name} selects no rows; the domain is empty.")
+    return vals
+
+
+def _numeric(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, np.ndarray | None]:
+    s = design.column(name)
+    if s.dtype == bool:
+        y = s.to_numpy(dtype=float)
+    else:
+        if not (pd.api.types.is_numeric_dtype(s) or s.dtype == object):
+            raise DataError(f"column {name!r} is not numeric (dtype {s.dtype}); use proportion() for categories.")
+        num = pd.to_numeric(s, errors="coerce")
+        bad = num.isna().to_numpy() & s.notna().to_numpy()
+        if bad.any():
+            raise DataError(
+                f"column {name!r} is not numeric in {describe_rows(design._data.index, bad)} "
+                f"(values {describe_values(pd.unique(s[bad]))}); recode them or use proportion()."
+            )
+        y = num.to_numpy(dtype=float)
+    return _missing(design, name, y, np.isnan(y), na)
+
+
+def _yx(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, None, np.ndarray | None]:
+    """(y, x=None, missing mask) for a _Part of a numeric variable."""
+    y, miss = _numeric(design, name, na)
+    return y, None, miss
+
+
+def _missing(
+    design: Design, name: str, y: np.ndarray, miss: np.ndarray, na: NaPolicy
+) -> tuple[np.ndarray, np.ndarray | None]:
+    if not miss.any():
+        return y, None
+    if na == "fail":
+        raise DataError(
+            f"column {name!r} has missing values in {describe_rows(design._data.index, miss)}; "
+            "pass na='drop' to estimate over the respondents with data (treated as a domain, "
+            "so the standard error stays correct), or impute them first."
+        )
+    y = np.where(miss, 0.0, y)
+    return y, miss
+
+
+def _resolve_df(design: Design, df: DfOption) -> float | str:
+    if df is None or df == "design":
+        return float(design.degf)
+    if df == "domain":
+        return "domain"
+    if isinstance(df, bool) or not isinstance(df, (int, float)):
+        raise MethodError(f"df={df!r}: give a number, float('inf'), 'design' or 'domain'.")
+    return float(df)
+
+
+def _check_common(level: float, na: str) -> float:
+    check_option(na, "na", ("fail", "drop"))
+    return check_level(level)
+
+
+# ---------------------------------------------------------------------------------------
+# the linear (ratio-of-totals) core
+# ---------------------------------------------------------------------------------------
+@dataclass
+class _Part:
+    """One analysis column (a variable or a category indicator) entering the core."""
+
+    variable: str
+    y: np.ndarray
+    x: np.ndarray | None = None  # denominator for ratios
+    miss: np.ndarray | None = None
+    category: Any = None
+
+
+@dataclass
+class _Core:
+    est: np.ndarray  # k
+    cov: np.ndarray  # k x k
+    wsum: np.ndarray  # k: domain weight sums
+    n: np.ndarray  # k: respondents
+    n_missing: np.ndarray  # k
+    ss: np.ndarray  # k: Σ w (y - ȳ_d)² within the domain (for deff)
+    dj: list[np.ndarray]  # per part: domain code per row (D = outside)
+
+
+def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core:
+    """Estimates and covariance for every part × domain (variable-major order)."""
+    w = design._w
+    D = dom.D
+    m = len(parts)
+    k = m * D
+    n_rows = design.n
+    values = np.empty((n_rows, m))
+    cols = np.empty((n_rows, m), dtype=np.intp)
+    est = np.empty(k)
+    wsum = np.empty(k)
+    cnt = np.empty(k)
+    nmiss = np.zeros(k)
+    ss = np.full(k, np.nan)
+    djs = []
+    for j, part in enumerate(parts):
+        if part.miss is None:
+            dj = dom.codes
+            sink = not dom.all_in
+        else:
+            dj = np.where(part.miss, D, dom.codes)
+            nmiss[j * D : (j + 1) * D] = np.bincount(dom.codes[part.miss], minlength=D + 1)[:D]
+            sink = True
+        djs.append(dj)
+        L = D + 1 if sink else D
+        y = part.y
+        Wd = np.bincount(dj, weights=w, minlength=L)
+        wy = w * y
+        Yd = np.bincount(dj, weights=wy, minlength=L)
+        nd = np.bincount(dj, minlength=L)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "ratio":
+                x = part.x
+                assert x is not None
+                Xd = np.bincount(dj, weights=w * x, minlength=L)
+                e = Yd / Xd
+                if sink:
+                    e[D], Xd[D] = 0.0, 1.0
+                v = (wy - w * x * e[dj]) / Xd[dj]
+            elif kind == "total":
+                e = Yd.copy()
+                v = wy
+            else:  # mean, proportion
+                e = Yd / Wd
+                if sink:
+                    e[D], Wd[D] = 0.0, 1.0
+                r = y - e[dj]
+                v = w * r / Wd[dj]
+                if kind == "mean":
+                    ssd = np.bincount(dj, weights=w * r * r, minlength=L)
+                    ss[j * D : (j + 1) * D] = ssd[:D]
+                else:
+                    ss[j * D : (j + 1) * D] = Wd[:D] * e[:D] * (1 - e[:D])
+            if kind == "total":
+                mu = Yd / Wd
+                if sink:
+                    mu[D] = 0.0
+                r = y - mu[dj]
+                ss[j * D : (j + 1) * D] = np.bincount(dj, weights=w * r * r, minlength=L)[:D]
+        if sink:
+            out = dj == D
+            v = np.where(out, 0.0, v)
+            values[:, j] = v
+            cols[:, j] = j * D + np.where(out, 0, dj)
+        else:
+            values[:, j] = v
+            cols[:, j] = dj + j * D if j else dj
+        est[j * D : (j + 1) * D] = e[:D]
+        wsum[j * D : (j + 1) * D] = Wd[:D]
+        cnt[j * D : (j + 1) * D] = nd[:D]
+    cov = _kernel.vcov(design, values, cols, k)
+    empty = cnt == 0
+    if empty.any():
+        est[empty] = np.nan
+        cov[empty, :] = np.nan
+        cov[:, empty] = np.nan
+    return _Core(est, cov, wsum, cnt.astype(int), nmiss.astype(int), ss, djs)
+
+
+def _domain_df(design: Design, dj: np.ndarray, D: int) -> np.ndarray:
+    """PSUs minus strata among the rows of each domain (R's degf of a subset)."""
+    inside = dj < D
+    d = dj[inside]
+    H = design.n_strata
+    strata = np.unique(d * H + design._h[inside])
+    n_strata = np.bincount(strata // H, minlength=D)
+    if design._psu is None:
+        n_psu = np.bincount(d, minlength=D)
+    else:
+        P = len(design._psu_h)
+        psus = np.unique(d * P + design._psu[inside])
+        n_psu = np.bincount(psus // P, minlength=D)
+    return (n_psu - n_strata).astype(float)
+
+
+def _srs_stats(kind: str, est: float, var: float, W: float, n: int, ss: float) -> tuple[float, float]:
+    """(deff against SRSWOR, effective sample size) as R's ``deff=TRUE`` defines them."""
+    if kind in ("ratio",) or n < 2 or not np.isfinite(ss):
+        return math.nan, (float(n) if var == 0 else math.nan)
+    s2 = ss / W * n / (n - 1)
+    if kind == "total":
+        v_srswr = s2 * W * W / n
+    else:
+        v_srswr = s2 / n
+    v_srswor = v_srswr * (W - n) / W
+    deff = var / v_srswor if v_srswor > 0 else math.nan
+    if kind == "proportion":
+        n_eff = est * (1 - est) / var if var > 0 and 0 < est < 1 else float(n)
+    else:
+        n_eff = v_srswr * n / var if var > 0 else float(n)
+    return deff, n_eff
+
+
+def _assemble(
+    design: Design,
+    statistic: str,
+    parts: list[_Part],
+    dom: _Domains,
+    core: _Core,
+    level: float,
+    df: float | str,
+    ci_method: str | None,
+    single: bool,
+) -> Estimate | EstimateTable:
+    D = dom.D
+    rows: list[Estimate] = []
+    census_h = design._census_h
+    cov = np.array(core.cov)
+    cov.setflags(write=False)
+    domain_dfs: dict[int, np.ndarray] = {}
+    for j, part in enumerate(parts):
+        dj = core.dj[j]
+        if df == "domain":
+            domain_dfs[j] = _domain_df(design, dj, D)
+        if statistic == "proportion":
+            # a domain is a census when every row of it lies in a census stratum
+            touched = np.bincount(dj, weights=(~census_h[design._h]).astype(float), minlength=D + 1)[:D]
+        for d in range(D):
+            i = j * D + d
+            n = int(core.n[i])
+            est = float(core.est[i])
+            var = float(core.cov[i, i])
+            se = math.sqrt(var) if var >= 0 else math.nan
+            dfi = float(domain_dfs[j][d]) if df == "domain" else float(df)
+            if n == 0:
+                rows.append(
+                    Estimate(statistic, part.variable, math.nan, math.nan, math.nan, math.nan, level, dfi, 0,
+                             math.nan, math.nan, math.nan, "empty domain: no respondents with data",
+                             dom.labels[d], part.category, int(core.n_missing[i]), _Origin((design,), cov, i))
+                )
+                continue
+            deff, n_eff = _srs_stats(statistic, est, var, float(core.wsum[i]), n, float(core.ss[i]))
+            if statistic == "proportion":
+                assert ci_method is not None
+                lo, hi, n_eff, used = proportion_interval(
+                    est, se, n, level=level, df=dfi, method=ci_method,  # type: ignore[arg-type]
+                    census=bool(touched[d] == 0),
+                )
+                method = used
+            else:
+                lo, hi = wald_interval(est, se, level, dfi)
+                method = "wald"
+            rows.append(
+                Estimate(statistic, part.variable, est, se, lo, hi, level, dfi, n, n_eff, deff, _cv(est, se),
+                         method, dom.labels[d], part.category, int(core.n_missing[i]), _Origin((design,), cov, i))
+            )
+    if single and len(rows) == 1:
+        return rows[0]
+    return EstimateTable(tuple(rows), cov, source=design)
+
+
+def _variables(variable: str | Sequence[str]) -> list[str]:
+    if isinstance(variable, str):
+        return [variable]
+    names = list(variable)
+    if not names or not all(isinstance(v, str) for v in names):
+        raise MethodError(f"variable must be a column name or a list of column names, got {variable!r}.")
+    return names
+
+
+# ---------------------------------------------------------------------------------------
+# public estimators
+# ---------------------------------------------------------------------------------------
+def mean(
+    design: Design,
+    variable: str | Sequence[str],
+    *,
+    by: By = None,
+    where: Any = None,
+    level: float = 0.95,
+    df: DfOption = None,
+    na: NaPolicy = "fail",
+) -> Estimate | EstimateTable:
+    """Design-based mean (Hájek estimator) with Taylor-linearised SE and a t interval.
+
+    Parameters
+    ----------
+    design : Design
+    variable : str or list of str
+        Numeric column(s); booleans count as 0/1.
+    by : str or list of str, optional
+        Domain column(s): one estimate per observed combination, with the full
+        covariance between domains (R ``svyby(..., covmat=TRUE)``).
+    where : str or boolean array, optional
+        Restrict to one domain (rows where True), keeping the full design.
+    level : float
+        Confidence level, default 0.95.
+    df : float, "design" or "domain", optional
+        Degrees of freedom of the interval: the design's (PSUs − strata, default),
+        ``"domain"`` for PSUs − strata among the domain's rows (R's ``degf`` of a
+        subset), a number, or ``float("inf")`` for R ``confint()``'s normal interval.
+    na : {"fail", "drop"}
+        Missing values in *variable*: raise (default) or leave those rows out as a
+        domain would (correct SE; the count is in ``n_missing``).
+
+    Returns
+    -------
+    Estimate or EstimateTable
+        An :class:`Estimate` for one variable without ``by=``, else a table.
+
+    Notes
+    -----
+    ȳ = Σ wᵢyᵢ / Σ wᵢ, linearised value zᵢ = wᵢ(yᵢ − ȳ)/Σw (Woodruff 1971; Lumley
+    2010, §2.2).  ``deff`` compares with SRS without replacement of the same size,
+    s²(N̂ − n)/(N̂ n) with s² the weighted variance (R ``svymean(deff=TRUE)``).
+    R equivalent: ``svymean(~y, design)``; ``svyby(~y, ~g, design, svymean)``.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.datasets.apistrat_design()
+    >>> m = ss.mean(d, "api00")
+    >>> round(m.estimate, 4), round(m.se, 4)     # R: svymean(~api00, dstrat)
+    (662.2874, 9.4089)
+    """
+    level = _check_common(level, na)
+    dfr = _resolve_df(design, df)
+    names = _variables(variable)
+    dom = _domains(design, by, where)
+    parts = [_Part(v, *_yx(design, v, na)) for v in names]
+    core = _core(design, parts, dom, "mean")
+    return _assemble(design, "mean", parts, dom, core, level, dfr, None, by is None and len(names) == 1)
+
+
+def total(
+    design: Design,
+    variable: str | Sequence[str],
+    *,
+    by: By = None,
+    where: Any = None,
+    level: float = 0.95,
+    df: DfOption = None,
+    na: NaPolicy = "fail",
+) -> Estimate | EstimateTable:
+    """Design-based (Horvitz-Thompson) total with Taylor SE and a t interval.
+
+    Parameters are as for :func:`mean`.  A categorical (non-numeric) variable gives
+    the estimated count of every category (R ``svytotal(~factor, design)``).
+
+    Notes
+    -----
+    Ŷ = Σ wᵢyᵢ, linearised value zᵢ = wᵢyᵢ (Horvitz & Thompson 1952; Lumley 2010,
+    §2.2).  R equivalent: ``svytotal(~y, design)``.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> t = ss.total(ss.datasets.apistrat_design(), "enroll")
+    >>> round(t.estimate), round(t.se)          # R: svytotal(~enroll, dstrat)
+    (3687178, 114642)
+    """
+    level = _check_common(level, na)
+    dfr = _resolve_df(design, df)
+    names = _variables(variable)
+    dom = _domains(design, by, where)
+    parts: list[_Part] = []
+    categorical = False
+    for v in names:
+        s = design.column(v)
+        if pd.api.types.is_numeric_dtype(s) or s.dtype == bool:
+            parts.append(_Part(v, *_yx(design, v, na)))
+        else:
+            categorical = True
+            parts.extend(_category_parts(design, v, na))
+    core = _core(design, parts, dom, "total")
+    return _assemble(design, "total", parts, dom, core, level, dfr, None,
+                     by is None and len(names) == 1 and not categorical)
+
+
+def _category_parts(design: Design, name: str, na: NaPolicy, binary: bool = False) -> list[_Part]:
+    s = design.column(name)
+    miss = s.isna().to_numpy()
+    _missing(design, name, np.zeros(len(s)), miss, na)
+    m = miss if miss.any() else None
+    if binary:
+        y = s.to_numpy(dtype=float, na_value=0.0) if s.dtype != bool else s.to_numpy(dtype=float)
+        return [_Part(name, np.where(miss, 0.0, y), None, m)]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        levels = list(s.cat.categories)
+    else:
+        levels = sorted(pd.unique(s[~miss]), key=_sort_key)
+    vals = s.to_numpy()
+    return [_Part(name, ((vals == lev) & ~miss).astype(float), None, m, _py(lev)) for lev in levels]
+
+
+def _sort_key(v: Any) -> tuple[int, Any]:
+    return (0, v) if isinstance(v, (int, float, np.number)) else (1, str(v))
+
+
+def _is_binary(s: pd.Series) -> bool:
+    if s.dtype == bool:
+        return True
+    if not pd.api.types.is_numeric_dtype(s):
+        return False
+    vals = pd.unique(s.dropna())
+    return bool(np.isin(vals, [0, 1]).all())
+
+
+def proportion(
+    design: Design,
+    variable: str | Sequence[str],
+    *,
+    by: By = None,
+    where: Any = None,
+    level: float = 0.95,
+    df: DfOption = None,
+    na: NaPolicy = "fail",
+    ci_method: ProportionMethod = "logit",
+) -> Estimate | EstimateTable:
+    """Design-based proportion with SE and a proportion confidence interval.
+
+    A boolean or 0/1 column gives the proportion of True/1; any other column is
+    categorical and gives the proportion of every category (R ``svymean(~factor)``).
+
+    Parameters
+    ----------
+    design, variable, by, where, level, df, na
+        As for :func:`mean`.
+    ci_method : {"logit", "wald", "xlogit", "beta", "wilson", "asin", "likelihood"}
+        Interval method; see :mod:`survey_stats.ci` for each one's R name and when to
+        use it.  Default ``"logit"`` as R's ``svyciprop``; prefer ``"beta"``
+        (Korn-Graubard) for rare events and reliability flags.
+
+    Notes
+    -----
+    The estimate and SE are those of :func:`mean` of the indicator.  Intervals use
+    t with the design's df by default, like R ``svyciprop`` and Stata; the interval
+    is always inside [0, 1].  With zero events ``beta`` and ``wilson`` give [0, u]
+    with u > 0 using n as the effective sample size (NCHS).  A domain that lies in
+    census strata only has no sampling error: its interval is [p, p].
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.datasets.poverty_design()
+    >>> sat = ss.proportion(d, "satisfied", by="status", ci_method="beta")
+    >>> round(sat["exited"].estimate, 3), round(sat["exited"].se, 5)
+    (0.9, 0.01943)
+    >>> sat["unexited"].se, sat["unexited"].ci_low == sat["unexited"].ci_high   # census stratum
+    (0.0, True)
+    """
+    level = _check_common(level, na)
+    check_option(ci_method, "ci_method", PROPORTION_METHODS)
+    dfr = _resolve_df(design, df)
+    names = _variables(variable)
+    dom = _domains(design, by, where)
+    parts: list[_Part] = []
+    categorical = False
+    for v in names:
+        s = design.column(v)
+        binary = _is_binary(s)
+        categorical = categorical or not binary
+        parts.extend(_category_parts(design, v, na, binary=binary))
+    core = _core(design, parts, dom, "proportion")
+    return _assemble(design, "proportion", parts, dom, core, level, dfr, ci_method,
+                     by is None and len(names) == 1 and not categorical)
+
+
+def ratio(
+    design: Design,
+    numerator: str,
+    denominator: str,
+    *,
+    by: By = None,
+    where: Any = None,
+    level: float = 0.95,
+    df: DfOption = None,
+    na: NaPolicy = "fail",
+) -> Estimate | EstimateTable:
+    """Ratio of two estimated totals, R = Ŷ / X̂, with Taylor SE and a t interval.
+
+    Parameters
+    ----------
+    numerator, denominator : str
+        Numeric columns.  With ``na="drop"`` a row missing either is left out.
+    by, where, level, df, na
+        As for :func:`mean`.
+
+    Notes
+    -----
+    Linearised value zᵢ = wᵢ(yᵢ − R̂ xᵢ)/X̂ (Cochran 1977, §6.11; Lumley 2010,
+    §2.2.3).  R equivalent: ``svyratio(~y, ~x, design)``.  ``deff`` is not defined.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> r = ss.ratio(ss.datasets.apistrat_design(), "api.stu", "enroll")
+    >>> round(r.estimate, 6), round(r.se, 6)    # R: svyratio(~api.stu, ~enroll, dstrat)
+    (0.836957, 0.007757)
+    """
+    level = _check_common(level, na)
+    dfr = _resolve_df(design, df)
+    dom = _domains(design, by, where)
+    y, my = _numeric(design, numerator, na)
+    x, mx = _numeric(design, denominator, na)
+    miss = None
+    if my is not None or mx is not None:
+        miss = np.zeros(design.n, dtype=bool)
+        for mm in (my, mx):
+            if mm is not None:
+                miss |= mm
+    parts = [_Part(f"{numerator}/{denominator}", y, x, miss)]
+    core = _core(design, parts, dom, "ratio")
+    return _assemble(design, "ratio", parts, dom, core, level, dfr, None, by is None)
+
+
+# ---------------------------------------------------------------------------------------
+# quantiles
+# ---------------------------------------------------------------------------------------
+def _approx(pk: np.ndarray, x: np.ndarray, p: float, constant: bool = False) -> float:
+    """R's ``approx(pk, x, p, rule=2)``: sorted by pk, ties in pk averaged."""
+    order = np.argsort(pk, kind="stable")
+    pk, x = pk[order], x[order]
+    u, inv = np.unique(pk, return_inverse=True)
+    if len(u) < len(pk):
+        x = np.bincount(inv, weights=x) / np.bincount(inv)
+        pk = u
+    if constant:
+        i = np.searchsorted(pk, p, side="right") - 1
+        return float(x[min(max(i, 0), len(x) - 1)])
+    return float(np.interp(p, pk, x))
+
+
+def _qrule(x: np.ndarray, w: np.ndarray, p: float, rule: str) -> float:
+    """Weighted quantile rules of R ``survey`` 4.x (``qrule_*``; Hyndman & Fan 1996)."""
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    n = len(x)
+    if rule in ("hf3",):
+        x, inv = np.unique(x, return_inverse=True)
+        w = np.bincount(inv, weights=w)
+        n = len(x)
+    # R accumulates cumsum() and sum() in long double; doing the same keeps ties at
+    # p·W (equal weights, even n) on the same side as R.
+    cumw = np.cumsum(w, dtype=np.longdouble).astype(float)
+    if rule in ("math", "hf1", "school", "hf2", "hf3", "hf4"):
+        W = cumw[-1]
+        below = np.flatnonzero(cumw <= p * W)
+        pos = int(below[-1]) if len(below) else 0
+        nxt = pos if pos == n - 1 else pos + 1
+        qlow, qup = x[pos], x[nxt]
+        wlow = p - cumw[pos] / W
+        wup = cumw[nxt] / W - p
+        if rule in ("math", "hf1"):
+            return float(qlow if wlow <= 0 else qup)
+        if rule in ("school", "hf2"):
+            return float((qlow + qup) / 2 if wlow <= 0 else qup)
+        if rule == "hf3":
+            return float(qlow if (wlow <= 0 and (pos + 1) % 2 == 0) else qup)
+        gamma = wlow / (wup + wlow)
+        return float(qlow * (1 - gamma) + qup * gamma)
+    if n == 1:
+        return float(x[0])
+    prev = np.concatenate(([0.0], cumw[:-1]))
+    if rule == "hf5":
+        pk = (cumw - w / 2) / cumw[-1]
+    elif rule == "hf6":
+        pk = cumw / (cumw[-1] + w[-1])
+    elif rule == "hf7":
+        pk = prev / cumw[-2]
+    elif rule == "hf8":
+        pk = (prev / 3 + cumw * 2 / 3) / (cumw[-1] + w[-1] / 3)
+    elif rule == "hf9":
+        pk = (prev * 3 / 8 + cumw * 5 / 8) / (cumw[-1] + w[-1] / 4)
+    else:  # shahvaish
+        S = np.cumsum(w / w.mean(), dtype=np.longdouble).astype(float)
+        pk = (S + 0.5 - w / 2) / (n + 1)
+        return _approx(pk, x, p, constant=True)
+    return _approx(pk, x, p)
+
+
+def quantile(
+    design: Design,
+    variable: str,
+    q: float | Sequence[float] = 0.5,
+    *,
+    by: By = None,
+    where: Any = None,
+    level: float = 0.95,
+    df: DfOption = None,
+    na: NaPolicy = "fail",
+    qrule: QRule = "math",
+    interval_type: IntervalType = "mean",
+) -> Estimate | EstimateTable:
+    """Weighted quantile(s) with a Woodruff confidence interval.
+
+    Parameters
+    ----------
+    variable : str
+        Numeric column.
+    q : float or list of float
+        Probabilities in [0, 1].
+    qrule : str
+        How the weighted empirical distribution is inverted, as R ``survey`` 4.x's
+        ``qrule``: ``"math"`` (= ``"hf1"``, the default: smallest x with F(x) ≥ q),
+        ``"school"`` (= ``"hf2"``), ``"hf3"``-``"hf9"`` (Hyndman-Fan types with weights)
+        and ``"shahvaish"``.
+    interval_type : {"mean", "beta", "xlogit", "asin"}
+        Interval for the proportion below the estimate in the Woodruff method
+        (R ``interval.type``).
+    by, where, level, df, na
+        As for :func:`mean`.  R's ``svyby(..., svyquantile)`` uses each domain's own
+        df; pass ``df="domain"`` for that.
+
+    Notes
+    -----
+    Woodruff (1952): estimate p̃ = F̂(q̂), the weighted share at or below q̂, with its
+    design-based SE; form its interval [p_L, p_U]; the quantile interval is
+    [F̂⁻¹(p_L), F̂⁻¹(p_U)] with the same ``qrule``.  SE = interval width / (2 t).
+    End points outside [0, 1] give NaN, as in R.  R equivalent: ``svyquantile(~y,
+    design, q, ci=TRUE)`` (survey ≥ 4.1).  ``deff`` and ``n_eff`` are NaN.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> med = ss.quantile(ss.datasets.apistrat_design(), "api00", 0.5)
+    >>> med.estimate, med.ci_low, med.ci_high    # R: svyquantile(~api00, dstrat, 0.5, ci=TRUE)
+    (668.0, 642.0, 694.0)
+    """
+    level = _check_common(level, na)
+    check_option(qrule, "qrule", _QRULES)
+    check_option(interval_type, "interval_type", _INTERVAL_TYPES)
+    dfr = _resolve_df(design, df)
+    qs = [q] if isinstance(q, (int, float)) and not isinstance(q, bool) else list(q)  # type: ignore[arg-type]
+    for qq in qs:
+        if isinstance(qq, bool) or not isinstance(qq, (int, float)) or not 0 <= qq <= 1:
+            raise MethodError(f"quantile probability {qq!r} is not in [0, 1].")
+    dom = _domains(design, by, where)
+    y, miss = _numeric(design, variable, na)
+    D = dom.D
+    dj = dom.codes if miss is None else np.where(miss, D, dom.codes)
+    nmiss = np.zeros(D, dtype=int) if miss is None else np.bincount(dom.codes[miss], minlength=D + 1)[:D]
+    dfs = _domain_df(design, dj, D) if dfr == "domain" else np.full(D, float(dfr))
+    w = design._w
+    alpha = 1 - level
+    rows: list[Estimate] = []
+    for d in range(D):
+        sel = dj == d
+        xd, wd = y[sel], w[sel]
+        n = int(sel.sum())
+        for qq in qs:
+            cat = f"q{qq:g}"
+            dfi = float(dfs[d])
+            if n == 0:
+                rows.append(Estimate("quantile", variable, math.nan, math.nan, math.nan, math.nan, level, dfi, 0,
+                                     math.nan, math.nan, math.nan, "empty domain: no respondents with data",
+                                     dom.labels[d], cat, int(nmiss[d])))
+                continue
+            qhat = _qrule(xd, wd, qq, qrule)
+            ind = np.where(sel, (y <= qhat).astype(float), 0.0)
+            part = _Part(variable, ind, None, None)
+            sub = _Domains(np.where(sel, 0, 1).astype(np.intp), [()], False)
+            c = _core(design, [part], sub, "proportion")
+            pm, vm = float(c.est[0]), float(c.cov[0, 0])
+            sem = math.sqrt(vm)
+            t = t_quantile(level, dfi)
+            if interval_type == "mean":
+                plo, phi = pm - t * sem, pm + t * sem
+            elif interval_type == "xlogit":
+                if 0 < pm < 1:
+                    eta, h = math.log(pm / (1 - pm)), t * sem / (pm * (1 - pm))
+                    plo, phi = 1 / (1 + math.exp(-(eta - h))), 1 / (1 + math.exp(-(eta + h)))
+                else:
+                    plo = phi = math.nan
+            elif interval_type == "asin":
+                if 0 < pm < 1:
+                    cc, h = math.asin(math.sqrt(pm)), t * sem / (2 * math.sqrt(pm * (1 - pm)))
+                    plo, phi = math.sin(cc - h) ** 2, math.sin(cc + h) ** 2
+                else:
+                    plo = phi = math.nan
+            else:  # beta, as R's woodruffCI: df correction with nrow(design) and the df
+                plo, phi, _, _ = proportion_interval(pm, sem, n, level=level, df=dfi, method="beta")
+            lo = math.nan if not (plo >= 0) else _qrule(xd, wd, plo, qrule)
+            hi = math.nan if not (phi <= 1) else _qrule(xd, wd, phi, qrule)
+            se = (hi - lo) / (2 * t) if t > 0 else math.nan
+            rows.append(Estimate("quantile", variable, qhat, se, lo, hi, level, dfi, n, math.nan, math.nan,
+                                 _cv(qhat, se), f"woodruff ({interval_type}); qrule={qrule}", dom.labels[d], cat,
+                                 int(nmiss[d])))
+    # Woodruff gives no covariance between quantiles: off-diagonal entries are unknown (NaN)
+    k = len(rows)
+    cov = np.full((k, k), np.nan)
+    np.fill_diagonal(cov, [r.se**2 for r in rows])
+    cov.setflags(write=False)
+    rows = [dataclasses.replace(r, source=_Origin((design,), cov, i)) for i, r in enumerate(rows)]
+    if by is None and len(qs) == 1:
+        return rows[0]
+    return EstimateTable(tuple(rows), cov, source=design)
