@@ -105,7 +105,9 @@ def _beta_bounds(p: float, n_eff: float, alpha: float) -> tuple[float, float]:
 
 def _beta_df_factor(n: int, df: float, alpha: float) -> float:
     """R's Korn-Graubard df correction (qt(α/2, n-1) / qt(α/2, df))²."""
-    if n <= 1 or not df > 0:
+    if n <= 1:  # R gives NaN (qt with 0 df); a single respondent keeps n* unadjusted
+        return 1.0
+    if not df > 0:
         return math.nan
     num = stats.t.ppf(alpha / 2, n - 1)
     den = stats.norm.ppf(alpha / 2) if math.isinf(df) else stats.t.ppf(alpha / 2, df)
@@ -185,18 +187,20 @@ def proportion_interval(
     if not df > 0:
         return math.nan, math.nan, n_eff, method
     t = t_quantile(level, df)
+    used = method
     if degenerate and (p <= 0 or p >= 1):
+        why = "no events" if p <= 0 else "all events"
         if method == "wald":
-            return p, p, n_eff, "wald (degenerate: no events or all events)"
+            return p, p, n_eff, f"wald (degenerate: {why})"
         if method == "wilson":
             lo, hi = _wilson(p, n_eff, t)
-            return lo, hi, n_eff, "wilson (n_eff = n: no events or all events)"
-        lo, hi = _beta_bounds(p, n_eff * _beta_df_factor(n, df, alpha), alpha)
-        used = "beta" if method == "beta" else f"beta (fallback from {method}: no events or all events)"
-        return lo, hi, n_eff, f"{used}; n_eff = n" if method == "beta" else used
-    if degenerate:  # 0 < p < 1 but zero estimated variance
+            used = f"wilson (n_eff = n: {why})"
+        else:
+            lo, hi = _beta_bounds(p, n_eff * _beta_df_factor(n, df, alpha), alpha)
+            used = f"beta (n_eff = n: {why})" if method == "beta" else f"beta (fallback from {method}: {why})"
+    elif degenerate:  # 0 < p < 1 but zero estimated variance
         return p, p, n_eff, method
-    if method == "wald":
+    elif method == "wald":
         lo, hi = p - t * se, p + t * se
     elif method in ("logit", "xlogit"):
         eta = special.logit(p)
@@ -213,7 +217,9 @@ def proportion_interval(
         hi = math.sin(min(c + half, math.pi / 2)) ** 2
     else:  # likelihood
         lo, hi = _likelihood(p, se, n, t)
-    return min(max(lo, 0.0), p), max(min(hi, 1.0), p), n_eff, method
+    if math.isnan(lo) or math.isnan(hi):
+        return lo, hi, n_eff, used
+    return min(max(lo, 0.0), p), max(min(hi, 1.0), p), n_eff, used
 
 
 def _wilson(p: float, n_eff: float, t: float) -> tuple[float, float]:

@@ -413,6 +413,8 @@ class Design:
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
+        if not getattr(self, "_frozen", False):
+            return "Design(<being validated>)"
         parts = [f"n={self.n}"]
         if self._strata is not None:
             parts.append(f"strata={self._strata!r} ({self.n_strata})")
