@@ -13,9 +13,10 @@ sampling fraction (Wolter 2007, ch. 6; Lumley 2010, §2.2; R ``survey``'s
 
     V = Σ_h s_h Σ_i z_hi z_hiᵀ  -  Σ_h (s_h / n_h) S_h S_hᵀ,   S_h = Σ_i z_hi,
 
-so the kernel needs only per-stratum sums ``S_h`` and one weighted cross-product:
-a single vectorised pass of ``numpy.bincount`` calls over the rows (no loop over
-strata or rows).  The same finishing code serves every estimator.
+so the kernel needs only per-stratum sums: a few vectorised ``numpy.bincount``
+passes over the rows (no loop over strata or rows).  To avoid cancellation the
+squares are taken about per-stratum (and per-domain) means, which costs one more
+pass and keeps a zero variance exactly zero.
 
 The linearised values are passed in a sparse "row contributes to columns" form:
 ``values[i, j]`` is added to column ``cols[i, j]`` of a ``k``-column influence matrix.
@@ -52,43 +53,72 @@ def vcov(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int) ->
     if cols is not None and cols.ndim == 1:
         cols = cols[:, None]
     if design._psu is None:
-        s1, cross = _row_sums(design, values, cols, k)
+        s1, cov = _row_sums(design, values, cols, k)
     else:
-        s1, cross = _psu_sums(design, values, cols, k)
-    return _finish(design, s1, cross)
+        s1, cov = _psu_sums(design, values, cols, k)
+    return _finish(design, s1, cov)
 
 
 def _row_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-stratum sums and the scaled cross-product when every row is a PSU."""
+    """Per-stratum sums and Σ_h s_h Σ_i (z_i - z̄_h)(z_i - z̄_h)ᵀ when every row is a PSU.
+
+    Squares are taken about per-(stratum, column) means so that no large sums of
+    squares cancel: a stratum whose values are all equal contributes exactly 0.
+    """
     h = design._h
     H = design.n_strata
-    c = design._c_row
+    n_h = design._n_h
+    scale = design._scale_h
     n, m = v.shape
     if cols is None:
         s1 = np.empty((H, k))
         for j in range(k):
             s1[:, j] = np.bincount(h, weights=v[:, j], minlength=H)
-        cross = (v * c[:, None]).T @ v if k > 1 else np.array([[np.dot(c * v[:, 0], v[:, 0])]])
-        return s1, cross
-    hk = h * k
-    s1f = np.zeros(H * k)
+        u = v - (s1 / n_h[:, None])[h]
+        c = design._c_row
+        cov = (u * c[:, None]).T @ u if k > 1 else np.array([[np.dot(c * u[:, 0], u[:, 0])]])
+        return s1, cov
+    HK = H * k
+    hk = design._hk(k)
+    cells = [hk + cols[:, j] for j in range(m)]
+    s1f = np.zeros(HK)
+    cnt = np.zeros(HK)
     for j in range(m):
-        s1f += np.bincount(hk + cols[:, j], weights=v[:, j], minlength=H * k)
+        s1f += np.bincount(cells[j], weights=v[:, j], minlength=HK)
+        cnt += np.bincount(cells[j], minlength=HK)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.where(cnt > 0, s1f / cnt, 0.0)
+    q = np.zeros(HK)
+    for j in range(m):
+        u = v[:, j] - mu[cells[j]]
+        q += np.bincount(cells[j], weights=u * u, minlength=HK)
+    s1 = s1f.reshape(H, k)
+    nh = n_h[:, None].astype(float)
+    frac_out = 1.0 - cnt.reshape(H, k) / nh
+    # Σ_i (z_ic - z̄_hc)² = Σ_carrying (u)² + n_hc μ_hc² (1 - n_hc/n_h): rows not carrying c hold 0
+    diag_h = q.reshape(H, k) + cnt.reshape(H, k) * mu.reshape(H, k) ** 2 * frac_out
+    reg = np.where(n_h > 1, scale, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(n_h > 1, scale / n_h, 0.0)
     if m == 1:
-        d = np.bincount(cols[:, 0], weights=c * v[:, 0] * v[:, 0], minlength=k)
-        cross = np.diag(d)
+        # rows carry one column, so Σ_i z_ia z_ib = 0 for a ≠ b
+        s1a = s1 * np.sqrt(a)[:, None]
+        cov = -(s1a.T @ s1a)
     else:
+        c = design._c_row
         cf = np.zeros(k * k)
-        for a in range(m):
-            ca = c * v[:, a]
-            for b in range(m):
-                cf += np.bincount(cols[:, a] * k + cols[:, b], weights=ca * v[:, b], minlength=k * k)
-        cross = cf.reshape(k, k)
-    return s1f.reshape(H, k), cross
+        for x in range(m):
+            cx = c * v[:, x]
+            for y in range(m):
+                cf += np.bincount(cols[:, x] * k + cols[:, y], weights=cx * v[:, y], minlength=k * k)
+        s1a = s1 * np.sqrt(a)[:, None]
+        cov = cf.reshape(k, k) - s1a.T @ s1a
+    np.fill_diagonal(cov, reg @ diag_h)
+    return s1, cov
 
 
 def _psu_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-stratum sums and the scaled cross-product over PSU totals."""
+    """Per-stratum sums and Σ_h s_h Σ_i (t_i - t̄_h)(t_i - t̄_h)ᵀ over PSU totals t_i."""
     psu = design._psu
     psu_h = design._psu_h
     assert psu is not None and psu_h is not None  # clustered designs only
@@ -98,31 +128,28 @@ def _psu_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) ->
             f"{P} PSUs × {k} estimates is too many for one call; split the by= domains into several calls."
         )
     n, m = v.shape
-    t = np.zeros(P * k)
     if cols is None:
         t = np.empty((P, k))
         for j in range(k):
             t[:, j] = np.bincount(psu, weights=v[:, j], minlength=P)
     else:
+        tf = np.zeros(P * k)
         pk = psu * k
         for j in range(m):
-            t += np.bincount(pk + cols[:, j], weights=v[:, j], minlength=P * k)
-        t = t.reshape(P, k)
-    starts = np.concatenate(([0], np.cumsum(design._n_h)[:-1]))
-    s1 = np.add.reduceat(t, starts, axis=0)
-    c = design._scale_h[psu_h]
-    cross = (t * c[:, None]).T @ t
-    return s1, cross
-
-
-def _finish(design: Design, s1: np.ndarray, cross: np.ndarray) -> np.ndarray:
-    """Combine per-stratum sums into the covariance, applying the lonely-PSU policy."""
+            tf += np.bincount(pk + cols[:, j], weights=v[:, j], minlength=P * k)
+        t = tf.reshape(P, k)
     n_h = design._n_h
-    scale = design._scale_h
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(n_h > 1, scale / n_h, 0.0)
-    s1a = s1 * np.sqrt(a)[:, None]
-    cov = cross - s1a.T @ s1a
+    starts = np.concatenate(([0], np.cumsum(n_h)[:-1]))
+    s1 = np.add.reduceat(t, starts, axis=0)
+    tc = t - (s1 / n_h[:, None])[psu_h]
+    c = design._scale_h[psu_h]
+    cov = (tc * c[:, None]).T @ tc
+    return s1, cov
+
+
+def _finish(design: Design, s1: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """Apply the lonely-PSU policy to the regular-strata covariance."""
+    n_h = design._n_h
     single = design._singleton_h > 0
     if single.any():
         policy = design.lonely_psu
@@ -136,7 +163,7 @@ def _finish(design: Design, s1: np.ndarray, cross: np.ndarray) -> np.ndarray:
             cov = cov * (H / ok) if ok > 0 else cov * np.nan
     cov = (cov + cov.T) / 2
     neg = np.diag(cov) < 0
-    if neg.any():  # rounding in the expanded square; a variance is never negative
+    if neg.any():  # rounding; a variance is never negative
         cov[neg, :] = 0.0
         cov[:, neg] = 0.0
     return cov

@@ -136,6 +136,7 @@ class Design:
         "_labels_h",
         "_c_row",
         "_degf",
+        "_cache",
         "_frozen",
     )
 
@@ -404,6 +405,7 @@ class Design:
         self._labels_h = tuple(labels)
         self._c_row = _readonly(scale[h]) if psu is None else None
         self._degf = int(n_h.sum() - H)
+        self._cache: dict[Any, Any] = {}  # per-column derived arrays; valid because data never change
         self._frozen = True
 
     # -- immutability -------------------------------------------------------------------
@@ -479,7 +481,19 @@ class Design:
     @property
     def population_size(self) -> float:
         """Estimated population size, the sum of the weights."""
-        return float(self._w.sum())
+        if "wsum" not in self._cache:
+            self._cache["wsum"] = float(self._w.sum())
+        return self._cache["wsum"]
+
+    def _hk(self, k: int) -> np.ndarray:
+        """Stratum code times k (cell index base for k influence columns), cached."""
+        key = ("hk", k)
+        if key not in self._cache:
+            if len(self._cache) > 64:  # keep the cache small
+                for old in [c for c in self._cache if isinstance(c, tuple) and c[0] == "hk"]:
+                    del self._cache[old]
+            self._cache[key] = self._h * k
+        return self._cache[key]
 
     def summary(self) -> pd.DataFrame:
         """One row per stratum: PSUs sampled, population PSUs, sampling fraction, weights.
@@ -515,6 +529,24 @@ class Design:
                 "weight_sum": wsum,
             }
         )
+
+    def _codes(self, name: str) -> tuple[np.ndarray, list[Any]]:
+        """Cached sorted factorisation of an analysis column (codes, labels)."""
+        key = ("codes", name)
+        if key not in self._cache:
+            codes, uniques = pd.factorize(self.column(name), sort=True)
+            codes = codes.astype(np.intp)
+            codes.setflags(write=False)
+            self._cache[key] = (codes, list(uniques))
+        return self._cache[key]
+
+    def _census_rows(self) -> np.ndarray | None:
+        """Per-row 1.0 outside census strata (None when the design has no census stratum)."""
+        if not self._census_h.any():
+            return None
+        if "census_rows" not in self._cache:
+            self._cache["census_rows"] = (~self._census_h[self._h]).astype(float)
+        return self._cache["census_rows"]
 
     def column(self, name: str) -> pd.Series:
         """The analysis column *name* (a copy), with a clear error when absent."""

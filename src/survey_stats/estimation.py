@@ -76,8 +76,7 @@ def _domains(design: Design, by: By, where: Any) -> _Domains:
                     "fill them (e.g. with 'unknown') so those respondents form a domain of their own."
                 )
         if len(cols) == 1:
-            c, u = pd.factorize(frames[0], sort=True)
-            codes = c.astype(np.intp)
+            codes, u = design._codes(cols[0])
             labels = [((cols[0], _py(v)),) for v in u]
         else:
             g = pd.DataFrame({c: s.to_numpy() for c, s in zip(cols, frames)}).groupby(cols, sort=True)
@@ -149,6 +148,7 @@ def _yx(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, None, np.n
 def _missing(
     design: Design, name: str, y: np.ndarray, miss: np.ndarray, na: NaPolicy
 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Apply the na= policy: raise, or zero the missing values and return their mask."""
     if not miss.any():
         return y, None
     if na == "fail":
@@ -157,8 +157,7 @@ def _missing(
             "pass na='drop' to estimate over the respondents with data (treated as a domain, "
             "so the standard error stays correct), or impute them first."
         )
-    y = np.where(miss, 0.0, y)
-    return y, miss
+    return np.where(miss, 0.0, y), miss
 
 
 def _resolve_df(design: Design, df: DfOption) -> float | str:
@@ -208,8 +207,8 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
     m = len(parts)
     k = m * D
     n_rows = design.n
-    values = np.empty((n_rows, m))
-    cols = np.empty((n_rows, m), dtype=np.intp)
+    vs: list[np.ndarray] = []
+    cs: list[np.ndarray | None] = []
     est = np.empty(k)
     wsum = np.empty(k)
     cnt = np.empty(k)
@@ -217,16 +216,23 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
     ss = np.full(k, np.nan)
     djs = []
     for j, part in enumerate(parts):
+        sl = slice(j * D, (j + 1) * D)
+        y = part.y
         if part.miss is None:
             dj = dom.codes
             sink = not dom.all_in
         else:
             dj = np.where(part.miss, D, dom.codes)
-            nmiss[j * D : (j + 1) * D] = np.bincount(dom.codes[part.miss], minlength=D + 1)[:D]
+            nmiss[sl] = np.bincount(dom.codes[part.miss], minlength=D + 1)[:D]
             sink = True
         djs.append(dj)
+        if D == 1 and not sink:  # whole population, nothing missing: plain dot products
+            e, Wd, v, s2 = _whole(design, kind, y, part.x)
+            est[sl], wsum[sl], cnt[sl], ss[sl] = e, Wd, n_rows, s2
+            vs.append(v)
+            cs.append(None if m == 1 else np.full(n_rows, j, dtype=np.intp))
+            continue
         L = D + 1 if sink else D
-        y = part.y
         Wd = np.bincount(dj, weights=w, minlength=L)
         wy = w * y
         Yd = np.bincount(dj, weights=wy, minlength=L)
@@ -243,34 +249,38 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
             elif kind == "total":
                 e = Yd.copy()
                 v = wy
+                mu = Yd / Wd
+                if sink:
+                    mu[D] = 0.0
+                r = y - mu[dj]
+                ss[sl] = np.bincount(dj, weights=w * r * r, minlength=L)[:D]
             else:  # mean, proportion
                 e = Yd / Wd
                 if sink:
                     e[D], Wd[D] = 0.0, 1.0
                 r = y - e[dj]
-                v = w * r / Wd[dj]
+                wr = w * r
+                v = wr / Wd[dj]
                 if kind == "mean":
-                    ssd = np.bincount(dj, weights=w * r * r, minlength=L)
-                    ss[j * D : (j + 1) * D] = ssd[:D]
+                    ss[sl] = np.bincount(dj, weights=wr * r, minlength=L)[:D]
                 else:
-                    ss[j * D : (j + 1) * D] = Wd[:D] * e[:D] * (1 - e[:D])
-            if kind == "total":
-                mu = Yd / Wd
-                if sink:
-                    mu[D] = 0.0
-                r = y - mu[dj]
-                ss[j * D : (j + 1) * D] = np.bincount(dj, weights=w * r * r, minlength=L)[:D]
+                    ss[sl] = Wd[:D] * e[:D] * (1 - e[:D])
         if sink:
             out = dj == D
             v = np.where(out, 0.0, v)
-            values[:, j] = v
-            cols[:, j] = j * D + np.where(out, 0, dj)
+            col = np.where(out, 0, dj)
         else:
-            values[:, j] = v
-            cols[:, j] = dj + j * D if j else dj
-        est[j * D : (j + 1) * D] = e[:D]
-        wsum[j * D : (j + 1) * D] = Wd[:D]
-        cnt[j * D : (j + 1) * D] = nd[:D]
+            col = dj
+        vs.append(v)
+        cs.append(col + j * D if j else col)
+        est[sl] = e[:D]
+        wsum[sl] = Wd[:D]
+        cnt[sl] = nd[:D]
+    if m == 1:
+        values, cols = vs[0], cs[0]
+    else:
+        values = np.column_stack(vs)
+        cols = np.column_stack([c if c is not None else np.zeros(n_rows, dtype=np.intp) for c in cs])
     cov = _kernel.vcov(design, values, cols, k)
     empty = cnt == 0
     if empty.any():
@@ -278,6 +288,28 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
         cov[empty, :] = np.nan
         cov[:, empty] = np.nan
     return _Core(est, cov, wsum, cnt.astype(int), nmiss.astype(int), ss, djs)
+
+
+def _whole(
+    design: Design, kind: str, y: np.ndarray, x: np.ndarray | None
+) -> tuple[float, float, np.ndarray, float]:
+    """(estimate, weight sum, linearised values, Σw(y-ȳ)²) over all rows."""
+    w = design._w
+    W = design.population_size
+    Y = float(np.dot(w, y))
+    if kind == "ratio":
+        assert x is not None
+        X = float(np.dot(w, x))
+        e = Y / X
+        return e, W, w * (y - e * x) / X, math.nan
+    if kind == "total":
+        r = y - Y / W
+        return Y, W, w * y, float(np.dot(w * r, r))
+    e = Y / W
+    wr = w * (y - e)
+    if kind == "proportion":
+        return e, W, wr / W, W * e * (1 - e)
+    return e, W, wr / W, float(np.dot(wr, y - e))
 
 
 def _domain_df(design: Design, dj: np.ndarray, D: int) -> np.ndarray:
@@ -327,7 +359,6 @@ def _assemble(
 ) -> Estimate | EstimateTable:
     D = dom.D
     rows: list[Estimate] = []
-    census_h = design._census_h
     cov = np.array(core.cov)
     cov.setflags(write=False)
     domain_dfs: dict[int, np.ndarray] = {}
@@ -337,7 +368,9 @@ def _assemble(
             domain_dfs[j] = _domain_df(design, dj, D)
         if statistic == "proportion":
             # a domain is a census when every row of it lies in a census stratum
-            touched = np.bincount(dj, weights=(~census_h[design._h]).astype(float), minlength=D + 1)[:D]
+            outside = design._census_rows()
+            touched = (core.n[j * D : (j + 1) * D] if outside is None
+                       else np.bincount(dj, weights=outside, minlength=D + 1)[:D])
         for d in range(D):
             i = j * D + d
             n = int(core.n[i])
@@ -492,12 +525,12 @@ def total(
 
 def _category_parts(design: Design, name: str, na: NaPolicy, binary: bool = False) -> list[_Part]:
     s = design.column(name)
-    miss = s.isna().to_numpy()
-    _missing(design, name, np.zeros(len(s)), miss, na)
-    m = miss if miss.any() else None
     if binary:
-        y = s.to_numpy(dtype=float, na_value=0.0) if s.dtype != bool else s.to_numpy(dtype=float)
-        return [_Part(name, np.where(miss, 0.0, y), None, m)]
+        y = s.to_numpy(dtype=float, na_value=np.nan)
+        y, m = _missing(design, name, y, np.isnan(y), na)
+        return [_Part(name, y, None, m)]
+    miss = s.isna().to_numpy()
+    _, m = _missing(design, name, np.zeros(len(s)), miss, na)
     if isinstance(s.dtype, pd.CategoricalDtype):
         levels = list(s.cat.categories)
     else:
@@ -510,13 +543,20 @@ def _sort_key(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, (int, float, np.number)) else (1, str(v))
 
 
-def _is_binary(s: pd.Series) -> bool:
-    if s.dtype == bool:
-        return True
-    if not pd.api.types.is_numeric_dtype(s):
-        return False
-    vals = pd.unique(s.dropna())
-    return bool(np.isin(vals, [0, 1]).all())
+def _is_binary(design: Design, name: str) -> bool:
+    """True for a boolean column or a numeric one holding only 0, 1 and missing values."""
+    key = ("binary", name)
+    if key not in design._cache:
+        s = design.column(name)
+        if s.dtype == bool:
+            ok = True
+        elif not pd.api.types.is_numeric_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            ok = False
+        else:
+            y = s.to_numpy(dtype=float, na_value=np.nan)
+            ok = not np.any((y != 0) & (y != 1) & ~np.isnan(y))
+        design._cache[key] = ok
+    return design._cache[key]
 
 
 def proportion(
@@ -570,8 +610,7 @@ def proportion(
     parts: list[_Part] = []
     categorical = False
     for v in names:
-        s = design.column(v)
-        binary = _is_binary(s)
+        binary = _is_binary(design, v)
         categorical = categorical or not binary
         parts.extend(_category_parts(design, v, na, binary=binary))
     core = _core(design, parts, dom, "proportion")
