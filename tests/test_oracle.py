@@ -63,7 +63,7 @@ def test_estimate_and_se(cid):
     e = estimate_for(case)
     assert_allclose(e.estimate, exp["estimate"], rtol=RTOL)
     assert_allclose(e.se, exp["se"], rtol=RTOL, atol=1e-15)
-    assert e.df == case["design"]["degf"] or case["id"].startswith("pov_satisfied") is False
+    assert e.df == case["design"]["degf"]
 
 
 @pytest.mark.parametrize("cid", EST_IDS)
