@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors
+from . import ci, datasets, errors, privacy, sampling
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -26,6 +26,17 @@ from .errors import (
 )
 from .estimation import mean, proportion, quantile, ratio, total
 from .results import Estimate, EstimateTable
+from .sampling import (
+    Allocation,
+    Frame,
+    Sample,
+    allocate,
+    decision_sample_size,
+    expected_half_width,
+    minimum_detectable_difference,
+    sample_size_proportion,
+    select,
+)
 
 try:
     __version__ = version("survey-stats")
@@ -33,28 +44,39 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    "PROPORTION_METHODS",
+    "Allocation",
     "DataError",
     "Design",
     "DesignError",
     "Estimate",
     "EstimateTable",
     "EstimationError",
+    "Frame",
     "LonelyPSUError",
     "MethodError",
+    "PROPORTION_METHODS",
     "QuestionnaireError",
+    "Sample",
     "SurveyStatsError",
     "SurveyStatsWarning",
     "__version__",
+    "allocate",
     "ci",
     "datasets",
+    "decision_sample_size",
     "errors",
+    "expected_half_width",
     "linear_combination",
     "mean",
+    "minimum_detectable_difference",
+    "privacy",
     "proportion",
     "proportion_interval",
     "quantile",
     "ratio",
+    "sample_size_proportion",
+    "sampling",
+    "select",
     "t_quantile",
     "total",
     "wald_interval",

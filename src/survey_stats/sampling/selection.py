@@ -1,0 +1,452 @@
+"""Reproducible stratified selection with certainty units, census strata and reserve lists."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_option, describe_values
+from ..design import Design
+from ..errors import DataError, MethodError, SurveyStatsWarning
+from ..privacy import detect_pii_columns, mask_phone
+from .frame import Frame
+
+__all__ = ["Sample", "select"]
+
+SelectMethod = Literal["srs", "systematic", "pps"]
+_METHODS = ("srs", "systematic", "pps")
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _per_stratum(value: Any, labels: pd.Index, name: str) -> pd.Series:
+    if isinstance(value, Mapping) or isinstance(value, pd.Series):
+        s = pd.Series(dict(value)) if isinstance(value, Mapping) else value.copy()
+        unknown = s.index.difference(labels)
+        if len(unknown):
+            raise DataError(f"{name} names stratum/strata not in the frame: {describe_values(unknown)}; "
+                            f"frame strata are {describe_values(labels)}.")
+        missing = labels.difference(s.index)
+        if len(missing):
+            raise DataError(f"{name} gives no value for stratum/strata {describe_values(missing)}.")
+        return s.reindex(labels)
+    return pd.Series(value, index=labels)
+
+
+def select(
+    frame: Frame,
+    *,
+    n: int | Mapping[Hashable, int] | None = None,
+    fraction: float | Mapping[Hashable, float] | None = None,
+    method: SelectMethod = "srs",
+    census: Sequence[Hashable] = (),
+    sort_by: str | Sequence[str] | None = None,
+    reserve: int | float = 0,
+    seed: int,
+) -> Sample:
+    """Draw a stratified sample from *frame*.
+
+    Parameters
+    ----------
+    frame : Frame
+    n : int or mapping stratum → int, optional
+        Sample size per stratum (an int applies to every stratum).  Certainty units
+        count toward it; a stratum with more certainty units than n_h takes them all.
+        Use :func:`~survey_stats.sampling.allocate` to split a total.
+    fraction : float or mapping, optional
+        Sampling fraction per stratum instead of ``n``: n_h = ⌈fraction · N_h⌉
+        (rounded up, so at least that share is visited), e.g. 0.30.
+    method : {"srs", "systematic", "pps"}
+        Simple random sampling without replacement; systematic sampling with a random
+        start and a fractional interval N_h/n_h (ordered by ``sort_by`` for implicit
+        stratification, else frame order); PPS systematic by the frame's size measure
+        (units whose probability would exceed 1 are taken with certainty).
+    census : sequence of stratum labels
+        Strata taken whole (e.g. the telephone census of unexited households).
+    sort_by : str or list of str, optional
+        Ordering for systematic and PPS selection.
+    reserve : int or float
+        Replacement units per stratum for households that cannot be reached: a count,
+        or a share of n_h below 1 (e.g. 0.2, rounded up).  They are the stratum's
+        unselected units in random order; use them strictly in that order
+        (:meth:`Sample.next_reserve`), never by choice.
+    seed : int
+        Seed of the ``numpy.random.Generator``; the same frame and seed give the
+        same sample.
+
+    Returns
+    -------
+    Sample
+
+    Notes
+    -----
+    SRS draws one uniform key per unit and takes, in each stratum, the n_h − c_h
+    non-certainty units with the smallest keys: every such unit has inclusion
+    probability (n_h − c_h)/(N_h − c_h).  Systematic: π = (n_h − c_h)/(N_h − c_h).
+    PPS systematic: π_i = m x_i / X over the non-certainty units (Madow 1949), with
+    units reaching π ≥ 1 moved to certainty iteratively.  Design weights are 1/π.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from survey_stats.sampling import Frame, select
+    >>> reg = pd.DataFrame({"hh": range(20), "county": ["a"] * 10 + ["b"] * 10,
+    ...                     "flag": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0] * 2})
+    >>> s = select(Frame(reg, id="hh", strata="county", certainty="flag"), fraction=0.3, seed=1)
+    >>> s.summary()[["stratum", "N", "n", "certainty"]]
+      stratum   N  n  certainty
+    0       a  10  3          1
+    1       b  10  3          1
+    """
+    if not isinstance(frame, Frame):
+        raise DataError(f"frame must be a survey_stats.sampling.Frame, got {type(frame).__name__}.")
+    check_option(method, "method", _METHODS)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise MethodError("seed must be an integer, so that the sample can be drawn again identically.")
+    if (n is None) == (fraction is None):
+        raise MethodError("give exactly one of n= (units per stratum) or fraction= (share per stratum).")
+    if isinstance(reserve, bool) or not isinstance(reserve, (int, float)) or reserve < 0:
+        raise MethodError(f"reserve={reserve!r}: give a count (int) or a share of n_h below 1 (float).")
+    if method == "pps" and not frame.size:
+        raise MethodError("method='pps' needs a frame built with size=<measure of size column>.")
+    df = frame.data
+    labels = frame._labels
+    N_h = pd.Series(frame._N_h, index=labels)
+    c_h = pd.Series(frame._c_h, index=labels)
+    unknown = [c for c in census if c not in labels]
+    if unknown:
+        raise DataError(f"census names stratum/strata not in the frame: {describe_values(unknown)}.")
+    if n is not None:
+        target = _per_stratum(n, labels, "n")
+        if (target < 0).any() or (target != np.floor(target)).any():
+            raise DataError("n must be whole numbers ≥ 0.")
+        over = target > N_h
+        if over.any():
+            i = labels[over][0]
+            raise DataError(
+                f"stratum {i!r} has N_h = {N_h[i]} units but n_h = {target[i]} were requested "
+                f"({int(over.sum())} stratum/strata affected); reduce n or make it a census stratum."
+            )
+    else:
+        fr = _per_stratum(fraction, labels, "fraction")
+        if ((fr <= 0) | (fr > 1)).any():
+            raise DataError("fraction must be in (0, 1].")
+        target = np.ceil(fr * N_h - 1e-9)
+    target = target.astype(int)
+    is_census = labels.isin(list(census))
+    target[is_census] = N_h[is_census]
+    n_h = np.maximum(target, c_h)
+    m_h = n_h - c_h  # random draws
+    rng = np.random.default_rng(int(seed))
+
+    codes = frame._codes
+    cert = df["certainty"].to_numpy()
+    key = rng.random(len(df))
+    selected = cert.copy()
+    pi = np.where(cert, 1.0, 0.0)
+    N_rand = (N_h - c_h).to_numpy()
+    m = m_h.to_numpy()
+
+    if method == "srs":
+        order = np.lexsort((key, cert, codes))  # by stratum, non-certainty first, then key
+        rank = _rank_within(codes[order])
+        sel_o = ~cert[order] & (rank < m[codes[order]])
+        selected[order[sel_o]] = True
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_rand = np.where(N_rand > 0, m / N_rand, 0.0)
+        pi = np.where(cert, 1.0, p_rand[codes])
+    else:
+        ordkeys = [codes]
+        sort_cols = [] if sort_by is None else ([sort_by] if isinstance(sort_by, str) else list(sort_by))
+        for c in sort_cols:
+            if c not in df.columns:
+                raise DataError(f"sort_by column {c!r} is not in the frame.")
+        row = np.arange(len(df))
+        lex = [row] + [pd.factorize(df[c], sort=True)[0] for c in reversed(sort_cols)] + [cert, codes]
+        order = np.lexsort(lex)
+        oc = codes[order]
+        ocert = cert[order]
+        if method == "systematic":
+            size = np.where(ocert, 0.0, 1.0)
+        else:
+            size = np.where(ocert, 0.0, pd.to_numeric(df[frame.size]).to_numpy(dtype=float)[order])
+            size, extra_cert = _pps_certainty(size, oc, m, len(labels))
+            if extra_cert.any():
+                ocert = ocert | extra_cert
+                cert_new = np.zeros(len(df), bool)
+                cert_new[order] = extra_cert
+                cert = cert | cert_new
+                selected = selected | cert_new
+                m = m - np.bincount(oc[extra_cert], minlength=len(labels))
+        total = np.bincount(oc, weights=size, minlength=len(labels))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(m > 0, total / m, np.inf)
+        start = rng.random(len(labels)) * np.where(np.isfinite(step), step, 0.0)
+        cum = np.cumsum(size)
+        first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(labels)))[:-1]))
+        base = np.concatenate(([0.0], cum))[first][oc]  # cumulative size before the stratum
+        hi = cum - base
+        lo = hi - size
+        st, sp = start[oc], step[oc]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            count_hi = np.where(np.isfinite(sp), np.ceil((hi - st) / sp - 1e-12), 0)
+            count_lo = np.where(np.isfinite(sp), np.ceil((lo - st) / sp - 1e-12), 0)
+        hit = (count_hi - count_lo >= 1) & (size > 0)
+        selected[order[hit]] = True
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_o = np.where(ocert, 1.0, np.where(np.isfinite(sp), size / sp, 0.0))
+        pi = np.empty(len(df))
+        pi[order] = p_o
+    pi = np.clip(pi, 0.0, 1.0)
+
+    idx = np.flatnonzero(selected)
+    idx = idx[np.lexsort((key[idx], ~cert[idx], codes[idx]))]  # by stratum, certainty first, then key
+    units = df.iloc[idx].reset_index(drop=True)
+    units["certainty"] = cert[idx]
+    units["pi"] = pi[idx]
+    units["weight"] = 1.0 / pi[idx]
+
+    # reserve list: unselected non-certainty units in random order
+    H = len(labels)
+    rest = np.flatnonzero(~selected & ~cert)
+    rkey = rng.random(len(rest))
+    rest = rest[np.lexsort((rkey, codes[rest]))]
+    rank = _rank_within(codes[rest]) + 1
+    if isinstance(reserve, float) and reserve < 1:
+        quota = np.ceil(reserve * n_h.to_numpy()).astype(int)
+    else:
+        quota = np.full(H, int(reserve))
+    keep = rank <= quota[codes[rest]]
+    rdf = pd.DataFrame({frame.id: df[frame.id].to_numpy()[rest[keep]], "stratum": labels[codes[rest[keep]]],
+                        "reserve_rank": rank[keep]})
+
+    sel_codes = codes[idx]
+    strata = pd.DataFrame({
+        "stratum": labels, "N": N_h.to_numpy(), "n": np.bincount(sel_codes, minlength=H),
+        "certainty": np.bincount(sel_codes, weights=cert[idx].astype(float), minlength=H).astype(int),
+        "census": is_census, "reserve": np.bincount(codes[rest[keep]], minlength=H),
+    })
+    manifest = {
+        "package": "survey_stats", "version": _version(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "method": method, "seed": int(seed), "frame_fingerprint": frame.fingerprint,
+        "frame_units": int(frame.N), "frame_excluded": int(len(frame.excluded)),
+        "id_column": frame.id, "strata_columns": list(frame.strata), "certainty_columns": frame.certainty_columns,
+        "sort_by": sort_by, "n": None if n is None else (n if isinstance(n, int) else {str(k): int(v) for k, v in dict(n).items()}),
+        "fraction": fraction if not isinstance(fraction, Mapping) else {str(k): v for k, v in fraction.items()},
+        "census_strata": [str(c) for c in census], "reserve": reserve,
+        "strata": [{"stratum": str(r.stratum), "N_h": int(r.N), "n_h": int(r.n), "certainty": int(r.certainty),
+                    "census": bool(r.census), "reserve": int(r.reserve)} for r in strata.itertuples()],
+        "sample_size": int(len(units)),
+    }
+    return Sample(frame.id, units, rdf, strata, manifest, method)
+
+
+def _rank_within(sorted_codes: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its run of equal codes (input sorted by code)."""
+    n = len(sorted_codes)
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    return np.arange(n) - run_start
+
+
+def _pps_certainty(size: np.ndarray, codes: np.ndarray, m: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray]:
+    """Move units with m·x/X ≥ 1 to certainty until none is left (per stratum)."""
+    size = size.copy()
+    m = m.astype(float).copy()
+    extra = np.zeros(len(size), bool)
+    for _ in range(len(size)):
+        total = np.bincount(codes, weights=size, minlength=H)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(total[codes] > 0, m[codes] * size / total[codes], 0.0)
+        big = (p >= 1) & (size > 0)
+        if not big.any():
+            break
+        extra |= big
+        m -= np.bincount(codes[big], minlength=H)
+        size[big] = 0.0
+    return size, extra
+
+
+class Sample:
+    """A drawn sample: the selected units, their inclusion probabilities, reserves, audit trail.
+
+    Attributes
+    ----------
+    units : DataFrame
+        Selected units (frame columns plus ``stratum``, ``certainty``, ``pi`` and
+        ``weight``), certainty units first within each stratum.
+    reserve : DataFrame
+        Replacement units per stratum (id, stratum, reserve_rank), to be used in order.
+    manifest : dict
+        Method, seed, frame fingerprint, N_h, n_h and certainty count per stratum,
+        package version and time — what a client needs to check the draw.
+    """
+
+    def __init__(self, id_col: str, units: pd.DataFrame, reserve: pd.DataFrame, strata: pd.DataFrame,
+                 manifest: dict[str, Any], method: str) -> None:
+        self.id = id_col
+        self.units = units
+        self.reserve = reserve
+        self._strata = strata
+        self.manifest = manifest
+        self.method = method
+        self._used: dict[Hashable, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def __repr__(self) -> str:
+        return f"Sample(n={len(self)}, strata={len(self._strata)}, method={self.method!r}, seed={self.manifest['seed']})"
+
+    def summary(self) -> pd.DataFrame:
+        """Per stratum: N, n, certainty units, census flag, reserve size."""
+        return self._strata.copy()
+
+    def ids(self) -> list[Any]:
+        """Selected unit ids in selection order."""
+        return self.units[self.id].tolist()
+
+    def next_reserve(self, stratum: Hashable) -> Any:
+        """The next unused replacement unit of *stratum* (raises when the list is exhausted)."""
+        r = self.reserve[self.reserve["stratum"] == stratum]
+        used = self._used.get(stratum, 0)
+        if used >= len(r):
+            raise DataError(f"the reserve list of stratum {stratum!r} is exhausted ({len(r)} units).")
+        self._used[stratum] = used + 1
+        return r.iloc[used][self.id]
+
+    def write_manifest(self, path: str | Path) -> Path:
+        """Write the audit manifest as JSON (UTF-8) and return its path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        return path
+
+    def design(
+        self,
+        responses: pd.DataFrame,
+        *,
+        on: str | None = None,
+        nonresponse: Literal["fail", "stratum"] = "fail",
+        lonely_psu: Literal["fail", "certainty", "adjust", "average", "remove"] = "fail",
+    ) -> Design:
+        """Join responses to the sample and build the matching :class:`~survey_stats.Design`.
+
+        Parameters
+        ----------
+        responses : DataFrame
+            One row per responding unit, with the id column.
+        on : str, optional
+            Id column in *responses* (default: the frame's id column).
+        nonresponse : {"fail", "stratum"}
+            Sampled units without a response: raise listing them (default), or treat
+            the respondents of each stratum as its sample (weights N_h/r_h: missing at
+            random within strata).  Use the weighting module for other adjustments.
+        lonely_psu : str
+            Passed to :class:`Design`.
+
+        Returns
+        -------
+        Design
+            SRS/systematic: strata with FPC (N_h) and certainty units; PPS: weights
+            1/π with the with-replacement approximation (no FPC).
+        """
+        check_option(nonresponse, "nonresponse", ("fail", "stratum"))
+        on = on or self.id
+        if on not in responses.columns:
+            raise DataError(f"responses have no id column {on!r}.")
+        dup = responses[on].duplicated(keep=False)
+        if dup.any():
+            raise DataError(f"responses repeat ids {describe_values(pd.unique(responses.loc[dup, on]))}.")
+        sampled = set(self.units[self.id])
+        stray = [i for i in responses[on] if i not in sampled]
+        if stray:
+            raise DataError(f"{len(stray)} response(s) come from units that were not sampled: ids {describe_values(stray)}.")
+        got = set(responses[on])
+        missing = [i for i in self.units[self.id] if i not in got]
+        if missing and nonresponse == "fail":
+            raise DataError(
+                f"{len(missing)} sampled unit(s) have no response: ids {describe_values(missing)}; "
+                "pass nonresponse='stratum' to treat respondents as each stratum's sample, or adjust weights."
+            )
+        keep = ["stratum", "certainty", "pi", "weight", self.id]
+        clash = [c for c in keep if c in responses.columns and c != on]
+        if clash:
+            raise DataError(f"responses have column(s) {describe_values(clash)} that the sample adds; rename them.")
+        sample_cols = self.units[keep].rename(columns={self.id: on})
+        data = responses.merge(sample_cols, on=on, how="inner", validate="one_to_one")
+        if self.method == "pps":
+            return Design(data, strata="stratum", weights="weight", certainty="certainty", lonely_psu=lonely_psu)
+        N = self._strata.set_index("stratum")["N"]
+        data["N_h"] = data["stratum"].map(N).astype(float)
+        return Design(data, strata="stratum", fpc="N_h", certainty="certainty", lonely_psu=lonely_psu)
+
+    def field_lists(
+        self,
+        path: str | Path,
+        *,
+        by: str | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> Path:
+        """Write the field list to Excel: one sheet per value of *by* (e.g. county).
+
+        Phone numbers are masked (138****5678); ID-card numbers are never written (a
+        requested ID-card column is dropped with a warning).  Names and addresses
+        appear only if listed in *columns* — field teams need them to find households.
+
+        Parameters
+        ----------
+        path : str or Path
+            The .xlsx file to write.
+        by : str, optional
+            Column whose values name the sheets.
+        columns : list of str, optional
+            Columns to include (default: id, stratum, certainty and *by*).
+        """
+        path = Path(path)
+        cols = list(columns) if columns is not None else [self.id, "stratum", "certainty"]
+        if by and by not in cols:
+            cols.insert(0, by)
+        missing = [c for c in cols if c not in self.units.columns]
+        if missing:
+            raise DataError(f"field-list column(s) {describe_values(missing)} are not in the sample.")
+        pii = detect_pii_columns(cols)
+        out = self.units[cols].copy()
+        for c, kind in pii.items():
+            if kind == "id_card":
+                warnings.warn(f"column {c!r} looks like an ID-card number and is never written to field lists.",
+                              SurveyStatsWarning, stacklevel=2)
+                out = out.drop(columns=c)
+            elif kind == "phone":
+                out[c] = out[c].map(mask_phone)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pd.ExcelWriter(path, engine="openpyxl") as xw:
+            groups = [("field list", out)] if by is None else list(out.groupby(by, sort=True))
+            for name, g in groups:
+                sheet = _sheet_name(str(name))
+                g.to_excel(xw, sheet_name=sheet, index=False)
+                ws = xw.sheets[sheet]
+                ws.freeze_panes = "A2"
+                for i, c in enumerate(g.columns, start=1):
+                    width = max([len(str(c))] + [len(str(v)) for v in g[c].head(200)]) + 2
+                    ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(width * 1.3, 8), 40)
+        return path
+
+
+def _sheet_name(name: str) -> str:
+    bad = '[]:*?/\\'
+    clean = "".join("_" if ch in bad else ch for ch in name)[:31]
+    return clean or "sheet"
