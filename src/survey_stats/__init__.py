@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, privacy, sampling
+from . import ci, datasets, errors, indicators, privacy, sampling
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -25,6 +25,17 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from .indicators import (
+    IndicatorSystem,
+    IndicatorTable,
+    ScoreResult,
+    ScoringRules,
+    channel_reach,
+    evaluate_indicators,
+    grade_of,
+    score,
+    verdict,
+)
 from .results import Estimate, EstimateTable
 from .sampling import (
     Allocation,
@@ -52,20 +63,28 @@ __all__ = [
     "EstimateTable",
     "EstimationError",
     "Frame",
+    "IndicatorSystem",
+    "IndicatorTable",
     "LonelyPSUError",
     "MethodError",
     "PROPORTION_METHODS",
     "QuestionnaireError",
     "Sample",
+    "ScoreResult",
+    "ScoringRules",
     "SurveyStatsError",
     "SurveyStatsWarning",
     "__version__",
     "allocate",
+    "channel_reach",
     "ci",
     "datasets",
     "decision_sample_size",
     "errors",
+    "evaluate_indicators",
     "expected_half_width",
+    "grade_of",
+    "indicators",
     "linear_combination",
     "mean",
     "minimum_detectable_difference",
@@ -76,8 +95,10 @@ __all__ = [
     "ratio",
     "sample_size_proportion",
     "sampling",
+    "score",
     "select",
     "t_quantile",
     "total",
+    "verdict",
     "wald_interval",
 ]

@@ -53,6 +53,7 @@ def linear_combination(
     level: float = 0.95,
     df: float | None = None,
     variable: str = "linear combination",
+    constant: float = 0.0,
 ) -> Estimate:
     """Estimate Σ aⱼ θ̂ⱼ with its standard error from the full covariance.
 
@@ -74,6 +75,8 @@ def linear_combination(
         v_g is sample g's share of the variance.
     variable : str
         Name of the result (e.g. ``"satisfaction"``).
+    constant : float
+        Added to the combination (no variance), e.g. 1 in 1 − (0.2·a + 0.3·b).
 
     Returns
     -------
@@ -140,7 +143,7 @@ def linear_combination(
                 )
             owners[id(dsg)] = gid
 
-    est = float(sum(a[i] * rows[i].estimate for i in used))
+    est = float(constant) + float(sum(a[i] * rows[i].estimate for i in used))
     var = 0.0
     contrib: list[tuple[float, float]] = []
     for gid, members in groups.items():

@@ -33,6 +33,7 @@ from .results import Estimate, EstimateTable, _cv, _Origin
 
 __all__ = ["mean", "proportion", "quantile", "ratio", "total"]
 
+
 NaPolicy = Literal["fail", "drop"]
 DfOption = float | int | Literal["design", "domain"] | None
 QRule = Literal["math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9"]
@@ -847,3 +848,31 @@ def quantile(
     if by is None and len(qs) == 1:
         return rows[0]
     return EstimateTable(tuple(rows), cov, source=design)
+
+
+def _proportion_parts(
+    design: Design,
+    parts: Sequence[tuple[str, np.ndarray, np.ndarray]],
+    *,
+    level: float = 0.95,
+    df: DfOption = None,
+    ci_method: ProportionMethod = "logit",
+) -> EstimateTable:
+    """Several proportions, each over its own domain of one design, with their joint covariance.
+
+    ``parts`` holds (label, 0/1 values, domain mask); rows outside a part's domain are
+    treated as a domain would be (zero linearised values, full design kept).  Used by
+    the indicators layer so that rates with different denominators from one sample
+    covary correctly.
+    """
+    level = check_level(level)
+    check_option(ci_method, "ci_method", PROPORTION_METHODS)
+    dfr = _resolve_df(design, df)
+    dom = _Domains(np.zeros(design.n, dtype=np.intp), [()], True)
+    ps = []
+    for label, y, mask in parts:
+        mask = np.asarray(mask, dtype=bool)
+        ps.append(_Part(label, np.where(mask, np.asarray(y, dtype=float), 0.0), None, ~mask if not mask.all() else None))
+    core = _core(design, ps, dom, "proportion")
+    core.n_missing[:] = 0  # rows outside a part's domain are not missing answers
+    return _assemble(design, "proportion", ps, dom, core, level, dfr, ci_method, False)  # type: ignore[return-value]

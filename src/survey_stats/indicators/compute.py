@@ -1,0 +1,321 @@
+"""Compute every indicator of a system from coded survey data, with SE, CI, verdict and flag."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_level, check_option, describe_rows, describe_values
+from ..ci import PROPORTION_METHODS, ProportionMethod
+from ..contrasts import linear_combination
+from ..design import Design
+from ..errors import DataError
+from ..estimation import _proportion_parts
+from ..results import Estimate, _Origin
+from .definitions import IndicatorSystem
+from .verdicts import reliability, verdict
+
+__all__ = ["IndicatorResult", "IndicatorTable", "evaluate_indicators"]
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """One row of the indicator table."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    denominator: str
+    n: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float
+    df: float
+    ci_method: str
+    deff: float
+    n_eff: float
+    reference: float | None
+    direction: str
+    verdict: str
+    reliability: str
+    reliability_reason: str
+    coefficients: Mapping[str, float] = field(default_factory=dict, repr=False)
+    constant: float = 0.0
+
+
+@dataclass(frozen=True)
+class IndicatorTable:
+    """All indicators of a system, plus the base rates they are built from.
+
+    Attributes
+    ----------
+    rows : tuple of IndicatorResult
+    parts : DataFrame
+        The base rates (every rate and every part of a weighted index) with estimate, SE
+        and n.
+    theta, vcov : ndarray
+        Base-rate estimates and their covariance (block diagonal across samples; zero for
+        administrative counts) — what score simulations draw from.
+    part_ids : tuple of str
+    """
+
+    rows: tuple[IndicatorResult, ...]
+    parts: pd.DataFrame
+    theta: np.ndarray
+    vcov: np.ndarray
+    part_ids: tuple[str, ...]
+    level: float
+    ci_method: str
+
+    def __getitem__(self, iid: str) -> IndicatorResult:
+        for r in self.rows:
+            if r.id == iid:
+                return r
+        raise DataError(f"no indicator {iid!r} in the table; ids: {describe_values([r.id for r in self.rows])}.")
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame, one row per indicator (Chinese and English names both present)."""
+        cols = [f for f in IndicatorResult.__dataclass_fields__ if f not in ("coefficients", "constant")]
+        return pd.DataFrame([{c: getattr(r, c) for c in cols} for r in self.rows])
+
+    def linear_form(self, iid: str) -> tuple[np.ndarray, float]:
+        """(coefficients over ``part_ids``, constant) of indicator *iid*."""
+        r = self[iid]
+        a = np.zeros(len(self.part_ids))
+        for pid, c in r.coefficients.items():
+            a[self.part_ids.index(pid)] = c
+        return a, r.constant
+
+
+def _mask(data: pd.DataFrame, expr: str | None, where: str) -> np.ndarray:
+    if expr is None:
+        return np.ones(len(data), dtype=bool)
+    try:
+        m = data.eval(expr, engine="python")
+    except Exception as exc:  # pandas raises many kinds here
+        raise DataError(f"{where}: cannot evaluate denominator {expr!r} on the data ({type(exc).__name__}: {exc}).") from exc
+    m = np.asarray(m)
+    if m.dtype != bool or m.shape != (len(data),):
+        raise DataError(f"{where}: denominator {expr!r} must give one True/False per row.")
+    return m
+
+
+def _values(data: pd.DataFrame, expr: str, where: str) -> np.ndarray:
+    if expr in data.columns:
+        s = data[expr]
+        if s.dtype == bool:
+            return s.to_numpy(dtype=float)
+        v = pd.to_numeric(s, errors="coerce")
+        bad = s.notna() & v.isna()
+        if bad.any():
+            raise DataError(f"{where}: numerator column {expr!r} is not 0/1 in {describe_rows(data.index, bad.to_numpy())}.")
+        return v.to_numpy(dtype=float)
+    try:
+        v = data.eval(expr, engine="python")
+    except Exception as exc:
+        raise DataError(
+            f"{where}: numerator {expr!r} is neither a column of the data nor an expression on it "
+            f"({type(exc).__name__}: {exc}); columns: {describe_values(map(str, data.columns))}."
+        ) from exc
+    return np.asarray(v, dtype=float)
+
+
+def evaluate_indicators(
+    system: IndicatorSystem,
+    samples: Mapping[str, Design],
+    *,
+    administrative: Mapping[str, tuple[float, float]] | None = None,
+    level: float | None = None,
+    ci_method: ProportionMethod = "beta",
+    df: float | str | None = None,
+    na: str = "fail",
+) -> IndicatorTable:
+    """Compute every indicator of *system* with SE, CI, verdict and reliability flag.
+
+    Parameters
+    ----------
+    system : IndicatorSystem
+    samples : mapping of sample name → Design
+        The designs named by the indicators' ``sample`` fields, e.g.
+        ``{"registered": ..., "unregistered": ..., "deregistered": ...}``.  Parts that
+        share a design are estimated in one call, so their covariance is right;
+        different designs are independent samples.
+    administrative : mapping of indicator id → (numerator, denominator)
+        Counts for administrative indicators (信息比对率): no sampling error.
+    level : float, optional
+        Confidence level (default: the system's).
+    ci_method : str
+        Interval for single rates (default ``"beta"``, Korn-Graubard); composites use
+        a Wald interval with Satterthwaite df across samples.
+    df : optional
+        As for the estimators (``None`` = each design's df).
+    na : {"fail", "drop"}
+        A missing numerator inside a denominator: raise, or leave the household out.
+
+    Returns
+    -------
+    IndicatorTable
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.datasets.poverty_design()
+    >>> system = ss.IndicatorSystem.default().select(["missed_exit_rate", "wrong_exit_rate"])
+    >>> t = ss.evaluate_indicators(system, {"registered": d})
+    >>> r = t["missed_exit_rate"]
+    >>> round(r.estimate, 4), r.se, r.verdict       # the unexited stratum is a census
+    (0.082, 0.0, 'fails')
+    """
+    level = check_level(system.level if level is None else level)
+    check_option(ci_method, "ci_method", PROPORTION_METHODS)
+    check_option(na, "na", ("fail", "drop"))
+    administrative = dict(administrative or {})
+
+    # 1. base parts, grouped by sample
+    parts: list[dict[str, Any]] = []
+    for ind in system:
+        if ind.kind == "rate":
+            parts.append({"id": ind.id, "sample": ind.sample, "denominator": ind.denominator,
+                          "numerator": ind.numerator, "owner": ind.id})
+        elif ind.kind == "weighted_parts":
+            for p in ind.parts:
+                parts.append({"id": f"{ind.id}.{p['id']}", "sample": p["sample"], "denominator": p.get("denominator"),
+                              "numerator": p["numerator"], "owner": ind.id})
+    need = sorted({p["sample"] for p in parts})
+    missing = [s for s in need if s not in samples]
+    if missing:
+        users = sorted({p["owner"] for p in parts if p["sample"] in missing})
+        raise DataError(
+            f"no design given for sample(s) {describe_values(missing)}, needed by {describe_values(users)}; "
+            "pass them in samples=, or drop those indicators with system.select([...])."
+        )
+    estimates: dict[str, Estimate] = {}
+    for sample in need:
+        design = samples[sample]
+        if not isinstance(design, Design):
+            raise DataError(f"samples[{sample!r}] must be a Design, got {type(design).__name__}.")
+        data = design._data
+        specs = []
+        for p in (q for q in parts if q["sample"] == sample):
+            where = f"indicator {p['owner']!r} (sample {sample!r})"
+            mask = _mask(data, p["denominator"], where)
+            y = _values(data, p["numerator"], where)
+            bad_na = mask & np.isnan(y)
+            if bad_na.any():
+                if na == "fail":
+                    raise DataError(
+                        f"{where}: numerator {p['numerator']!r} is missing for {describe_rows(data.index, bad_na)} "
+                        "inside the denominator; code them or pass na='drop'."
+                    )
+                mask = mask & ~bad_na
+            if not mask.any():
+                raise DataError(f"{where}: the denominator {p['denominator']!r} selects no respondents.")
+            vals = np.nan_to_num(y)
+            bad = mask & ~np.isin(vals, (0.0, 1.0))
+            if bad.any():
+                raise DataError(f"{where}: numerator {p['numerator']!r} is not 0/1 in {describe_rows(data.index, bad)}.")
+            specs.append((p["id"], vals, mask))
+        tab = _proportion_parts(design, specs, level=level, df=df, ci_method=ci_method)  # type: ignore[arg-type]
+        for (pid, _, _), row in zip(specs, tab):
+            estimates[pid] = row
+
+    for ind in system:
+        if ind.kind == "administrative":
+            if ind.id not in administrative:
+                raise DataError(f"administrative indicator {ind.id!r} needs its counts: administrative={{{ind.id!r}: (numerator, denominator)}}.")
+            num, den = administrative[ind.id]
+            if not den > 0 or num < 0 or num > den:
+                raise DataError(f"administrative counts for {ind.id!r} must satisfy 0 ≤ numerator ≤ denominator > 0.")
+            p = num / den
+            zero = np.zeros((1, 1))
+            zero.setflags(write=False)
+            estimates[ind.id] = Estimate("proportion", ind.id, p, 0.0, p, p, level, math.inf, int(den), float(den),
+                                         math.nan, 0.0, "administrative count (no sampling error)", (), None, 0,
+                                         _Origin((), zero, 0))
+    unknown_admin = set(administrative) - {i.id for i in system if i.kind == "administrative"}
+    if unknown_admin:
+        raise DataError(f"administrative counts given for non-administrative indicator(s) {describe_values(sorted(unknown_admin))}.")
+
+    # 2. linear forms over the base parts
+    part_ids = list(estimates)
+    forms: dict[str, tuple[dict[str, float], float]] = {}
+
+    def form(iid: str) -> tuple[dict[str, float], float]:
+        if iid in forms:
+            return forms[iid]
+        ind = system[iid]
+        if ind.kind in ("rate", "administrative"):
+            f = ({iid: 1.0}, 0.0)
+        elif ind.kind == "weighted_parts":
+            f = ({f"{iid}.{p['id']}": float(p["weight"]) for p in ind.parts}, 0.0)
+        else:
+            coef: dict[str, float] = {}
+            const = float(ind.constant)
+            for t, c in ind.terms.items():
+                sub, k = form(t)
+                const += c * k
+                for pid, v in sub.items():
+                    coef[pid] = coef.get(pid, 0.0) + c * v
+            f = (coef, const)
+        forms[iid] = f
+        return f
+
+    rows = []
+    for ind in system:
+        coef, const = form(ind.id)
+        if ind.kind in ("rate", "administrative"):
+            e = estimates[ind.id]
+            census = e.se == 0 and ind.kind == "rate" and _all_census(samples[ind.sample], e)  # type: ignore[index]
+            flag, why = (("reliable", "administrative count: no sampling error") if ind.kind == "administrative"
+                         else reliability(e.estimate, e.n, e.n_eff, e.se, e.df, level=level, census=census))
+            rows.append(IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, e.n,
+                                        e.estimate, e.se, e.ci_low, e.ci_high, level, e.df, e.method, e.deff, e.n_eff,
+                                        ind.reference, ind.direction,
+                                        verdict(e.ci_low, e.ci_high, ind.reference, ind.direction), flag, why,
+                                        coef, const))
+            continue
+        lc = linear_combination({pid: estimates[pid] for pid in coef}, coef, level=level, variable=ind.id,
+                                constant=const)
+        width = lc.ci_high - lc.ci_low
+        flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
+            ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
+            else ("review", f"composite; CI width {width:.3f} > 0.05"))
+        rows.append(IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, lc.n,
+                                    lc.estimate, lc.se, lc.ci_low, lc.ci_high, level, lc.df, "wald (linear combination)",
+                                    math.nan, math.nan, ind.reference, ind.direction,
+                                    verdict(lc.ci_low, lc.ci_high, ind.reference, ind.direction), flag, why,
+                                    coef, const))
+
+    theta = np.array([estimates[p].estimate for p in part_ids])
+    V = np.zeros((len(part_ids), len(part_ids)))
+    groups: dict[int, list[int]] = {}
+    for i, pid in enumerate(part_ids):
+        groups.setdefault(id(estimates[pid].source.vcov), []).append(i)  # type: ignore[union-attr]
+    for members in groups.values():
+        src = estimates[part_ids[members[0]]].source.vcov  # type: ignore[union-attr]
+        idx = [estimates[part_ids[i]].source.index for i in members]  # type: ignore[union-attr]
+        V[np.ix_(members, members)] = np.asarray(src)[np.ix_(idx, idx)]
+    parts_frame = pd.DataFrame([{"part": pid, "sample": next((p["sample"] for p in parts if p["id"] == pid), None),
+                                 "n": estimates[pid].n, "estimate": estimates[pid].estimate, "se": estimates[pid].se,
+                                 "ci_low": estimates[pid].ci_low, "ci_high": estimates[pid].ci_high}
+                                for pid in part_ids])
+    return IndicatorTable(tuple(rows), parts_frame, theta, V, tuple(part_ids), level, ci_method)
+
+
+def _all_census(design: Design, e: Estimate) -> bool:
+    """True when the estimate's zero SE comes from census strata (the method says so)."""
+    return e.ci_low == e.ci_high == e.estimate and design._census_h.any()
