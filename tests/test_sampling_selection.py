@@ -215,3 +215,13 @@ def test_seed_required_and_pps_needs_size():
         ss.select(f, n=3)  # type: ignore[call-arg]
     with pytest.raises(ss.MethodError, match="size="):
         ss.select(f, n=3, method="pps", seed=1)
+
+
+def test_selection_stream_is_independent_of_plain_seed():
+    """Data simulated with default_rng(seed) must not steer a sample drawn with the same seed."""
+    N, seed = 2000, 7
+    y = np.random.default_rng(seed).random(N) < 0.05  # the first uniforms of default_rng(7)
+    f = ss.Frame(pd.DataFrame({"id": range(N), "y": y}), id="id")
+    s = ss.select(f, n=600, seed=seed)
+    share = y[s.units["id"].to_numpy()].mean()
+    assert abs(share - y.mean()) < 0.03  # with a shared stream all y=1 units would be selected

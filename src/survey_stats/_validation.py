@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -45,3 +46,13 @@ def check_level(level: float) -> float:
             f"level={level!r} is not a confidence level; give a number strictly between 0 and 1, e.g. 0.95."
         )
     return float(level)
+
+
+def rng_for(seed: int, purpose: str) -> np.random.Generator:
+    """A generator seeded by (seed, purpose).
+
+    Each use (selection, simulation, score draws...) gets its own stream, so reusing
+    one integer seed for the data and for the sample does not make the sample depend
+    on the data: plain ``default_rng(seed)`` would hand both the same uniforms.
+    """
+    return np.random.default_rng([int(seed), zlib.crc32(purpose.encode("utf-8"))])

@@ -204,6 +204,7 @@ def evaluate_indicators(
             "pass them in samples=, or drop those indicators with system.select([...])."
         )
     estimates: dict[str, Estimate] = {}
+    masks: dict[str, tuple[str, np.ndarray]] = {}  # part id -> (sample, domain mask)
     for sample in need:
         design = samples[sample]
         if not isinstance(design, Design):
@@ -229,6 +230,7 @@ def evaluate_indicators(
             if bad.any():
                 raise DataError(f"{where}: numerator {p['numerator']!r} is not 0/1 in {describe_rows(data.index, bad)}.")
             specs.append((p["id"], vals, mask))
+            masks[p["id"]] = (sample, mask)
         tab = _proportion_parts(design, specs, level=level, df=df, ci_method=ci_method)  # type: ignore[arg-type]
         for (pid, _, _), row in zip(specs, tab):
             estimates[pid] = row
@@ -290,11 +292,21 @@ def evaluate_indicators(
             continue
         lc = linear_combination({pid: estimates[pid] for pid in coef}, coef, level=level, variable=ind.id,
                                 constant=const)
+        # respondents behind the composite: distinct households per sample (+ administrative counts)
+        union: dict[str, np.ndarray] = {}
+        n_admin = 0
+        for pid in coef:
+            if pid in masks:
+                smp, m = masks[pid]
+                union[smp] = union[smp] | m if smp in union else m
+            else:
+                n_admin = max(n_admin, estimates[pid].n)
+        n_resp = int(sum(int(m.sum()) for m in union.values())) + n_admin
         width = lc.ci_high - lc.ci_low
         flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
             ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
             else ("review", f"composite; CI width {width:.3f} > 0.05"))
-        rows.append(IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, lc.n,
+        rows.append(IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, n_resp,
                                     lc.estimate, lc.se, lc.ci_low, lc.ci_high, level, lc.df, "wald (linear combination)",
                                     math.nan, math.nan, ind.reference, ind.direction,
                                     verdict(lc.ci_low, lc.ci_high, ind.reference, ind.direction), flag, why,

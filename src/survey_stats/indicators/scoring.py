@@ -38,7 +38,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import check_level, check_option, describe_values
+from .._validation import check_level, check_option, describe_values, rng_for
 from ..errors import DataError
 from .compute import IndicatorTable
 
@@ -269,7 +269,7 @@ def score(
         )
 
     # draws of every indicator the rules need
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed, "survey_stats.score")
     sims: dict[str, np.ndarray] = {}
     point: dict[str, float] = {}
     draws = None

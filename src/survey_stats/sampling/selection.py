@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option, describe_values
+from .._validation import check_option, describe_values, rng_for
 from ..design import Design
 from ..errors import DataError, MethodError, SurveyStatsWarning
 from ..privacy import detect_pii_columns, mask_phone
@@ -83,8 +83,9 @@ def select(
         unselected units in random order; use them strictly in that order
         (:meth:`Sample.next_reserve`), never by choice.
     seed : int
-        Seed of the ``numpy.random.Generator``; the same frame and seed give the
-        same sample.
+        Seed of the random draw; the same frame and seed give the same sample.  The
+        generator is seeded with (seed, "survey_stats.select"), so using the same
+        integer elsewhere (e.g. to simulate the data) does not correlate the two.
 
     Returns
     -------
@@ -149,7 +150,7 @@ def select(
     target[is_census] = N_h[is_census]
     n_h = np.maximum(target, c_h)
     m_h = n_h - c_h  # random draws
-    rng = np.random.default_rng(int(seed))
+    rng = rng_for(int(seed), "survey_stats.select")
 
     codes = frame._codes
     cert = df["certainty"].to_numpy()
