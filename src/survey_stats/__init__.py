@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, indicators, privacy, sampling
+from . import ci, datasets, errors, indicators, privacy, replicates, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -36,7 +36,9 @@ from .indicators import (
     score,
     verdict,
 )
+from .replicates import from_replicate_weights, replicate_design
 from .results import Estimate, EstimateTable
+from .weighting import calibrate, nonresponse_adjust, poststratify, rake
 from .sampling import (
     Allocation,
     Frame,
@@ -76,6 +78,7 @@ __all__ = [
     "SurveyStatsWarning",
     "__version__",
     "allocate",
+    "calibrate",
     "channel_reach",
     "ci",
     "datasets",
@@ -83,16 +86,22 @@ __all__ = [
     "errors",
     "evaluate_indicators",
     "expected_half_width",
+    "from_replicate_weights",
     "grade_of",
     "indicators",
     "linear_combination",
     "mean",
     "minimum_detectable_difference",
+    "nonresponse_adjust",
+    "poststratify",
     "privacy",
     "proportion",
     "proportion_interval",
     "quantile",
+    "rake",
     "ratio",
+    "replicate_design",
+    "replicates",
     "sample_size_proportion",
     "sampling",
     "score",
@@ -101,4 +110,5 @@ __all__ = [
     "total",
     "verdict",
     "wald_interval",
+    "weighting",
 ]

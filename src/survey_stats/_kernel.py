@@ -52,11 +52,29 @@ def vcov(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int) ->
         values = values[:, None]
     if cols is not None and cols.ndim == 1:
         cols = cols[:, None]
+    if design._cal:
+        # calibrated weights: variance of the residuals from each calibration model
+        values = dense(values, cols, k)
+        cols = None
+        for step in design._cal:
+            values = step.residualize(values)
     if design._psu is None:
         s1, cov = _row_sums(design, values, cols, k)
     else:
         s1, cov = _psu_sums(design, values, cols, k)
     return _finish(design, s1, cov)
+
+
+def dense(values: np.ndarray, cols: np.ndarray | None, k: int) -> np.ndarray:
+    """The n × k influence matrix from the sparse (values, cols) form."""
+    if cols is None:
+        return values
+    n, m = values.shape
+    out = np.zeros((n, k))
+    rows = np.arange(n)
+    for j in range(m):
+        np.add.at(out, (rows, cols[:, j]), values[:, j])
+    return out
 
 
 def _row_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:

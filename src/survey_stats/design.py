@@ -137,6 +137,8 @@ class Design:
         "_c_row",
         "_degf",
         "_cache",
+        "_cal",
+        "_rep",
         "_frozen",
     )
 
@@ -406,7 +408,31 @@ class Design:
         self._c_row = _readonly(scale[h]) if psu is None else None
         self._degf = int(n_h.sum() - H)
         self._cache: dict[Any, Any] = {}  # per-column derived arrays; valid because data never change
+        self._cal: tuple[Any, ...] = ()  # calibration steps (weighting module), applied to influence values
+        self._rep: Any = None  # replicate weights (replicates module)
         self._frozen = True
+
+    def _derive(self, *, weights: np.ndarray | None = None, cal: Any = None, rep: Any = None,
+                degf: int | None = None) -> Design:
+        """A copy with new weights and/or an added calibration step and/or replicate weights."""
+        new = object.__new__(Design)
+        object.__setattr__(new, "_frozen", False)
+        for name in Design.__slots__:
+            if name != "_frozen":
+                object.__setattr__(new, name, getattr(self, name))
+        new._cache = {k: v for k, v in self._cache.items() if isinstance(k, tuple) and k[0] in ("codes", "binary")}
+        if weights is not None:
+            w = np.array(weights, dtype=float)
+            w.setflags(write=False)
+            new._w = w
+        if cal is not None:
+            new._cal = self._cal + (cal,)
+        if rep is not None:
+            new._rep = rep
+        if degf is not None:
+            new._degf = int(degf)
+        new._frozen = True
+        return new
 
     # -- immutability -------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -427,6 +453,10 @@ class Design:
         if self._certainty is not None:
             parts.append(f"certainty={self._certainty!r}")
         parts.append(f"degf={self.degf}")
+        if self._cal:
+            parts.append("calibrated: " + " + ".join(c.name for c in self._cal))
+        if self._rep is not None:
+            parts.append(f"replicates={self._rep.type} ({self._rep.weights.shape[1]})")
         if self._lonely_psu != "fail":
             parts.append(f"lonely_psu={self._lonely_psu!r}")
         return f"Design({', '.join(parts)})"

@@ -277,18 +277,59 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
         est[sl] = e[:D]
         wsum[sl] = Wd[:D]
         cnt[sl] = nd[:D]
-    if m == 1:
-        values, cols = vs[0], cs[0]
+    if design._rep is not None:
+        cov = _replicate_cov(design, parts, djs, D, kind, est)
     else:
-        values = np.column_stack(vs)
-        cols = np.column_stack([c if c is not None else np.zeros(n_rows, dtype=np.intp) for c in cs])
-    cov = _kernel.vcov(design, values, cols, k)
+        if m == 1:
+            values, cols = vs[0], cs[0]
+        else:
+            values = np.column_stack(vs)
+            cols = np.column_stack([c if c is not None else np.zeros(n_rows, dtype=np.intp) for c in cs])
+        cov = _kernel.vcov(design, values, cols, k)
     empty = cnt == 0
     if empty.any():
         est[empty] = np.nan
         cov[empty, :] = np.nan
         cov[:, empty] = np.nan
     return _Core(est, cov, wsum, cnt.astype(int), nmiss.astype(int), ss, djs)
+
+
+def _group_sums(W: np.ndarray, dj: np.ndarray, L: int, y: np.ndarray | None) -> np.ndarray:
+    """Σ_i W[i, r] · y_i per group: an L × R matrix, in one product over all replicates."""
+    vals = np.ones(len(dj)) if y is None else y
+    if L == 1:
+        return (W.T @ vals)[None, :]
+    if L <= 64:
+        A = np.zeros((len(dj), L))
+        A[np.arange(len(dj)), dj] = vals
+        return A.T @ W
+    from scipy import sparse
+
+    S = sparse.csr_matrix((vals, (dj, np.arange(len(dj)))), shape=(L, len(dj)))
+    return np.asarray(S @ W)
+
+
+def _replicate_cov(
+    design: Design, parts: list[_Part], djs: list[np.ndarray], D: int, kind: str, est: np.ndarray
+) -> np.ndarray:
+    """Covariance of all part × domain estimates from replicate weights (one product per part)."""
+    rep = design._rep
+    W = rep.weights
+    R = W.shape[1]
+    theta = np.empty((R, len(parts) * D))
+    for j, (part, dj) in enumerate(zip(parts, djs)):
+        L = int(dj.max()) + 1 if len(dj) else D
+        L = max(L, D)
+        Y = _group_sums(W, dj, L, part.y)[:D]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "total":
+                e = Y
+            elif kind == "ratio":
+                e = Y / _group_sums(W, dj, L, part.x)[:D]
+            else:
+                e = Y / _group_sums(W, dj, L, None)[:D]
+        theta[:, j * D:(j + 1) * D] = e.T
+    return rep.variance(est, theta)
 
 
 def _whole(

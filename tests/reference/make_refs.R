@@ -152,6 +152,39 @@ call <- "svymean(~api00, svydesign(id = ~1, strata = ~stype, fpc = ~frac, data =
 r <- svymean(~api00, svydesign(id = ~1, strata = ~stype, fpc = ~frac, data = apistrat))
 add("fpc_fraction_strat_mean_api00", call, stat(r))
 
+# --- replicate-weight designs (deterministic ones) and calibration beyond the oracle
+data(scd)
+write.csv(scd, "data/scd.csv", row.names = FALSE)
+dj1 <- as.svrepdesign(dclus1, type = "JK1")
+m <- svymean(~api00, dj1); t <- svytotal(~enroll, dj1)
+add("rep_jk1_clus1", "as.svrepdesign(dclus1, type = 'JK1'); svymean(~api00); svytotal(~enroll)",
+    list(mean_estimate = unname(coef(m)), mean_se = unname(SE(m)), total_estimate = unname(coef(t)),
+         total_se = unname(SE(t)), scale = dj1$scale, n_rep = ncol(dj1$repweights)))
+djn <- as.svrepdesign(dstrat, type = "JKn")
+m <- svymean(~api00, djn); r <- svyby(~api00, ~awards, djn, svymean, covmat = TRUE)
+add("rep_jkn_strat", "as.svrepdesign(dstrat, type = 'JKn'); svymean(~api00); svyby(~api00, ~awards, svymean, covmat = TRUE)",
+    list(mean_estimate = unname(coef(m)), mean_se = unname(SE(m)), by_estimate = unname(coef(r)),
+         by_vcov = unname(vcov(r)), rscales_head = unname(head(djn$rscales, 3))))
+dscd <- svydesign(ids = ~ambulance, strata = ~ESA, fpc = ~rep(5, 6), data = scd, nest = TRUE)
+dbrr <- as.svrepdesign(dscd, type = "BRR")
+m <- svytotal(~alive, dbrr)
+add("rep_brr_scd", "svydesign(ids=~ambulance, strata=~ESA, fpc=~rep(5,6), data=scd, nest=TRUE); as.svrepdesign(type='BRR'); svytotal(~alive)",
+    list(estimate = unname(coef(m)), se = unname(SE(m)), n_rep = ncol(dbrr$repweights)))
+dfay <- as.svrepdesign(dscd, type = "Fay", fay.rho = 0.3)
+m <- svytotal(~alive, dfay)
+add("rep_fay_scd", "as.svrepdesign(dscd, type='Fay', fay.rho=0.3); svytotal(~alive)",
+    list(estimate = unname(coef(m)), se = unname(SE(m))))
+mt <- svytotal(~alive, dscd)
+add("taylor_scd", "svytotal(~alive, dscd)", list(estimate = unname(coef(mt)), se = unname(SE(mt))))
+dcal <- calibrate(dstrat, ~api99, population = c(`(Intercept)` = 6194, api99 = 3914069))
+m <- svymean(~api00, dcal); t <- svytotal(~enroll, dcal)
+add("calibrate_linear_strat", "calibrate(dstrat, ~api99, population = c(`(Intercept)` = 6194, api99 = 3914069)); svymean(~api00); svytotal(~enroll)",
+    list(mean_estimate = unname(coef(m)), mean_se = unname(SE(m)), total_estimate = unname(coef(t)), total_se = unname(SE(t))))
+pclus1 <- postStratify(dclus1, ~stype, data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018)))
+r <- svyby(~api00, ~awards, pclus1, svymean)
+add("poststratify_domain_clus1", "postStratify(dclus1, ~stype, pop.types); svyby(~api00, ~awards, svymean)",
+    list(level = as.character(r$awards), estimate = unname(coef(r)), se = unname(SE(r))))
+
 out <- list(generator = "tests/reference/make_refs.R", r_version = R.version.string,
             survey_version = as.character(packageVersion("survey")), refs = refs)
 write_json(out, "r_refs.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)

@@ -4,23 +4,20 @@ Each size runs in a fresh process so that peak memory (max RSS) belongs to that 
 Prints seconds for building the Frame (validation, strata, fingerprint) and for
 ``select(frame, fraction=0.3, seed=...)`` with 1% certainty units, and the peak RSS.
 
-Run:  python benchmarks/select.py [--sizes 1000000 10000000] [--strata 1000]
+(Named selection.py, not select.py: a script called select.py in this folder would shadow the
+standard-library module `select` for every benchmark run from here.)
+
+Run:  python benchmarks/selection.py [--sizes 1000000 10000000] [--strata 1000]
 """
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import resource
+import subprocess
 import sys
-
-# this file's name shadows the standard-library module `select` (used by subprocess):
-# drop the script's own folder from the import path before importing anything else
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
+import time
 
 
 def child(rows: int, strata: int) -> None:

@@ -1,0 +1,448 @@
+"""Weighting: nonresponse adjustment, post-stratification, raking and calibration.
+
+Each function returns a new :class:`~survey_stats.Design` with adjusted weights that
+*remembers how it was adjusted*, so standard errors stay right: for a Taylor design
+the linearised values are replaced by residuals from the calibration model before
+the variance is computed (Deville & Särndal 1992; Särndal, Swensson & Wretman 1992,
+§6.5; R ``survey``'s ``postStratify``/``rake``/``calibrate``, which store the same
+information in ``design$postStrata``).  For a replicate-weight design every
+replicate is adjusted the same way, and the replicate variance carries the effect.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ._validation import check_option, describe_rows, describe_values
+from .design import Design
+from .errors import DataError, EstimationError, SurveyStatsWarning
+
+__all__ = ["CalibrationStep", "calibrate", "nonresponse_adjust", "poststratify", "rake"]
+
+CalFun = Literal["linear", "raking", "logit"]
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationStep:
+    """What a calibration did, kept so that variances use calibration residuals.
+
+    ``X`` is the model matrix, ``w_before`` the weights before the step and ``g`` the
+    adjustment factors (weights after = ``g · w_before``).  The variance of any
+    estimator then uses residuals of the linearised values from the weighted
+    regression on ``X`` (R: ``qr.resid(qr(X √w), z / (g √w)) · g √w``).
+    """
+
+    name: str
+    X: np.ndarray
+    w_before: np.ndarray
+    g: np.ndarray
+
+    def residualize(self, z: np.ndarray) -> np.ndarray:
+        sw = np.sqrt(self.w_before)
+        M = self.X * sw[:, None]
+        s = z / (self.g * sw)[:, None]
+        beta, *_ = np.linalg.lstsq(M, s, rcond=None)
+        return (s - M @ beta) * (self.g * sw)[:, None]
+
+
+# ---------------------------------------------------------------------------------------
+def _model_matrix(design: Design, spec: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Columns and population totals from {column: total (numeric) | {level: count} (categorical)}.
+
+    ``"(Intercept)"`` (or ``"_total"``) sets the population size.
+    """
+    cols: list[np.ndarray] = []
+    totals: list[float] = []
+    names: list[str] = []
+    n = design.n
+    has_intercept = any(k in ("(Intercept)", "_total") for k in spec)
+    for key, target in spec.items():
+        if key in ("(Intercept)", "_total"):
+            cols.append(np.ones(n))
+            totals.append(float(target))  # type: ignore[arg-type]
+            names.append("(Intercept)")
+            continue
+        s = design.column(key)
+        if s.isna().any():
+            raise DataError(f"calibration variable {key!r} has missing values in "
+                            f"{describe_rows(design._data.index, s.isna().to_numpy())}; impute or drop them first.")
+        if isinstance(target, Mapping) or isinstance(target, pd.Series):
+            t = pd.Series(dict(target)) if isinstance(target, Mapping) else target
+            observed = set(pd.unique(s))
+            missing = [lv for lv in observed if lv not in t.index]
+            # with an intercept one category may be left out (R's treatment coding)
+            if missing and not (has_intercept and len(missing) == 1):
+                raise DataError(f"margin {key!r} has no population count for category/ies {describe_values(missing)} "
+                                f"found in the data; give a count for every category.")
+            empty = [lv for lv in t.index if lv not in observed]
+            if empty:
+                raise DataError(f"margin {key!r}: category/ies {describe_values(empty)} have a population count but "
+                                "no respondents; collapse them with a neighbouring category.")
+            for lv, cnt in t.items():
+                cols.append((s == lv).to_numpy(dtype=float))
+                totals.append(float(cnt))
+                names.append(f"{key}={lv}")
+        else:
+            v = pd.to_numeric(s, errors="coerce")
+            if v.isna().any():
+                raise DataError(f"calibration variable {key!r} is not numeric; give category counts as a mapping.")
+            cols.append(v.to_numpy(dtype=float))
+            totals.append(float(target))  # type: ignore[arg-type]
+            names.append(key)
+    return np.column_stack(cols), np.asarray(totals), names
+
+
+def _check_margin_totals(spec: Mapping[str, object], what: str) -> None:
+    sums = {k: float(sum(dict(v).values())) for k, v in spec.items() if isinstance(v, (Mapping, pd.Series))}
+    if len(set(round(x, 6) for x in sums.values())) > 1:
+        listed = ", ".join(f"{k}: {v:g}" for k, v in sums.items())
+        raise DataError(f"{what} margins add up to different population sizes ({listed}); they must agree.")
+
+
+def _finish(design: Design, w_new: np.ndarray, X: np.ndarray, name: str,
+            rep_fn=None) -> Design:  # type: ignore[no-untyped-def]
+    g = w_new / design._w
+    if design._rep is not None:
+        rep = design._rep.with_weights(rep_fn(design._rep.weights))
+        return design._derive(weights=w_new, rep=rep)
+    return design._derive(weights=w_new, cal=CalibrationStep(name, X, np.array(design._w), g))
+
+
+def poststratify(design: Design, by: str | Sequence[str], population: Mapping[Hashable, float] | pd.Series) -> Design:
+    """Post-stratify: scale weights so each post-stratum's weight sum equals its population count.
+
+    Parameters
+    ----------
+    design : Design
+    by : str or list of str
+        Post-stratum column(s); several are crossed (keys are then tuples).
+    population : mapping or Series
+        Population count per post-stratum.
+
+    Returns
+    -------
+    Design
+        Weights wᵢ · N_g / N̂_g; variances from residuals yᵢ − ȳ_g (R ``postStratify``).
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.datasets.apiclus1_design()
+    >>> p = ss.poststratify(d, "stype", {"E": 4421, "H": 755, "M": 1018})
+    >>> m = ss.mean(p, "api00")
+    >>> round(m.estimate, 4), round(m.se, 4)       # R: postStratify(dclus1, ~stype, pop.types)
+    (642.3108, 23.9205)
+    """
+    cols = [by] if isinstance(by, str) else list(by)
+    keys = pd.MultiIndex.from_frame(pd.DataFrame({c: design.column(c).to_numpy() for c in cols})) \
+        if len(cols) > 1 else pd.Index(design.column(cols[0]).to_numpy())
+    if pd.isna(keys.to_frame().to_numpy()).any() if len(cols) > 1 else keys.isna().any():
+        raise DataError(f"post-stratum column(s) {describe_values(cols)} have missing values.")
+    pop = pd.Series(dict(population)) if isinstance(population, Mapping) else population.copy()
+    codes, uniques = pd.factorize(keys)
+    uniq = list(uniques)
+    missing = [u for u in uniq if u not in pop.index]
+    if missing:
+        raise DataError(f"no population count for post-stratum/strata {describe_values(missing)}.")
+    empty = [k for k in pop.index if k not in set(uniq)]
+    if empty:
+        raise DataError(f"post-stratum/strata {describe_values(empty)} have a population count but no respondents; "
+                        "collapse them with neighbouring post-strata.")
+    N_g = pop.reindex(uniq).to_numpy(dtype=float)
+    if (N_g <= 0).any():
+        raise DataError("post-stratum population counts must be positive.")
+    X = np.zeros((design.n, len(uniq)))
+    X[np.arange(design.n), codes] = 1.0
+
+    def adjust(W: np.ndarray) -> np.ndarray:
+        if W.ndim == 1:
+            return W * (N_g / np.bincount(codes, weights=W, minlength=len(uniq)))[codes]
+        sums = np.zeros((len(uniq), W.shape[1]))
+        np.add.at(sums, codes, W)
+        return W * (N_g[:, None] / sums)[codes]
+
+    return _finish(design, adjust(design._w), X, f"poststratify({', '.join(cols)})", adjust)
+
+
+def rake(
+    design: Design,
+    margins: Mapping[str, Mapping[Hashable, float] | pd.Series],
+    *,
+    maxit: int = 100,
+    epsilon: float = 1e-10,
+) -> Design:
+    """Rake (iterative proportional fitting) to known population margins.
+
+    Parameters
+    ----------
+    design : Design
+    margins : mapping column → {category: population count}
+        All margins must add up to the same population size.
+    maxit : int
+        Maximum number of full sweeps over the margins.
+    epsilon : float
+        Convergence: largest relative difference between a weighted margin and its
+        target.  R's ``rake()`` stops at epsilon = 1 by default (before convergence);
+        pass ``control = list(epsilon = 1e-10)`` in R to compare.
+
+    Returns
+    -------
+    Design
+        Raked weights; variances from the residuals of the calibration model with all
+        margins' indicators (the converged raking estimator is the calibration
+        estimator with the raking distance; R ``calibrate(..., calfun = "raking")``).
+
+    Raises
+    ------
+    DataError
+        Categories without a count or without respondents; margins with different totals.
+    EstimationError
+        No convergence within ``maxit`` sweeps.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.datasets.apiclus1_design()
+    >>> r = ss.rake(d, {"stype": {"E": 4421, "H": 755, "M": 1018}, "sch.wide": {"No": 1072, "Yes": 5122}})
+    >>> round(ss.mean(r, "api00").se, 4)           # R: rake(dclus1, ...); svymean(~api00)
+    23.7036
+    """
+    if not margins:
+        raise DataError("rake needs at least one margin.")
+    _check_margin_totals(margins, "rake")
+    X, targets, names = _model_matrix(design, dict(margins))
+    blocks = []
+    start = 0
+    for key, t in margins.items():
+        k = len(dict(t))
+        blocks.append(slice(start, start + k))
+        start += k
+    codes = [np.argmax(X[:, b], axis=1) for b in blocks]
+
+    def ipf(W: np.ndarray) -> np.ndarray:
+        W = np.array(W, dtype=float)
+        two = W.ndim == 2
+        Wm = W if two else W[:, None]
+        for it in range(maxit):
+            worst = 0.0
+            for b, c in zip(blocks, codes):
+                tgt = targets[b]
+                cur = np.zeros((len(tgt), Wm.shape[1]))
+                np.add.at(cur, c, Wm)
+                Wm *= (tgt[:, None] / cur)[c]
+            for b, c in zip(blocks, codes):
+                cur = np.zeros((len(targets[b]), Wm.shape[1]))
+                np.add.at(cur, c, Wm)
+                worst = max(worst, float(np.max(np.abs(cur - targets[b][:, None]) / targets[b][:, None])))
+            if worst < epsilon:
+                return Wm if two else Wm[:, 0]
+        raise EstimationError(
+            f"raking did not converge in {maxit} sweeps (largest relative margin error {worst:.2g}); "
+            "check for empty or nearly empty category combinations, or raise maxit."
+        )
+
+    return _finish(design, ipf(design._w), X, f"rake({', '.join(margins)})", ipf)
+
+
+def _calfun(name: str, bounds: tuple[float, float]):  # type: ignore[no-untyped-def]
+    lo, hi = bounds
+    if name == "linear":
+        def F(u):  # type: ignore[no-untyped-def]
+            return np.clip(1 + u, lo, hi)
+
+        def dF(u):  # type: ignore[no-untyped-def]
+            return ((1 + u > lo) & (1 + u < hi)).astype(float)
+    elif name == "raking":
+        def F(u):  # type: ignore[no-untyped-def]
+            return np.clip(np.exp(u), lo, hi)
+
+        def dF(u):  # type: ignore[no-untyped-def]
+            e = np.exp(u)
+            return np.where((e > lo) & (e < hi), e, 0.0)
+    else:  # logit (Deville & Särndal 1992, case 6), needs lo < 1 < hi finite
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < 1 < hi):
+            raise DataError("calfun='logit' needs finite bounds with lower < 1 < upper, e.g. bounds=(0.5, 2).")
+        A = (hi - lo) / ((1 - lo) * (hi - 1))
+        shift = math.log((1 - lo) / (hi - 1))
+
+        # F = lo + (hi − lo)·s with s = expit(A u + log((1−lo)/(hi−1))): the same as
+        # (lo(hi−1) + hi(1−lo)e^{Au}) / ((hi−1) + (1−lo)e^{Au}), without overflow
+        def F(u):  # type: ignore[no-untyped-def]
+            return lo + (hi - lo) * special.expit(A * u + shift)
+
+        def dF(u):  # type: ignore[no-untyped-def]
+            sv = special.expit(A * u + shift)
+            return (hi - lo) * A * sv * (1 - sv)
+    return F, dF
+
+
+def calibrate(
+    design: Design,
+    totals: Mapping[str, float | Mapping[Hashable, float]],
+    *,
+    calfun: CalFun = "linear",
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+    maxit: int = 50,
+    epsilon: float = 1e-7,
+    trim: tuple[float, float] | None = None,
+) -> Design:
+    """Calibrate weights to known population totals (GREG and generalised raking).
+
+    Parameters
+    ----------
+    design : Design
+    totals : mapping
+        ``"(Intercept)"`` → population size; a numeric column → its population total;
+        a categorical column → {category: count} for every category, or for all but
+        one when an intercept is given (R's ``model.matrix`` coding, e.g.
+        ``{"(Intercept)": 6194, "stype": {"H": 755, "M": 1018}}``).
+    calfun : {"linear", "raking", "logit"}
+        Distance: linear (GREG, g = 1 + xᵀλ), raking (g = exp(xᵀλ)), or logit
+        (bounded between ``bounds``) — Deville & Särndal (1992); R ``calibrate(calfun=)``.
+    bounds : (lower, upper)
+        Bounds on the g-factors (truncated linear / raking, or the logit range).
+    maxit, epsilon : int, float
+        Newton iterations and convergence tolerance on the totals (relative).
+    trim : (lower, upper), optional
+        Trim g-factors to this range after calibration and spread the trimmed weight
+        over the untrimmed units (R ``trim=``); totals then hold only approximately.
+
+    Returns
+    -------
+    Design
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.datasets.apistrat_design()
+    >>> c = ss.calibrate(d, {"(Intercept)": 6194, "api99": 3914069})
+    >>> m = ss.mean(c, "api00")
+    >>> round(m.estimate, 4), round(m.se, 5)       # R: calibrate(dstrat, ~api99, population=...)
+    (664.644, 1.90304)
+    """
+    check_option(calfun, "calfun", ("linear", "raking", "logit"))
+    if not totals:
+        raise DataError("calibrate needs at least one total.")
+    X, T, names = _model_matrix(design, dict(totals))
+    F, dF = _calfun(calfun, bounds)
+
+    def solve(w: np.ndarray) -> np.ndarray:
+        lam = np.zeros(X.shape[1])
+        for _ in range(maxit):
+            u = X @ lam
+            g = F(u)
+            est = X.T @ (w * g)
+            err = T - est
+            if np.max(np.abs(err) / np.maximum(np.abs(T), 1e-12)) < epsilon:
+                return g
+            H = (X * (w * dF(u))[:, None]).T @ X
+            step, *_ = np.linalg.lstsq(H, err, rcond=None)
+            lam = lam + step
+        raise EstimationError(
+            f"calibration ({calfun}) did not converge in {maxit} iterations; the totals may be unreachable "
+            f"within bounds {bounds} — widen the bounds or check the totals ({describe_values(names)})."
+        )
+
+    def adjust(W: np.ndarray) -> np.ndarray:
+        if W.ndim == 1:
+            g = solve(W)
+            if trim is not None:
+                g = _trim(g, W, trim)
+            return W * g
+        return np.column_stack([adjust(W[:, j]) for j in range(W.shape[1])])
+
+    return _finish(design, adjust(design._w), X, f"calibrate[{calfun}]({', '.join(names)})", adjust)
+
+
+def _trim(g: np.ndarray, w: np.ndarray, trim: tuple[float, float]) -> np.ndarray:
+    lo, hi = trim
+    gnew = np.clip(g, lo, hi)
+    outside = (g < lo) | (g > hi)
+    if outside.any():
+        spill = float(((g - gnew) * w).sum())
+        gnew[~outside] += spill / float(w[~outside].sum())
+        warnings.warn(f"{int(outside.sum())} weights were trimmed to g in [{lo}, {hi}].", SurveyStatsWarning, stacklevel=3)
+    return gnew
+
+
+def nonresponse_adjust(
+    data: pd.DataFrame,
+    *,
+    weight: str,
+    respondent: str,
+    eligible: str | None = None,
+    classes: str | Sequence[str] | None = None,
+    extreme: float = 2.0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Redistribute the weight of eligible nonrespondents to respondents within weighting classes.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Every sampled unit: respondents, eligible nonrespondents, and ineligibles.
+    weight : str
+        Design (base) weight column.
+    respondent : str
+        Boolean: the unit responded.
+    eligible : str, optional
+        Boolean: the unit belongs to the target population (ineligibles keep no weight
+        and take none).  Unknown eligibility is not modelled: code it first.
+    classes : str or list of str, optional
+        Weighting-class column(s), e.g. county × status.
+    extreme : float
+        Warn when a class's adjustment factor exceeds this (weights inflated too much).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The respondents with a new column ``nr_weight`` = base weight × factor of their
+        class, factor = Σ eligible weights / Σ respondent weights; and a report per
+        class (eligible, respondents, weights, factor, response rate).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"w": [10.0] * 7, "resp": [1, 1, 0, 0, 1, 1, 0], "g": list("aaaabbb")})
+    >>> out, rep = nonresponse_adjust(df, weight="w", respondent="resp", classes="g")
+    >>> out["nr_weight"].tolist(), rep["factor"].tolist()
+    ([20.0, 20.0, 15.0, 15.0], [2.0, 1.5])
+    """
+    cols = [] if classes is None else ([classes] if isinstance(classes, str) else list(classes))
+    need = [weight, respondent] + ([eligible] if eligible else []) + cols
+    missing = [c for c in need if c not in data.columns]
+    if missing:
+        raise DataError(f"column(s) {describe_values(missing)} not in the data.")
+    df = data.copy()
+    for c in need:
+        if df[c].isna().any():
+            raise DataError(f"column {c!r} has missing values in {describe_rows(df.index, df[c].isna().to_numpy())}.")
+    resp = df[respondent].astype(bool).to_numpy()
+    elig = df[eligible].astype(bool).to_numpy() if eligible else np.ones(len(df), dtype=bool)
+    if (resp & ~elig).any():
+        raise DataError(f"{describe_rows(df.index, resp & ~elig)} are respondents but ineligible; fix the coding.")
+    key = df[cols].astype(str).agg(" / ".join, axis=1) if cols else pd.Series("(all)", index=df.index)
+    w = pd.to_numeric(df[weight]).to_numpy(dtype=float)
+    g = pd.DataFrame({"class": key.to_numpy(), "w_elig": np.where(elig, w, 0.0), "w_resp": np.where(resp, w, 0.0),
+                      "eligible": elig.astype(int), "respondents": resp.astype(int)})
+    rep = g.groupby("class", sort=True).sum()
+    empty = rep.index[(rep["respondents"] == 0) & (rep["eligible"] > 0)]
+    if len(empty):
+        raise DataError(f"weighting class(es) {describe_values(list(empty))} have eligible units but no respondents; "
+                        "collapse them with a similar class.")
+    rep["factor"] = rep["w_elig"] / rep["w_resp"].where(rep["w_resp"] > 0)
+    rep["response_rate"] = rep["respondents"] / rep["eligible"].where(rep["eligible"] > 0)
+    big = rep.index[rep["factor"] > extreme]
+    if len(big):
+        warnings.warn(f"nonresponse adjustment factor above {extreme} in class(es) {describe_values(list(big))}; "
+                      "consider collapsing classes.", SurveyStatsWarning, stacklevel=2)
+    out = df.loc[resp].copy()
+    out["nr_weight"] = out[weight].to_numpy(dtype=float) * key[resp].map(rep["factor"]).to_numpy()
+    return out, rep.reset_index()
