@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, indicators, privacy, replicates, sampling, weighting
+from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -35,6 +35,15 @@ from .indicators import (
     grade_of,
     score,
     verdict,
+)
+from .questionnaires import (
+    Questionnaire,
+    code_responses,
+    generate_responses,
+    load_questionnaire,
+    questionnaire_path,
+    read_export,
+    validate,
 )
 from .replicates import from_replicate_weights, replicate_design
 from .results import Estimate, EstimateTable
@@ -70,6 +79,7 @@ __all__ = [
     "LonelyPSUError",
     "MethodError",
     "PROPORTION_METHODS",
+    "Questionnaire",
     "QuestionnaireError",
     "Sample",
     "ScoreResult",
@@ -81,15 +91,18 @@ __all__ = [
     "calibrate",
     "channel_reach",
     "ci",
+    "code_responses",
     "datasets",
     "decision_sample_size",
     "errors",
     "evaluate_indicators",
     "expected_half_width",
     "from_replicate_weights",
+    "generate_responses",
     "grade_of",
     "indicators",
     "linear_combination",
+    "load_questionnaire",
     "mean",
     "minimum_detectable_difference",
     "nonresponse_adjust",
@@ -98,8 +111,11 @@ __all__ = [
     "proportion",
     "proportion_interval",
     "quantile",
+    "questionnaire_path",
+    "questionnaires",
     "rake",
     "ratio",
+    "read_export",
     "replicate_design",
     "replicates",
     "sample_size_proportion",
@@ -108,6 +124,7 @@ __all__ = [
     "select",
     "t_quantile",
     "total",
+    "validate",
     "verdict",
     "wald_interval",
     "weighting",

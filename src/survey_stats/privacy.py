@@ -46,7 +46,7 @@ def detect_pii_columns(columns: Iterable[str]) -> dict[str, str]:
 def mask_phone(value: object) -> object:
     """Keep the first 3 and last 4 digits of a phone number: 13812345678 → 138****5678.
 
-    Missing values stay missing; anything with fewer than 8 digits is fully masked.
+    Missing values stay missing; anything shorter than a mobile number (11 digits) is fully masked.
 
     Examples
     --------
@@ -56,7 +56,7 @@ def mask_phone(value: object) -> object:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return value
     digits = re.sub(r"\D", "", str(value).split(".")[0] if isinstance(value, float) else str(value))
-    if len(digits) < 8:
+    if len(digits) < 11:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 

@@ -1,0 +1,58 @@
+"""Questionnaires as XLSForm: load, validate responses, code them, analyse them.
+
+Builds on the core estimators.  The shipped instruments (telephone survey of unexited
+households, home-visit form, unregistered and deregistered household forms, cadre
+interview guide) are in the repository's ``questionnaires/`` folder and bundled with
+the package (:func:`questionnaire_path`).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from ..errors import QuestionnaireError
+from .analysis import SATISFACTION_DIMENSIONS, cronbach_alpha, satisfaction_dimensions
+from .generate import ERROR_KINDS, generate_responses
+from .responses import ValidationReport, code_responses, read_export, validate
+from .schema import Choice, Question, Questionnaire, load_questionnaire
+
+__all__ = [
+    "ERROR_KINDS",
+    "FORMS",
+    "SATISFACTION_DIMENSIONS",
+    "Choice",
+    "Question",
+    "Questionnaire",
+    "ValidationReport",
+    "code_responses",
+    "cronbach_alpha",
+    "generate_responses",
+    "load_questionnaire",
+    "questionnaire_path",
+    "read_export",
+    "satisfaction_dimensions",
+    "validate",
+]
+
+#: The shipped forms: name → what it is for.
+FORMS = {
+    "phone_unexited": "telephone survey of every unexited household (census)",
+    "home_visit": "home-visit verification of sampled exited and unexited households",
+    "unregistered": "screening of unregistered worker households (omission)",
+    "deregistered": "follow-up of households removed from the registry",
+    "cadre_interview": "semi-structured interviews of union cadres, enterprise heads, community workers",
+}
+
+
+def questionnaire_path(name: str) -> Path:
+    """Path of a shipped XLSForm (see :data:`FORMS`).
+
+    Examples
+    --------
+    >>> questionnaire_path("home_visit").name
+    'home_visit.xlsx'
+    """
+    if name not in FORMS:
+        raise QuestionnaireError(f"no shipped form {name!r}; forms: {', '.join(FORMS)}.")
+    return Path(str(resources.files("survey_stats.questionnaires").joinpath("forms", f"{name}.xlsx")))
