@@ -136,7 +136,7 @@ def generate_responses(
     rows = list(rng.permutation(n))
 
     def pick(pred) -> Question:  # type: ignore[no-untyped-def]
-        cands = [q for q in qs if pred(q) and q.name not in fixed]
+        cands = [q for q in qs if pred(q) and q.name != "household_id"]
         if not cands:
             raise QuestionnaireError(f"form {questionnaire.form_id!r} has no question to plant this error in.")
         return cands[int(rng.integers(0, len(cands)))]
