@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, sampling, weighting
+from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, review, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -60,6 +60,14 @@ from .sampling import (
     select,
 )
 
+def __getattr__(name: str):  # lazy submodules: figures and reports import matplotlib only when used
+    if name in ("report", "pipeline", "cli"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'survey_stats' has no attribute {name!r}")
+
+
 try:
     __version__ = version("survey-stats")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -106,6 +114,7 @@ __all__ = [
     "mean",
     "minimum_detectable_difference",
     "nonresponse_adjust",
+    "pipeline",
     "poststratify",
     "privacy",
     "proportion",
@@ -118,6 +127,8 @@ __all__ = [
     "read_export",
     "replicate_design",
     "replicates",
+    "report",
+    "review",
     "sample_size_proportion",
     "sampling",
     "score",

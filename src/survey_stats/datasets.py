@@ -33,6 +33,7 @@ __all__ = [
     "SimulatedEvaluation",
     "simulate_evaluation",
     "simulate_registry",
+    "simulate_review",
 ]
 
 #: The five counties/districts of the model city (Suzhou, Anhui) and their 6-digit region codes.
@@ -300,3 +301,120 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
                               + 0.1 * unreg["satisfied"].mean() + 0.1 * dereg["satisfied"].mean()),
     }
     return SimulatedEvaluation(reg, unreg, dereg, truth, seed)
+
+
+def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
+    """A registry and aid ledger for document review, with one planted problem of each kind.
+
+    Clean households satisfy every rule of :mod:`survey_stats.review` (incomes on the right
+    side of the 800-yuan threshold, aid matching the cause of hardship, living aid of
+    500 yuan paid monthly by bank card, funds passed down within 7 working days, totals
+    reconciled).  Then exactly one problem of each registry and ledger rule is planted on
+    its own household.
+
+    Returns
+    -------
+    dict
+        ``registry``, ``ledger``, ``standards``, ``transfers``, ``allocations``,
+        ``deregistered`` and ``planted`` (household_id, rule) — what an audit must find.
+
+    Examples
+    --------
+    >>> r = simulate_review(seed=1)
+    >>> sorted(r)[:4], len(r["planted"])
+    (['allocations', 'deregistered', 'ledger', 'planted'], 17)
+    """
+    rng = rng_for(seed, "survey_stats.simulate_review")
+    reg = simulate_registry(n, n_exited=n // 2, seed=seed).drop(columns=["flagged"])
+    exited = (reg["status"] == "exited").to_numpy()
+    reg["income_per_head"] = np.where(exited, rng.uniform(850, 1500, n), rng.uniform(300, 750, n)).round(0)
+    reg["listed_members"] = reg["members"]
+    reg["registered_on"] = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 365 * 4, n), unit="D")
+    reg["exited_on"] = pd.NaT
+    reg.loc[exited, "exited_on"] = pd.Timestamp("2023-06-01") + pd.to_timedelta(rng.integers(0, 500, int(exited.sum())), unit="D")
+    reg["birth_date"] = pd.to_datetime(reg["id_card"].str[6:14], format="%Y%m%d")
+    aid_for = {"illness": "medical", "disability": "living", "schooling": "schooling", "unemployment": "living",
+               "disaster": "living", "other": "living"}
+    pay: list[dict[str, Any]] = []
+
+    def living(hh: str, months: list[int], amount: float = 500.0, channel: str = "bank_card") -> None:
+        for mth in months:
+            pay.append({"household_id": hh, "aid_type": "living", "amount": amount, "channel": channel,
+                        "paid_on": pd.Timestamp(2025, mth, 10), "fund_source": "central"})
+
+    def other(hh: str, kind: str, when: pd.Timestamp) -> None:
+        amount = {"medical": 3000.0, "schooling": 2000.0, "employment": 800.0}[kind]
+        pay.append({"household_id": hh, "aid_type": kind, "amount": amount, "channel": "bank_card", "paid_on": when,
+                    "fund_source": "provincial"})
+
+    for hh, cause, ex in zip(reg["household_id"], reg["cause"], exited):
+        if ex:
+            continue
+        kind = aid_for[cause]
+        if kind == "living":
+            living(hh, list(range(1, 13)))
+        else:
+            other(hh, kind, pd.Timestamp(2025, 9, 5))
+    ids = list(reg["household_id"])
+    unex = [h for h, e in zip(ids, exited) if not e]
+    exd = [h for h, e in zip(ids, exited) if e]
+    living_unex = [h for h in unex if aid_for[reg.set_index("household_id").at[h, "cause"]] == "living"]
+    planted: list[tuple[str, str]] = []
+    idx = reg.set_index("household_id")
+    def at(hh: str) -> int:
+        return int(np.flatnonzero(reg["household_id"].to_numpy() == hh)[0])
+
+    # registry problems
+    a, b, c1, c2, d = unex[0], unex[1], unex[2], unex[3], unex[4]
+    reg.loc[at(a), "cause"] = None
+    planted.append((a, "required_missing"))
+    s = reg.at[at(b), "id_card"]
+    reg.loc[at(b), "id_card"] = s[:17] + ("0" if s[17] != "0" else "1")
+    planted.append((b, "id_invalid"))
+    reg.loc[at(c1), "id_card"] = reg.at[at(c2), "id_card"]
+    reg.loc[at(c1), "birth_date"] = reg.at[at(c2), "birth_date"]
+    planted += [(c1, "id_duplicate"), (c2, "id_duplicate")]
+    reg.loc[at(d), "birth_date"] = reg.at[at(d), "birth_date"] + pd.Timedelta(days=366)
+    planted.append((d, "birth_mismatch"))
+    e, g, j = exd[0], exd[1], exd[2]
+    reg.loc[at(e), "exited_on"] = reg.at[at(e), "registered_on"] - pd.Timedelta(days=100)
+    planted.append((e, "exit_before_registration"))
+    f, h = unex[5], unex[6]
+    reg.loc[at(f), "income_per_head"] = 950.0
+    planted.append((f, "income_above_threshold"))
+    reg.loc[at(g), "income_per_head"] = 600.0
+    planted.append((g, "income_below_threshold_exited"))
+    reg.loc[at(h), "listed_members"] = reg.at[at(h), "members"] + 1
+    planted.append((h, "members_mismatch"))
+    i_ = next(x for x in unex[7:] if idx.at[x, "cause"] == "illness")
+    pay[:] = [p for p in pay if p["household_id"] != i_]
+    living(i_, list(range(1, 13)))
+    planted.append((i_, "cause_aid_mismatch"))
+    reg.loc[at(j), "cause"] = "other"
+    reg.loc[at(j), "exited_on"] = pd.Timestamp("2024-06-30")
+    living(j, [3])
+    planted.append((j, "living_aid_after_exit"))
+    # ledger problems
+    k, l_, m = [x for x in living_unex if x not in {a, b, c1, c2, d, f, h, i_}][:3]
+    next(p for p in pay if p["household_id"] == k and p["paid_on"].month == 4)["amount"] = 450.0
+    planted.append((k, "off_standard"))
+    next(p for p in pay if p["household_id"] == l_ and p["paid_on"].month == 6)["channel"] = "cash"
+    planted.append((l_, "not_bank_card"))
+    pay[:] = [p for p in pay if not (p["household_id"] == m and p["paid_on"].month == 5)]
+    planted.append((m, "living_aid_irregular"))
+    dereg = pd.DataFrame({"household_id": [f"DR{i + 1:04d}" for i in range(30)],
+                          "deregistered_on": pd.Timestamp("2024-12-31")})
+    other("DR0007", "medical", pd.Timestamp(2025, 3, 3))
+    planted.append(("DR0007", "paid_after_deregistration"))
+    other("SZ9999", "medical", pd.Timestamp(2025, 3, 3))
+    planted.append(("SZ9999", "not_in_registry"))
+    ledger = pd.DataFrame(pay)
+    alloc = ledger.groupby("fund_source")["amount"].sum().to_dict()
+    alloc["provincial"] += 1000.0
+    planted.append((None, "unreconciled"))  # type: ignore[arg-type]
+    standards = pd.DataFrame({"aid_type": ["living", "medical", "schooling", "employment"], "period": "2025",
+                              "min_amount": [500.0, 500.0, 1000.0, 200.0], "max_amount": [500.0, 20000.0, 3000.0, 2000.0]})
+    transfers = pd.DataFrame({"fund_source": ["central", "provincial"], "arrived_on": ["2025-01-24", "2025-09-26"],
+                              "transferred_on": ["2025-02-10", "2025-10-13"]})
+    return {"registry": reg, "ledger": ledger, "standards": standards, "transfers": transfers, "allocations": alloc,
+            "deregistered": dereg, "planted": pd.DataFrame(planted, columns=["household_id", "rule"])}
