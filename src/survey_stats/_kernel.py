@@ -99,40 +99,65 @@ def _row_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) ->
     HK = H * k
     hk = design._hk(k)
     cells = [hk + cols[:, j] for j in range(m)]
-    s1f = np.zeros(HK)
+    s1 = np.zeros((m, HK))
     cnt = np.zeros(HK)
     for j in range(m):
-        s1f += np.bincount(cells[j], weights=v[:, j], minlength=HK)
+        s1[j] = np.bincount(cells[j], weights=v[:, j], minlength=HK)
         cnt += np.bincount(cells[j], minlength=HK)
+    if m == 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mu = np.where(cnt > 0, s1[0] / cnt, 0.0)
+        u = v[:, 0] - mu[cells[0]]
+        q = np.bincount(cells[0], weights=u * u, minlength=HK)
+        total = s1[0].reshape(H, k)
+        return total, cell_covariance(design, total, cnt.reshape(H, k), q.reshape(H, k))
+    # several values per row (categories, several variables): the general cross-product form
+    c = design._c_row
+    cf = np.zeros(k * k)
+    for x in range(m):
+        cx = c * v[:, x]
+        for y in range(m):
+            cf += np.bincount(cols[:, x] * k + cols[:, y], weights=cx * v[:, y], minlength=k * k)
+    total_f = s1.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mu = np.where(cnt > 0, s1f / cnt, 0.0)
+        mu = np.where(cnt > 0, total_f / cnt, 0.0)
     q = np.zeros(HK)
     for j in range(m):
         u = v[:, j] - mu[cells[j]]
         q += np.bincount(cells[j], weights=u * u, minlength=HK)
-    s1 = s1f.reshape(H, k)
-    nh = n_h[:, None].astype(float)
-    frac_out = 1.0 - cnt.reshape(H, k) / nh
-    # Σ_i (z_ic - z̄_hc)² = Σ_carrying (u)² + n_hc μ_hc² (1 - n_hc/n_h): rows not carrying c hold 0
-    diag_h = q.reshape(H, k) + cnt.reshape(H, k) * mu.reshape(H, k) ** 2 * frac_out
-    reg = np.where(n_h > 1, scale, 0.0)
+    total = total_f.reshape(H, k)
+    cov = cf.reshape(k, k)
+    exact = cell_covariance(design, total, cnt.reshape(H, k), q.reshape(H, k))
     with np.errstate(divide="ignore", invalid="ignore"):
         a = np.where(n_h > 1, scale / n_h, 0.0)
-    if m == 1:
-        # rows carry one column, so Σ_i z_ia z_ib = 0 for a ≠ b
-        s1a = s1 * np.sqrt(a)[:, None]
-        cov = -(s1a.T @ s1a)
-    else:
-        c = design._c_row
-        cf = np.zeros(k * k)
-        for x in range(m):
-            cx = c * v[:, x]
-            for y in range(m):
-                cf += np.bincount(cols[:, x] * k + cols[:, y], weights=cx * v[:, y], minlength=k * k)
-        s1a = s1 * np.sqrt(a)[:, None]
-        cov = cf.reshape(k, k) - s1a.T @ s1a
+    s1a = total * np.sqrt(a)[:, None]
+    cov = cov - s1a.T @ s1a
+    np.fill_diagonal(cov, np.diag(exact))  # variances from centred squares (a zero variance stays 0)
+    return total, cov
+
+
+def cell_covariance(info, s1: np.ndarray, cnt: np.ndarray, q: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Σ_h s_h Σ_i (z_i − z̄_h)(z_i − z̄_h)ᵀ from per-(stratum, column) cell statistics.
+
+    Every row is a PSU and carries one column.  ``s1`` are the cell sums of z, ``cnt``
+    the rows in each cell, ``q`` the squares about the cell mean, Σ(z − μ_cell)² —
+    all H × k.  Rows of the stratum outside a column's cell hold 0 for it, so
+    Σ_i (z_ic − z̄_hc)² = q + n_hc μ² (1 − n_hc/n_h) and, for two columns,
+    −S_ha S_hb / n_h.  This finishing step is shared by the in-memory backend and the
+    SQL backend (:mod:`survey_stats.sql`), which computes the same cell statistics with
+    one grouped query.
+    """
+    n_h = np.asarray(info._n_h, dtype=float)
+    scale = np.asarray(info._scale_h, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mu = np.where(cnt > 0, s1 / cnt, 0.0)
+        a = np.where(n_h > 1, scale / n_h, 0.0)
+    diag_h = q + cnt * mu**2 * (1.0 - cnt / n_h[:, None])
+    reg = np.where(n_h > 1, scale, 0.0)
+    s1a = s1 * np.sqrt(a)[:, None]
+    cov = -(s1a.T @ s1a)
     np.fill_diagonal(cov, reg @ diag_h)
-    return s1, cov
+    return cov
 
 
 def _psu_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -156,16 +181,22 @@ def _psu_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) ->
         for j in range(m):
             tf += np.bincount(pk + cols[:, j], weights=v[:, j], minlength=P * k)
         t = tf.reshape(P, k)
-    n_h = design._n_h
+    return psu_covariance(design, t)
+
+
+def psu_covariance(info, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Per-stratum sums and Σ_h s_h Σ_i (t_i − t̄_h)(t_i − t̄_h)ᵀ from PSU totals t (P × k),
+    PSUs ordered by stratum (shared by the in-memory and SQL backends)."""
+    n_h = info._n_h
     starts = np.concatenate(([0], np.cumsum(n_h)[:-1]))
     s1 = np.add.reduceat(t, starts, axis=0)
-    tc = t - (s1 / n_h[:, None])[psu_h]
-    c = design._scale_h[psu_h]
+    tc = t - (s1 / n_h[:, None])[info._psu_h]
+    c = info._scale_h[info._psu_h]
     cov = (tc * c[:, None]).T @ tc
     return s1, cov
 
 
-def _finish(design: Design, s1: np.ndarray, cov: np.ndarray) -> np.ndarray:
+def _finish(design, s1: np.ndarray, cov: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Apply the lonely-PSU policy to the regular-strata covariance."""
     n_h = design._n_h
     single = design._singleton_h > 0
