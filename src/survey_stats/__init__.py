@@ -60,8 +60,12 @@ from .sampling import (
     select,
 )
 
-def __getattr__(name: str):  # lazy submodules: figures and reports import matplotlib only when used
-    if name in ("report", "pipeline", "cli"):
+def __getattr__(name: str):  # lazy submodules: figures/reports import matplotlib, sql imports duckdb
+    if name == "SQLDesign":
+        from .sql import SQLDesign
+
+        return SQLDesign
+    if name in ("report", "pipeline", "cli", "sql"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -171,6 +171,10 @@ def _resolve_df(design: Design, df: DfOption) -> float | str:
     return float(df)
 
 
+def _sql(design: Any) -> bool:
+    return getattr(design, "_sql_backend", False)
+
+
 def _check_common(level: float, na: str) -> float:
     check_option(na, "na", ("fail", "drop"))
     return check_level(level)
@@ -511,6 +515,9 @@ def mean(
     >>> round(m.estimate, 4), round(m.se, 4)     # R: svymean(~api00, dstrat)
     (662.2874, 9.4089)
     """
+    if _sql(design):
+        return design.estimate("mean", _variables(variable), by=by, where=where, level=level, df=df, na=na,
+                               single=by is None and isinstance(variable, str))
     level = _check_common(level, na)
     dfr = _resolve_df(design, df)
     names = _variables(variable)
@@ -547,6 +554,9 @@ def total(
     >>> round(t.estimate), round(t.se)          # R: svytotal(~enroll, dstrat)
     (3687178, 114642)
     """
+    if _sql(design):
+        return design.estimate("total", _variables(variable), by=by, where=where, level=level, df=df, na=na,
+                               single=by is None and isinstance(variable, str))
     level = _check_common(level, na)
     dfr = _resolve_df(design, df)
     names = _variables(variable)
@@ -644,6 +654,9 @@ def proportion(
     >>> sat["unexited"].se, sat["unexited"].ci_low == sat["unexited"].ci_high   # census stratum
     (0.0, True)
     """
+    if _sql(design):
+        return design.estimate("proportion", _variables(variable), by=by, where=where, level=level, df=df, na=na,
+                               ci_method=ci_method, single=by is None and isinstance(variable, str))
     level = _check_common(level, na)
     check_option(ci_method, "ci_method", PROPORTION_METHODS)
     dfr = _resolve_df(design, df)
@@ -692,6 +705,9 @@ def ratio(
     >>> round(r.estimate, 6), round(r.se, 6)    # R: svyratio(~api.stu, ~enroll, dstrat)
     (0.836957, 0.007757)
     """
+    if _sql(design):
+        return design.estimate("ratio", [numerator], by=by, where=where, level=level, df=df, na=na,
+                               denominator=denominator, single=by is None)
     level = _check_common(level, na)
     dfr = _resolve_df(design, df)
     dom = _domains(design, by, where)
@@ -821,6 +837,9 @@ def quantile(
     >>> med.estimate, med.ci_low, med.ci_high    # R: svyquantile(~api00, dstrat, 0.5, ci=TRUE)
     (668.0, 642.0, 694.0)
     """
+    if _sql(design):
+        raise MethodError("quantiles need sorted data and run in memory only; load the column into a Design "
+                          "(e.g. with a SQL query selecting the variable, strata and weights).")
     level = _check_common(level, na)
     check_option(qrule, "qrule", _QRULES)
     check_option(interval_type, "interval_type", _INTERVAL_TYPES)

@@ -101,6 +101,26 @@ class IndicatorTable:
         return a, r.constant
 
 
+def _sql_expr(expr: str) -> str:
+    """A pandas query / eval expression of the simple kind used in indicator files, as SQL.
+
+    ``==`` → ``=``, list literals ``['a', 'b']`` → ``('a', 'b')``, bare names quoted;
+    ``and``/``or``/``not``/``in`` are the same words in SQL.
+    """
+    import re
+
+    out = re.sub(r"(?<![=!<>])==(?!=)", "=", expr)
+    out = out.replace("[", "(").replace("]", ")")
+    keywords = {"and", "or", "not", "in", "is", "null", "true", "false"}
+
+    def quote(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return word if word.lower() in keywords else f'"{word}"'
+
+    parts = re.split(r"('(?:[^']|'')*')", out)  # leave string literals alone
+    return "".join(p if p.startswith("'") else re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", quote, p) for p in parts)
+
+
 def _mask(data: pd.DataFrame, expr: str | None, where: str) -> np.ndarray:
     if expr is None:
         return np.ones(len(data), dtype=bool)
@@ -207,6 +227,13 @@ def evaluate_indicators(
     masks: dict[str, tuple[str, np.ndarray]] = {}  # part id -> (sample, domain mask)
     for sample in need:
         design = samples[sample]
+        if getattr(design, "_sql_backend", False):  # DuckDB / Parquet backend: the same parts in SQL
+            qs = [(p["id"], _sql_expr(p["numerator"]), _sql_expr(p["denominator"]) if p["denominator"] else None)
+                  for p in parts if p["sample"] == sample]
+            tab = design.proportion_parts(qs, level=level, df=df, ci_method=ci_method, na=na)
+            for (pid, _, _), row in zip(qs, tab):
+                estimates[pid] = row
+            continue
         if not isinstance(design, Design):
             raise DataError(f"samples[{sample!r}] must be a Design, got {type(design).__name__}.")
         data = design._data
@@ -292,16 +319,21 @@ def evaluate_indicators(
             continue
         lc = linear_combination({pid: estimates[pid] for pid in coef}, coef, level=level, variable=ind.id,
                                 constant=const)
-        # respondents behind the composite: distinct households per sample (+ administrative counts)
+        # respondents behind the composite: distinct households per sample (+ administrative counts);
+        # for SQL samples (no row masks here) the largest part's n per sample, a lower bound
         union: dict[str, np.ndarray] = {}
+        sql_n: dict[str, int] = {}
         n_admin = 0
+        sample_of = {p["id"]: p["sample"] for p in parts}
         for pid in coef:
             if pid in masks:
                 smp, m = masks[pid]
                 union[smp] = union[smp] | m if smp in union else m
+            elif pid in sample_of:
+                sql_n[sample_of[pid]] = max(sql_n.get(sample_of[pid], 0), estimates[pid].n)
             else:
                 n_admin = max(n_admin, estimates[pid].n)
-        n_resp = int(sum(int(m.sum()) for m in union.values())) + n_admin
+        n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values()) + n_admin
         width = lc.ci_high - lc.ci_low
         flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
             ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
