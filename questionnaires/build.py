@@ -75,7 +75,21 @@ def household_id():
              cmsg=("户号至少4位", "At least 4 characters"))
 
 
-def satisfaction_block(prefix=""):
+def county():
+    return q("select_one county", "county", "所在县区", "County / district")
+
+
+def members():
+    return q("integer", "members", "家庭人口数", "Household members", constraint=". >= 1 and . <= 15",
+             cmsg=("1-15人", "1 to 15"))
+
+
+def income():
+    return q("decimal", "income_per_head", "家庭月人均收入（元）", "Monthly income per head (yuan)",
+             constraint=". >= 0", cmsg=("收入不能为负", "Income cannot be negative"))
+
+
+def satisfaction_block():
     return group("satisfaction", "满意度", "Satisfaction", [
         q("select_one likert5", "sat_method", "对帮扶方式的满意度", "Satisfaction with the aid method",
           indicator="satisfaction_method", coding="top2"),
@@ -103,15 +117,13 @@ FORMS = {
         "title": ("未脱困在档户电话调查问卷", "Telephone survey of unexited registered households"),
         "rows": [
             household_id(),
-            q("select_one county", "county", "所在县区", "County / district"),
+            county(),
             q("select_one yesno", "consent", "是否同意接受访问", "Consents to the interview"),
             *group("situation", "家庭状况", "Household situation", [
-                q("integer", "members", "家庭人口数", "Household members", constraint=". >= 1 and . <= 15",
-                  cmsg=("1-15人", "1 to 15")),
+                members(),
                 q("integer", "age", "户主年龄", "Age of the household head", constraint=". >= 16 and . <= 100",
                   cmsg=("16-100岁", "16 to 100")),
-                q("decimal", "income_per_head", "家庭月人均收入（元）", "Monthly income per head (yuan)",
-                  constraint=". >= 0", cmsg=("收入不能为负", "Income cannot be negative")),
+                income(),
                 q("select_multiple causes", "causes", "致困原因（可多选）", "Causes of hardship (several answers)"),
                 q("select_one yesno", "still_hardship", "目前家庭是否仍然困难", "Is the household still in hardship?",
                   indicator="missed_exit", coding="no"),
@@ -131,14 +143,12 @@ FORMS = {
         "title": ("建档户入户核查问卷", "Home-visit verification form for registered households"),
         "rows": [
             household_id(),
-            q("select_one county", "county", "所在县区", "County / district"),
+            county(),
             q("select_one status", "status", "档案状态", "Registry status"),
             *group("verify", "入户核查", "Verification", [
                 q("select_one housing", "housing", "住房条件", "Housing conditions"),
-                q("integer", "members", "家庭人口数", "Household members", constraint=". >= 1 and . <= 15",
-                  cmsg=("1-15人", "1 to 15")),
-                q("decimal", "income_per_head", "家庭月人均收入（元）", "Monthly income per head (yuan)",
-                  constraint=". >= 0", cmsg=("收入不能为负", "Income cannot be negative")),
+                members(),
+                income(),
                 q("select_multiple documents", "documents_seen", "核查的证明材料", "Documents seen"),
                 q("select_one yesno", "registration_right", "评估员判断：建档是否准确", "Interviewer: was registration right?",
                   indicator="misidentified", coding="no"),
@@ -161,11 +171,9 @@ FORMS = {
         "title": ("非建档职工家庭筛查问卷", "Screening of unregistered worker households"),
         "rows": [
             household_id(),
-            q("select_one county", "county", "所在县区", "County / district"),
-            q("integer", "members", "家庭人口数", "Household members", constraint=". >= 1 and . <= 15",
-              cmsg=("1-15人", "1 to 15")),
-            q("decimal", "income_per_head", "家庭月人均收入（元）", "Monthly income per head (yuan)",
-              constraint=". >= 0", cmsg=("收入不能为负", "Income cannot be negative")),
+            county(),
+            members(),
+            income(),
             q("select_multiple causes", "causes", "家庭困难原因（可多选）", "Causes of hardship", required="no"),
             q("select_one yesno", "eligible", "评估员判断：是否符合建档条件", "Interviewer: eligible for registration?",
               indicator="omitted", coding="yes"),
@@ -177,11 +185,9 @@ FORMS = {
         "title": ("注销户回访问卷", "Follow-up of deregistered households"),
         "rows": [
             household_id(),
-            q("select_one county", "county", "所在县区", "County / district"),
-            q("integer", "members", "家庭人口数", "Household members", constraint=". >= 1 and . <= 15",
-              cmsg=("1-15人", "1 to 15")),
-            q("decimal", "income_per_head", "家庭月人均收入（元）", "Monthly income per head (yuan)",
-              constraint=". >= 0", cmsg=("收入不能为负", "Income cannot be negative")),
+            county(),
+            members(),
+            income(),
             q("select_one yesno", "exit_right", "评估员判断：注销是否准确", "Interviewer: was the removal right?",
               indicator="wrong_exit", coding="no"),
             q("select_one yesno", "returned", "注销后是否返困", "Returned to hardship after removal",
@@ -194,7 +200,7 @@ FORMS = {
         "title": ("工会干部、企业负责人、社区工作人员访谈提纲", "Interview guide for cadres, enterprise heads and community workers"),
         "rows": [
             q("select_one role", "role", "受访者身份", "Role of the interviewee"),
-            q("select_one county", "county", "所在县区", "County / district"),
+            county(),
             q("note", "intro", "半结构化访谈：请围绕以下主题记录要点", "Semi-structured interview: record the main points",
               required=""),
             q("text", "identification", "困难职工认定标准与主动发现机制", "Identification standards and outreach",
