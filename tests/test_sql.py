@@ -23,7 +23,7 @@ RTOL = 1e-10
 def both(df, **kw):
     con = duckdb.connect()
     con.register("t", df)
-    return ss.Design(df, **kw), ss.SQLDesign("t", con=con, **kw)
+    return ss.Design(df, **kw), ss.Design.from_duckdb("t", con=con, **kw)
 
 
 def same(a, b):
@@ -99,7 +99,7 @@ def test_random_designs_agree(case, drop):
 def test_parquet_files_and_where(tmp_path):
     df = ref_data("apistrat.csv")
     df.to_parquet(tmp_path / "api.parquet")
-    sql = ss.SQLDesign.from_parquet(tmp_path / "api.parquet", **STRAT)
+    sql = ss.Design.from_parquet(tmp_path / "api.parquet", **STRAT)
     mem = ss.Design(df, **STRAT)
     same(ss.mean(mem, "api00", where=(df["stype"] == "H").to_numpy()), ss.mean(sql, "api00", where="stype = 'H'"))
 
