@@ -15,3 +15,13 @@ def oracle() -> dict:
 @pytest.fixture(scope="session")
 def r_refs() -> dict:
     return load_r_refs()
+
+
+# CI runs the property tests with a fixed example sequence, so a run can be reproduced exactly.
+import os  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

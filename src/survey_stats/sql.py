@@ -321,6 +321,15 @@ class SQLDesign:
                     cov[ia, ib] += add
                     if a != b:
                         cov[ib, ia] += add
+            # variances exactly as the in-memory kernel: q + n μ² (1 − n/n_h), no cancelling terms
+            cnt_c = cells["cnt"].to_numpy()
+            diag = np.zeros(k)
+            for j in range(m):
+                q = np.nan_to_num(cells[f"c{j}_{j}"].to_numpy()) * cnt_c
+                mu = cells[f"s{j}"].to_numpy() / cnt_c
+                contrib = reg[h] * (q + cnt_c * mu * mu * (1.0 - cnt_c / n_h[h]))
+                diag[j * D:(j + 1) * D] = np.bincount(d, weights=contrib, minlength=D)
+            np.fill_diagonal(cov, diag)
             cov = _kernel._finish(self, S, cov)
             ss = np.zeros(k)
             for j in range(len(sss)):
