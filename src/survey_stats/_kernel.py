@@ -86,7 +86,6 @@ def _row_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) ->
     h = design._h
     H = design.n_strata
     n_h = design._n_h
-    scale = design._scale_h
     n, m = v.shape
     if cols is None:
         s1 = np.empty((H, k))
@@ -126,12 +125,10 @@ def _row_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) ->
         u = v[:, j] - mu[cells[j]]
         q += np.bincount(cells[j], weights=u * u, minlength=HK)
     total = total_f.reshape(H, k)
-    cov = cf.reshape(k, k)
+    # cell_covariance gives −Σ (s_h/n_h) S_h S_hᵀ off the diagonal and the centred variances on it;
+    # rows carrying several columns add their within-row cross-products cf off the diagonal
     exact = cell_covariance(design, total, cnt.reshape(H, k), q.reshape(H, k))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(n_h > 1, scale / n_h, 0.0)
-    s1a = total * np.sqrt(a)[:, None]
-    cov = cov - s1a.T @ s1a
+    cov = cf.reshape(k, k) + exact
     np.fill_diagonal(cov, np.diag(exact))  # variances from centred squares (a zero variance stays 0)
     return total, cov
 

@@ -176,7 +176,7 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     from .estimation import proportion
     from .indicators import channel_reach
 
-    rows, reach = [], []
+    rows = []
     phone = run.samples["phone"].design(run.coded["phone"], nonresponse="stratum")
     for label, d in (("exited", designs["registered"]), ("unexited", phone),
                      ("unregistered", designs["unregistered"]), ("deregistered", designs["deregistered"])):

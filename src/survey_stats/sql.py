@@ -309,9 +309,10 @@ class SQLDesign:
             Sa = S * np.sqrt(a_h)[:, None]
             cov = -(Sa.T @ Sa)
             reg = np.where(n_h > 1, self._scale_h, 0.0)
-            # within-cell block: Σ_h s_h [C_centred + n μ_a μ_b] for columns of the same domain
+            # within-cell block: Σ_h s_h [C_centred + n μ_a μ_b] for two parts in the same domain
+            # (the variances, a = b, are set below from the kernel's exact formula)
             for a in range(m):
-                for b in range(a, m):
+                for b in range(a + 1, m):
                     cc = np.nan_to_num(cells[f"c{a}_{b}"].to_numpy()) * cells["cnt"].to_numpy()
                     mu_a = cells[f"s{a}"].to_numpy() / cells["cnt"].to_numpy()
                     mu_b = cells[f"s{b}"].to_numpy() / cells["cnt"].to_numpy()
@@ -319,8 +320,7 @@ class SQLDesign:
                     add = np.bincount(d, weights=block, minlength=D)
                     ia, ib = a * D + np.arange(D), b * D + np.arange(D)
                     cov[ia, ib] += add
-                    if a != b:
-                        cov[ib, ia] += add
+                    cov[ib, ia] += add
             # variances exactly as the in-memory kernel: q + n μ² (1 − n/n_h), no cancelling terms
             cnt_c = cells["cnt"].to_numpy()
             diag = np.zeros(k)

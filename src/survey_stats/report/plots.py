@@ -48,7 +48,7 @@ def forest_figure(table: IndicatorTable) -> Figure:
         ax.plot(r.estimate * 100, yi, "o", color=c, ms=6)
         if r.reference is not None:
             ax.plot(r.reference * 100, yi, marker="|", color="black", ms=14, mew=2)
-    ax.set_yticks(y, [label(r.name_zh, "", font) if font else r.name_en for r in rows])
+    ax.set_yticks(y, [r.name_zh if font else r.name_en for r in rows])
     ax.set_xlabel(label("估计值与95%置信区间（%）；竖线为参考值", "estimate and 95% CI (%); bar = reference value", font))
     ax.set_title(label("评估指标", "Evaluation indicators", font))
     ax.grid(axis="x", alpha=0.3)
