@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, review, sampling, weighting
+from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -46,6 +46,7 @@ from .questionnaires import (
     validate,
 )
 from .replicates import from_replicate_weights, replicate_design
+from .readers import read_table
 from .results import Estimate, EstimateTable
 from .weighting import calibrate, nonresponse_adjust, poststratify, rake
 from .sampling import (
@@ -121,6 +122,8 @@ __all__ = [
     "pipeline",
     "poststratify",
     "privacy",
+    "read_table",
+    "readers",
     "proportion",
     "proportion_interval",
     "quantile",
