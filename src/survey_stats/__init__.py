@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, review, sampling, weighting
+from . import ci, datasets, errors, expr, indicators, privacy, questionnaires, replicates, review, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -18,6 +18,7 @@ from .errors import (
     DataError,
     DesignError,
     EstimationError,
+    ExpressionError,
     LonelyPSUError,
     MethodError,
     QuestionnaireError,
@@ -85,6 +86,7 @@ __all__ = [
     "Estimate",
     "EstimateTable",
     "EstimationError",
+    "ExpressionError",
     "Frame",
     "IndicatorSystem",
     "IndicatorTable",
@@ -107,6 +109,7 @@ __all__ = [
     "datasets",
     "decision_sample_size",
     "errors",
+    "expr",
     "evaluate_indicators",
     "expected_half_width",
     "from_replicate_weights",
