@@ -248,8 +248,12 @@ def test_one_where_string_means_the_same_rows_in_memory_and_on_duckdb():
         assert_allclose([a.estimate, a.se], [b.estimate, b.se], rtol=1e-9)
     with pytest.raises(ss.ExpressionError, match="compare with '=='"):
         ss.mean(sql, "api00", where="stype = 'H'")
-    with pytest.raises(ss.ExpressionError, match="unknown column"):
-        ss.mean(sql, "api00", where="stype == 'H'; DROP TABLE api")
+    for injection in ["stype == 'H'; DROP TABLE api", "stype == 'H' OR 1=1 --", "stype == 'x'' OR ''1'' = ''1'"]:
+        with pytest.raises(ss.ExpressionError):
+            ss.mean(sql, "api00", where=injection)
+    assert ss.mean(sql, "api00", where="stype == 'H'").n == 50
+    with pytest.raises(ss.DataError, match="no rows"):  # a quote inside text stays text
+        ss.mean(sql, "api00", where="stype == \"H' OR '1' = '1\"")
 
 
 # ---------------------------------------------------------------------------------------- memory = SQL

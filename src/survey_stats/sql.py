@@ -227,7 +227,10 @@ class SQLDesign:
         if not e.is_condition and not e.is_column:
             raise ExpressionError(f"where={where!r} is not a condition (a comparison, and/or/not, or a True/False "
                                   "column).")
-        return e.to_sql(_q, condition=True)
+        cond = e.to_sql(_q, condition=True)
+        if not self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {cond}").fetchone()[0]:
+            raise DataError(f"where={where!r} selects no rows; the domain is empty.")  # as in memory
+        return cond
 
     def proportion_parts(self, parts: Sequence[tuple[str, str, str | None]], *, level: float = 0.95, df: Any = None,
                          ci_method: str = "logit", na: str = "fail") -> EstimateTable:
