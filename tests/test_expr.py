@@ -44,13 +44,21 @@ def test_every_bundled_indicator_expression_parses_and_selects_the_same_rows_as_
     data = ss.datasets.load_poverty_survey()
     exprs = _indicator_expressions()
     assert len(exprs) >= 10
+    rng = np.random.default_rng(1)
+    for text in (t for _, _, t in exprs):  # columns of other samples (e.g. unregistered): random 0/1 with gaps
+        for c in parse(text).columns - set(data.columns):
+            data[c] = rng.choice([0.0, 1.0, np.nan], size=len(data))
+    data.loc[data.index[::9], "status"] = None
+    compared = 0
     for iid, role, text in exprs:
         e = parse(text, source=f"indicators.json: {iid}, {role}")
         if e.columns <= set(data.columns):
+            compared += 1
             # the previous implementation: pandas eval on the trusted shipped string (tests only)
             before = np.asarray(data.eval(text, engine="python"))
             now = e.mask(data) if role == "denominator" else e.evaluate(data)
             assert_allclose(np.asarray(now, dtype=float), np.asarray(before, dtype=float), equal_nan=True)
+    assert compared == len(exprs)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -827,7 +827,7 @@ class _SQL:
 
 
 # ---------------------------------------------------------------------------------------- public
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Expression:
     """A parsed, checked expression (build it with :func:`parse`).
 
