@@ -353,3 +353,26 @@ def test_the_eval_check_catches_what_it_should():
         assert _FORBIDDEN.search(line), line
     for line in ["e.evaluate(data)", "ast.parse(src, mode='eval')", "_eval(x)", "evaluate_indicators("]:
         assert not _FORBIDDEN.search(line), line
+
+
+_TOKENS = st.sampled_from(["x", "s", "flag", "`my col`", "@p", "@q", "1", "-2.5", "'a'", '"b"', "None", "True", "(", ")",
+                           "[", "]", ",", ".", "==", "!=", "<", ">=", "and", "or", "not", "in", "+", "-", "*", "/",
+                           "//", "%", "**", "isna", "round", "startswith", "__class__", "lambda", ":", "@", "`",
+                           "'", "f'", "=", "if", "else", "for", "~", "|"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.lists(_TOKENS, max_size=25).map(" ".join)))
+def test_any_string_parses_or_gives_an_expression_error_and_never_anything_else(text):
+    try:
+        e = parse(text, params={"p": 2, "q": ["a", "b"]})
+    except ss.ExpressionError:
+        return
+    frame = FRAME.rename(columns={"d": "date"})
+    try:
+        e.evaluate(frame)
+        if e.is_condition:
+            e.mask(frame)
+        e.to_sql()
+    except ss.ExpressionError:
+        pass
