@@ -262,11 +262,13 @@ class _Builder:
     def fail(self, message: str) -> NoReturn:
         raise ExpressionError(_message(self.where, self.text, message))
 
+    _ALLOWED = frozenset({"Name", "Constant", "BoolOp", "UnaryOp", "BinOp", "Compare", "Call"})
+
     def build(self, node: ast.AST) -> Any:
-        method = getattr(self, "_" + type(node).__name__, None)
-        if method is None:
+        kind = type(node).__name__
+        if kind not in self._ALLOWED:
             self.fail(f"{self._construct(node)} is not allowed")
-        return method(node)
+        return getattr(self, "_" + kind)(node)
 
     def _construct(self, node: ast.AST) -> str:
         for cls, what in _CONSTRUCTS.items():
