@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, expr, indicators, privacy, questionnaires, replicates, review, sampling, weighting
+from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, review, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -26,6 +26,7 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from . import expr  # the safe expression language (docs/expressions.md)
 from .indicators import (
     IndicatorSystem,
     IndicatorTable,
