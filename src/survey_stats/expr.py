@@ -701,9 +701,9 @@ class _Evaluator:
             return _V("bool", no_miss.copy(), no_miss)
         if text.kind != "str":
             self.fail(f"{node.func}() needs a text column; {_describe(node.args[0])} holds {_KIND_WORDS[text.kind]}")
-        test = {"startswith": str.startswith, "endswith": str.endswith, "contains": str.__contains__}[node.func]
-        part = node.args[1].value
-        out = np.fromiter((test(s, part) for s in text.data), dtype=bool, count=self.n)
+        strings, part = pd.Series(text.data, dtype=object).str, node.args[1].value
+        out = (strings.contains(part, regex=False) if node.func == "contains"  # literal text, never a regex
+               else getattr(strings, node.func)(part)).to_numpy(dtype=bool)
         return _V("bool", out & ~text.miss, no_miss)
 
 
