@@ -18,6 +18,7 @@ from .errors import (
     DataError,
     DesignError,
     EstimationError,
+    ExpressionError,
     LonelyPSUError,
     MethodError,
     QuestionnaireError,
@@ -25,6 +26,7 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from . import expr  # the safe expression language (docs/expressions.md)
 from .indicators import (
     IndicatorSystem,
     IndicatorTable,
@@ -86,6 +88,7 @@ __all__ = [
     "Estimate",
     "EstimateTable",
     "EstimationError",
+    "ExpressionError",
     "Frame",
     "IndicatorSystem",
     "IndicatorTable",
@@ -108,6 +111,7 @@ __all__ = [
     "datasets",
     "decision_sample_size",
     "errors",
+    "expr",
     "evaluate_indicators",
     "expected_half_width",
     "from_replicate_weights",
