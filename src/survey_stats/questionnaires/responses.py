@@ -13,6 +13,7 @@ import pandas as pd
 from .._validation import check_option
 from ..errors import QuestionnaireError
 from ..privacy import detect_pii_columns, mask_id_card, mask_phone
+from .expressions import NotEvaluated
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
@@ -174,13 +175,17 @@ def validate(
         if not _is_meta(str(c)) and c not in known:
             add(None, str(c), "column not in the questionnaire")
     records = df.to_dict("index")
+    skipped: dict[tuple[str, str], str] = {}  # (question, expression kind) → why it was not evaluated
     for idx, rec in records.items():
         values = {k: (None if not _present(v) else v) for k, v in rec.items()}
         for q in questionnaire.questions:
             if not q.answered or q.name not in df.columns:
                 continue
             v = values.get(q.name)
-            relevant = _relevant(questionnaire, q, values)
+            try:
+                relevant: bool | None = questionnaire.is_relevant(q, values)
+            except NotEvaluated as exc:
+                relevant = skipped.setdefault((q.name, "relevant"), exc.reason) and None
             if not _present(v):
                 if q.required and relevant is True:
                     add(idx, q.name, "missing required answer")
@@ -189,10 +194,13 @@ def validate(
             if problem:
                 add(idx, q.name, problem, v)
                 continue
-            con = questionnaire.check("constraint", q)
-            if con not in (None, "unsupported"):
-                if not con(values, _typed(q, v)):
+            try:
+                if not questionnaire.satisfies(q, values, _typed(q, v)):
                     add(idx, q.name, f"violates constraint {q.constraint}", v)
+            except NotEvaluated as exc:
+                skipped.setdefault((q.name, "constraint"), exc.reason)
+    for (col, kind), reason in skipped.items():  # once per question, counted in summary()
+        add(None, col, f"not evaluated: {reason} ({kind})")
     for key in ("_uuid", id_column):
         if key and key in df.columns:
             dup = df[key].duplicated(keep="first") & df[key].notna()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +24,15 @@ from .expressions import Expression, NotEvaluated, UnsupportedExpression, parse_
 
 __all__ = ["Choice", "Question", "Questionnaire", "load_questionnaire"]
 
-#: Types that hold no answer of the respondent (notes, calculations, device metadata).
-_NO_ANSWER = {"note", "calculate", "start", "end", "today", "deviceid", "uri:deviceid", "username", "phonenumber",
+#: Types without a value of their own in a submission's data columns (notes, device metadata).
+_NO_ANSWER = {"note", "start", "end", "today", "deviceid", "uri:deviceid", "username", "phonenumber",
               "simserial", "subscriberid", "audit", "hidden", "xml-external", "csv-external", "start-geopoint",
               "background-audio", "background-geopoint", "email", "uri:email", "uri:username", "uri:phonenumber",
               "uri:subscriberid", "uri:simserial"}
 _CODINGS = ("top2", "yes", "no", "value", "multi")
 _XSD_TYPES = {"int": "integer", "decimal": "decimal", "date": "date", "time": "time", "dateTime": "dateTime",
               "geopoint": "geopoint", "geotrace": "geotrace", "geoshape": "geoshape", "barcode": "barcode"}
+_CHOICE_FILES = (".csv", ".xml", ".geojson")
 _SELECTS = {"select one": "select_one", "select all that apply": "select_multiple", "select one external":
             "select_one_external", "rank": "rank", "odk:rank": "rank"}
 
@@ -84,6 +85,7 @@ class Question:
 
     @property
     def answered(self) -> bool:
+        """Whether the question has a data column of its own: answers and calculations, not notes or metadata."""
         return self.type not in _NO_ANSWER
 
     def label(self, language: str = "Chinese (zh)") -> str:
@@ -102,6 +104,7 @@ class Questionnaire:
     languages: tuple[str, ...]
     groups: tuple[str, ...]
     path: str = ""
+    external_choices: dict[str, tuple[Choice, ...]] = field(default_factory=dict)  # the external_choices sheet
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> Question:
@@ -123,10 +126,11 @@ class Questionnaire:
         q = self[question]
         if not q.list_name:
             raise QuestionnaireError(f"question {question!r} is not a select question.")
-        if q.list_name not in self.choices:
+        lists = self.external_choices if q.type == "select_one_external" else self.choices
+        if q.list_name not in lists:
             raise QuestionnaireError(f"question {question!r} takes its choices from {q.list_name!r}, "
                                      "which is not part of the form (an external file).")
-        return [c.name for c in self.choices[q.list_name] if missing is None or c.missing == missing]
+        return [c.name for c in lists[q.list_name] if missing is None or c.missing == missing]
 
     def indicator_map(self) -> pd.DataFrame:
         """Which analysable item feeds which indicator, and how it is coded."""
@@ -172,11 +176,14 @@ class Questionnaire:
     def satisfies(self, q: Question, values: Mapping[str, Any], value: Any) -> bool:
         """Whether *value* meets *q*'s ``constraint`` (True when it has none). Raises NotEvaluated."""
         e = self.expression(q, "constraint")
-        return True if e is None else e.test(values, value, **self.context(q))
+        if e is None:
+            return True
+        return e.test(ChainMap({q.key or q.name: value}, values), value, **self.context(q))  # type: ignore[arg-type]
 
     def choices_for(self, q: Question, values: Mapping[str, Any]) -> tuple[Choice, ...]:
         """The choices *q* offers given the answers (its ``choice_filter`` applied). Raises NotEvaluated."""
-        options = self.choices.get(q.list_name or "", ())
+        lists = self.external_choices if q.type == "select_one_external" else self.choices
+        options = lists.get(q.list_name or "", ())
         e = self.expression(q, "choice_filter")
         if e is None:
             return options
@@ -261,8 +268,10 @@ def _convert(path: Path) -> Any:
         raise QuestionnaireError(f"{path.name}: cannot read the form ({type(exc).__name__}: {exc}).") from exc
 
 
-def _choice_lists(result: Any, default: str) -> dict[str, tuple[Choice, ...]]:
+def _choice_lists(result: Any, default: str) -> tuple[dict[str, tuple[Choice, ...]], dict[str, tuple[Choice, ...]]]:
+    """(choices sheet lists, external_choices sheet lists)."""
     lists: dict[str, tuple[Choice, ...]] = {}
+    external: dict[str, tuple[Choice, ...]] = {}
     for name, itemset in (result._survey.choices or {}).items():
         opts = []
         for o in itemset.options:
@@ -271,15 +280,14 @@ def _choice_lists(result: Any, default: str) -> dict[str, tuple[Choice, ...]]:
             opts.append(Choice(str(o.name), _labels(o.label, default), miss, extra))
         lists[str(name)] = tuple(opts)
     if result.itemsets:  # the external_choices sheet, as pyxform writes itemsets.csv
-        rows = list(csv.DictReader(io.StringIO(result.itemsets)))
-        for r in rows:
-            row = {str(k).strip().lower(): (v or "") for k, v in r.items() if k}
-            lst = row.pop("list_name", "")
-            labels = {k.split(":")[-1] or default: v for k, v in row.items() if k.startswith("label")}
-            lists.setdefault(lst, ())
-            lists[lst] = (*lists[lst], Choice(row.get("name", ""), labels or {default: row.get("name", "")},
-                                              False, {k: v for k, v in row.items() if k != "name"}))
-    return lists
+        for r in csv.DictReader(io.StringIO(result.itemsets)):
+            row = {str(k).strip(): (v or "") for k, v in r.items() if k}
+            low = {k.lower(): v for k, v in row.items()}
+            lst, code = low.get("list_name", ""), low.get("name", "")
+            labels = {(k.split(":")[-1] if ":" in k else default): v for k, v in row.items() if k.lower().startswith("label")}
+            props = {k: v for k, v in row.items() if k.lower() not in ("list_name", "name")}
+            external[lst] = (*external.get(lst, ()), Choice(code, labels or {default: code}, False, props))
+    return lists, external
 
 
 def _base_type(e: Any) -> tuple[str, str | None]:
@@ -287,7 +295,10 @@ def _base_type(e: Any) -> tuple[str, str | None]:
     t = str(e.type)
     if t in _SELECTS:
         lst = getattr(e, "list_name", None) or getattr(e, "itemset", None) or getattr(e, "query", None)
-        return _SELECTS[t], (str(lst) if lst else None)
+        base = _SELECTS[t]
+        if lst and str(lst).lower().endswith(_CHOICE_FILES) and base in ("select_one", "select_multiple"):
+            base += "_from_file"  # choices in a file sent with the form, unknown here
+        return base, (str(lst) if lst else None)
     if type(e).__name__ == "InputQuestion" and t != "note":
         xsd = (e.bind or {}).get("type", "string")
         return _XSD_TYPES.get(xsd, "text"), None
@@ -397,13 +408,13 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
                 o["name"] == other and o["path"][:-1] == r["path"][:-1] and f"../{r['name']}, 'other')" in o["relevant"]
                 for o in walker.rows)
         questions.append(Question(**r))
-    choices = _choice_lists(result, default)
+    choices, external = _choice_lists(result, default)
     langs: list[str] = []
     for labels in [q.labels for q in questions] + [c.labels for cs in choices.values() for c in cs]:
         langs.extend(k for k in labels if k not in langs)
     form = Questionnaire(str(survey.id_string or path.stem), str(survey.title or path.stem), str(survey.version or ""),
                          tuple(questions), choices, tuple(langs) or (default,), tuple(dict.fromkeys(walker.groups)),
-                         str(path))
+                         str(path), external)
     form._group_relevant_by_path.update(walker.group_rel)
     form._group_relevant.update({p[-1]: v for p, v in walker.group_rel.items()})
     return form
