@@ -105,6 +105,7 @@ class Questionnaire:
     groups: tuple[str, ...]
     path: str = ""
     external_choices: dict[str, tuple[Choice, ...]] = field(default_factory=dict)  # the external_choices sheet
+    pyxform_warnings: tuple[str, ...] = ()  # what pyxform said while converting the form
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> Question:
@@ -250,8 +251,8 @@ def _labels(value: Any, default: str) -> dict[str, str]:
     return {default: str(value)}
 
 
-def _convert(path: Path) -> Any:
-    """pyxform's parse of the workbook (its XForm conversion, without ODK Validate)."""
+def _convert(path: Path) -> tuple[Any, list[str]]:
+    """pyxform's parse of the workbook (its XForm conversion, without ODK Validate) and its warnings."""
     from pyxform.errors import PyXFormError
     from pyxform.xls2xform import convert
 
@@ -261,7 +262,7 @@ def _convert(path: Path) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return convert(xlsform=str(path), validate=False, warnings=found)
+            return convert(xlsform=str(path), validate=False, warnings=found), found
     except PyXFormError as exc:
         raise QuestionnaireError(f"{path.name}: pyxform rejects the form: {exc}") from exc
     except Exception as exc:  # unreadable workbook: pyxform's readers raise what their libraries raise
@@ -392,7 +393,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     (('verify',), None)
     """
     path = Path(path)
-    result = _convert(path)
+    result, said = _convert(path)
     survey = result._survey
     default = str(getattr(survey, "default_language", "") or "default")
     walker = _Walker(path.name, default)
@@ -414,7 +415,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
         langs.extend(k for k in labels if k not in langs)
     form = Questionnaire(str(survey.id_string or path.stem), str(survey.title or path.stem), str(survey.version or ""),
                          tuple(questions), choices, tuple(langs) or (default,), tuple(dict.fromkeys(walker.groups)),
-                         str(path), external)
+                         str(path), external, tuple(said))
     form._group_relevant_by_path.update(walker.group_rel)
     form._group_relevant.update({p[-1]: v for p, v in walker.group_rel.items()})
     return form
