@@ -129,3 +129,17 @@ def test_or_other_text_follows_the_other_code():
 def test_bundled_forms_load_without_pyxform_warnings(name):
     form = ss.load_questionnaire(ss.questionnaire_path(name))
     assert form.pyxform_warnings == () and form.questions
+
+
+@pytest.mark.parametrize("name", ["pyxform__UCL_Biomass_Plot_Form.xlsx", "pyxform__xlsform_spec_test.xlsx",
+                                  "kobocat__exp.xlsx", "kobocat__tutorial.xls", "fmtm__slum_assessment_survey.xlsx"])
+def test_blanked_required_answer_in_corpus_data_is_reported(name):
+    form = ss.load_questionnaire(DATA / name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SurveyStatsWarning)
+        raw = ss.generate_responses(form, 60, seed=3, group_prefix=None)
+    q = next(q for q in form.questions if q.required and q.answered and raw[q.key].notna().any())
+    row = raw.index[raw[q.key].notna()][0]
+    raw.loc[row, q.key] = None
+    p = ss.validate(raw, form).problems
+    assert p[["row", "column", "problem"]].values.tolist() == [[row, q.key, "missing required answer"]]
