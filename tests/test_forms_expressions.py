@@ -200,3 +200,17 @@ def test_layouts_pyxform_accepts_load_with_its_names(layout, tmp_path):
 def test_xls_workbooks_load(tmp_path):
     form = ss.load_questionnaire(Path(__file__).parent / "data" / "forms" / "kobocat__transportation.xls")
     assert form.form_id and "available_transportation_types_to_referral_facility" in form.names()
+
+
+def test_choice_name_and_dynamic_required_use_the_form(tmp_path):
+    form = ss.load_questionnaire(write_form(tmp_path / "c.xlsx", [
+        ["type", "name", "label", "required", "constraint"],
+        ["select_one yn", "q", "Q?", "", ""],
+        ["text", "why", "Why?", "${q} = 'no'", "jr:choice-name(${q}, '${q}') = 'No'"]],
+        [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]))
+    why = form["why"]
+    assert why.required_if == "${q} = 'no'" and not why.required
+    assert form.is_required(why, {"q": "no"}) and not form.is_required(why, {"q": "yes"})
+    assert form.satisfies(why, {"q": "no"}, "x") and not form.satisfies(why, {"q": "yes"}, "x")
+    raw = ss.generate_responses(form, 40, seed=2, group_prefix=None)
+    assert raw.loc[raw["q"] == "no", "why"].notna().all()

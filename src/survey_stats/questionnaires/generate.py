@@ -194,11 +194,8 @@ def _calculate(form: Questionnaire, q: Question, values: dict[str, Any], notes: 
 
 
 def _must_answer(form: Questionnaire, q: Question, values: dict[str, Any], notes: _Notes) -> bool:
-    if q.required:
-        return True
     try:
-        e = form.expression(q, "required_if")
-        return bool(e and e.test(values, None, **form.context(q)))
+        return form.is_required(q, values)
     except NotEvaluated as exc:
         notes.add(q, "required", exc)
         return True

@@ -174,6 +174,14 @@ class Questionnaire:
         chain = [(rel[q.path[:i]], q.path[:i]) for i in range(1, len(q.path)) if rel.get(q.path[:i])]
         return [*chain, (q.relevant, q.path)] if q.relevant else chain
 
+    def is_required(self, q: Question, values: Mapping[str, Any]) -> bool:
+        """Whether *q* must be answered given the answers (``required`` or its dynamic ``required_if``).
+
+        Raises NotEvaluated when ``required_if`` cannot be evaluated.
+        """
+        e = None if q.required else self.expression(q, "required_if")
+        return q.required or bool(e and e.test(values, None, **self.context(q)))
+
     def satisfies(self, q: Question, values: Mapping[str, Any], value: Any) -> bool:
         """Whether *value* meets *q*'s ``constraint`` (True when it has none). Raises NotEvaluated."""
         e = self.expression(q, "constraint")
