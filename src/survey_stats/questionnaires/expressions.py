@@ -49,7 +49,16 @@ __all__ = [
 
 
 class NotEvaluated(QuestionnaireError):
-    """An expression that cannot be evaluated here; ``reason`` says why (e.g. ``"regex too costly"``)."""
+    """An expression that cannot be evaluated here; ``reason`` says why (e.g. ``"regex too costly"``).
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_expression("count(${kids}) > 0").test({"kids": "k1"})
+    ... except NotEvaluated as exc:
+    ...     print(exc.reason)
+    count() needs the repeat instances, which a flat row does not hold
+    """
 
     def __init__(self, reason: str, expression: str = "") -> None:
         self.reason, self.expression = reason, expression
@@ -510,6 +519,12 @@ class Expression:
     """A parsed XLSForm expression; evaluate it with :meth:`value` or :meth:`test`.
 
     ``references`` are the ``${name}`` it reads, ``functions`` the functions it calls.
+
+    Examples
+    --------
+    >>> e = parse_expression("if(${n} > 2, 'many', 'few')")
+    >>> e.value({"n": "3"}), e.as_string({"n": "1"}), e.test({"n": ""})
+    ('many', 'few', True)
     """
 
     text: str

@@ -147,12 +147,27 @@ class Questionnaire:
         ------
         UnsupportedExpression
             The expression is outside the supported ODK XPath subset (report it as not evaluated).
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> sorted(form.expression(form["exit_right"], "relevant").references)
+        ['status']
         """
         text = getattr(q, kind)
         return parse_expression(text) if text else None
 
     def context(self, q: Question, here: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """Keyword context for :meth:`Expression.value` at question *q* (paths, choice labels)."""
+        """Keyword context for :meth:`Expression.value` at question *q* (paths, choice labels).
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> form.context(form["members"])["here"]
+        ('verify', 'members')
+        """
         return {"here": q.path if here is None else here, "resolve": self._resolve, "choice_label": self._choice_label}
 
     def is_relevant(self, q: Question, values: Mapping[str, Any]) -> bool:
@@ -162,6 +177,15 @@ class Questionnaire:
         ------
         NotEvaluated
             A relevance expression cannot be evaluated (unsupported, or needs data not in *values*).
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> form.is_relevant(form["exit_right"], {"status": "exited"})
+        True
+        >>> form.is_relevant(form["exit_right"], {"status": "unexited"})
+        False
         """
         for text, here in self.relevance_chain(q):
             if not parse_expression(text).test(values, None, **self.context(q, here)):
@@ -169,7 +193,15 @@ class Questionnaire:
         return True
 
     def relevance_chain(self, q: Question) -> list[tuple[str, tuple[str, ...]]]:
-        """(expression, path it is evaluated at) for the groups around *q* and *q* itself."""
+        """(expression, path it is evaluated at) for the groups around *q* and *q* itself.
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> form.relevance_chain(form["exit_right"])
+        [("${status} = 'exited'", ('verify', 'exit_right'))]
+        """
         rel = self._group_relevant_by_path
         chain = [(rel[q.path[:i]], q.path[:i]) for i in range(1, len(q.path)) if rel.get(q.path[:i])]
         return [*chain, (q.relevant, q.path)] if q.relevant else chain
@@ -178,19 +210,42 @@ class Questionnaire:
         """Whether *q* must be answered given the answers (``required`` or its dynamic ``required_if``).
 
         Raises NotEvaluated when ``required_if`` cannot be evaluated.
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> form.is_required(form["members"], {}), form.is_required(form["channels"], {})
+        (True, False)
         """
         e = None if q.required else self.expression(q, "required_if")
         return q.required or bool(e and e.test(values, None, **self.context(q)))
 
     def satisfies(self, q: Question, values: Mapping[str, Any], value: Any) -> bool:
-        """Whether *value* meets *q*'s ``constraint`` (True when it has none). Raises NotEvaluated."""
+        """Whether *value* meets *q*'s ``constraint`` (True when it has none). Raises NotEvaluated.
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> form.satisfies(form["members"], {}, 4), form.satisfies(form["members"], {}, 40)
+        (True, False)
+        """
         e = self.expression(q, "constraint")
         if e is None:
             return True
         return e.test(ChainMap({q.key or q.name: value}, values), value, **self.context(q))  # type: ignore[arg-type]
 
     def choices_for(self, q: Question, values: Mapping[str, Any]) -> tuple[Choice, ...]:
-        """The choices *q* offers given the answers (its ``choice_filter`` applied). Raises NotEvaluated."""
+        """The choices *q* offers given the answers (its ``choice_filter`` applied). Raises NotEvaluated.
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+        >>> [c.name for c in form.choices_for(form["status"], {})]
+        ['exited', 'unexited']
+        """
         lists = self.external_choices if q.type == "select_one_external" else self.choices
         options = lists.get(q.list_name or "", ())
         e = self.expression(q, "choice_filter")
