@@ -109,8 +109,15 @@ class Questionnaire:
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> Question:
-        hits = [q for q in self.questions if name in (q.key, "/".join(q.path))]
-        hits = hits or [q for q in self.questions if q.name == name]
+        index = self._compiled.get("__index__")
+        if index is None:
+            index = self._compiled["__index__"] = {}
+            for q in self.questions:
+                for k in dict.fromkeys((q.key or q.name, "/".join(q.path) or q.name, q.name)):
+                    index.setdefault(k, []).append(q)
+        hits = index.get(name, [])
+        exact = [q for q in hits if name in (q.key, "/".join(q.path))]
+        hits = exact or hits
         if len(hits) == 1:
             return hits[0]
         if hits:
