@@ -214,3 +214,77 @@ def test_choice_name_and_dynamic_required_use_the_form(tmp_path):
     assert form.satisfies(why, {"q": "no"}, "x") and not form.satisfies(why, {"q": "yes"}, "x")
     raw = ss.generate_responses(form, 40, seed=2, group_prefix=None)
     assert raw.loc[raw["q"] == "no", "why"].notna().all()
+
+
+# ------------------------------------------------------------- precedence, property-based
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LEVEL = {"or": 1, "and": 2, "=": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "+": 5, "-": 5, "*": 6, "div": 6,
+          "mod": 6}
+
+
+def _num(v):
+    return (1.0 if v else 0.0) if isinstance(v, bool) else float(v)
+
+
+def _truth(v):
+    return v if isinstance(v, bool) else (v != "" if isinstance(v, str) else not (v == 0 or math.isnan(v)))
+
+
+def _reference(op, a, b):
+    """XPath 1.0 semantics of one operator (answers are strings), written out independently of the module."""
+    if op in ("or", "and"):
+        return (_truth(a) or _truth(b)) if op == "or" else (_truth(a) and _truth(b))
+    if op in ("=", "!="):
+        if isinstance(a, bool) or isinstance(b, bool):
+            eq = _truth(a) == _truth(b)
+        elif isinstance(a, float) or isinstance(b, float):
+            eq = _num(a) == _num(b)
+        else:
+            eq = a == b
+        return eq if op == "=" else not eq
+    x, y = _num(a), _num(b)
+    if op in ("<", "<=", ">", ">="):
+        return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
+    if op == "div":
+        return x / y if y else (math.nan if x == 0 or math.isnan(x) else math.copysign(math.inf, x) * math.copysign(1, y))
+    if op == "mod":
+        return math.fmod(x, y) if y and math.isfinite(x) else math.nan
+    return {"+": x + y, "-": x - y, "*": x * y}[op]
+
+
+@st.composite
+def trees(draw, depth=0, ops=tuple(_LEVEL)):
+    """(text, value, level) of a random expression; parentheses only where precedence needs them (or at random)."""
+    if depth > 3 or (depth > 1 and draw(st.integers(0, 3)) == 0):
+        n = draw(st.integers(0, 9))
+        return (f"${{v{n}}}", str(n), 9) if draw(st.booleans()) else (str(n), float(n), 9)
+    if draw(st.integers(0, 5)) == 0:
+        text, value, level = draw(trees(depth + 1, ops))
+        inner = f"({text})" if level < 7 else text
+        return f"-{inner}", -_num(value), 7
+    op = draw(st.sampled_from(ops))
+    (lt, lv, ll), (rt, rv, rl) = draw(trees(depth + 1, ops)), draw(trees(depth + 1, ops))
+    p = _LEVEL[op]
+    left = f"({lt})" if ll < p or draw(st.integers(0, 6)) == 0 else lt  # left-associative
+    right = f"({rt})" if rl <= p or draw(st.integers(0, 6)) == 0 else rt
+    if op in ("=", "!=", "<", "<=", ">", ">=") and (ll in (3, 4) or rl in (3, 4)):
+        left, right = f"({lt})", f"({rt})"  # keep comparisons of comparisons explicit
+    return f"{left} {op} {right}", _reference(op, lv, rv), p
+
+
+ARITHMETIC = ("+", "-", "*", "div", "mod")
+
+
+@settings(max_examples=300)
+@given(st.one_of(trees(ops=ARITHMETIC), trees(ops=("and", "or", "=", "<", ">=", *ARITHMETIC)), trees()))
+def test_precedence_and_parentheses_match_xpath(tree):
+    text, expected, _ = tree
+    got = parse_expression(text).value({f"v{n}": str(n) for n in range(10)})
+    if isinstance(expected, (bool, str)):
+        assert got == expected, text
+    elif math.isnan(expected):
+        assert isinstance(got, float) and math.isnan(got), text
+    else:
+        assert isinstance(got, float) and (got == expected or math.isclose(got, expected, rel_tol=1e-12)), text
