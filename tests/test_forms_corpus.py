@@ -23,8 +23,9 @@ KNOWN_NOT_EVALUATED = {
     "pyxform__or_other.xlsx": {("fav_pastel", "choice_filter"): "path yes names no question"},
     "pyxform__pull_data.xlsx": {("fruit", "calculation"): "function pulldata() is not supported"},
     # instance('features')/root/item[id=${feature}]/...: a lookup in a data file sent with the form
-    "fmtm__building_natural_risks_survey.xlsx": {("xid", "calculation"): "cannot parse at '/root/item[i'",
-                                                 ("xlocation", "calculation"): "cannot parse at '/root/item[i'"},
+    "fmtm__building_natural_risks_survey.xlsx": {
+        ("xid", "calculation"): "instance() lookups in a secondary instance are not supported",
+        ("xlocation", "calculation"): "instance() lookups in a secondary instance are not supported"},
 }
 
 

@@ -587,6 +587,11 @@ def parse_expression(text: str) -> Expression:
     clean = text.translate(_QUOTES).strip()
     if not clean:
         raise UnsupportedExpression("empty expression", text)
+    bare = re.sub(r"'[^']*'|\"[^\"]*\"", "''", clean)  # outside string literals
+    if re.search(r"(?<![\w:-])instance\s*\(", bare):
+        raise UnsupportedExpression("instance() lookups in a secondary instance are not supported", text)
+    if "[" in bare:
+        raise UnsupportedExpression("path predicates [...] are not supported", text)
     try:
         tree = _PARSER.parse(clean)
     except LarkError as exc:
