@@ -144,3 +144,14 @@ def test_blanked_required_answer_in_corpus_data_is_reported(name):
     raw.loc[row, q.key] = None
     p = ss.validate(raw, form).problems
     assert p[["row", "column", "problem"]].values.tolist() == [[row, q.key, "missing required answer"]]
+
+
+def test_same_name_in_different_loop_items_is_validated_per_column():
+    form = ss.load_questionnaire(DATA / "pyxform__loop.xlsx")
+    raw = ss.generate_responses(form, 60, seed=1, group_prefix=None)
+    key = "loop_toilet_types/bucket_system/number"
+    row = raw.index[0]
+    raw[key] = raw[key].astype(object)
+    raw.loc[row, key] = "many"
+    p = ss.validate(raw, form).problems
+    assert p[["row", "column", "problem"]].values.tolist() == [[row, key, "not a number"]]
