@@ -49,7 +49,8 @@ def test_expression_values(text, expected):
 
 @pytest.mark.parametrize("text", ["pulldata('f', 'a', 'b', ${a})", "indexed-repeat(${x}, ${r}, 1)",
                                   "instance('x')/root/item[name = 1]/label", "${a} ==", "digest(${a}, 'MD5')",
-                                  "../item[1]", "${a} = 'instance(' and ${b}[2]"])
+                                  "../item[1]", "${a} = 'instance(' and ${b}[2]", "__import__('os').system('id')",
+                                  "${a}.__class__", "lambda: 1"])
 def test_outside_the_subset_is_unsupported_not_guessed(text):
     with pytest.raises(UnsupportedExpression, match="not evaluated"):
         parse_expression(text)
