@@ -129,7 +129,7 @@ def test_bundled_forms_load_without_pyxform_warnings(name):
 
 
 @pytest.mark.parametrize("name", ["pyxform__UCL_Biomass_Plot_Form.xlsx", "pyxform__xlsform_spec_test.xlsx",
-                                  "kobocat__exp.xlsx", "kobocat__tutorial.xls", "kobocat__good_eats_multilang.xls"])
+                                  "kobocat__exp.xlsx", "kobocat__tutorial.xls"])
 def test_blanked_required_answer_in_corpus_data_is_reported(name):
     form = ss.load_questionnaire(DATA / name)
     with warnings.catch_warnings():
