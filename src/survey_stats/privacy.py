@@ -352,19 +352,23 @@ def mask_frame(
     Every cell of every column is scanned by content (:func:`find_pii`); numbers found are
     masked inside the text.  Columns *named* like ID-card or phone columns are masked whole
     (:func:`mask_id_card`, :func:`mask_phone`) whatever their values look like.  Columns
-    named like names or addresses are replaced by ``***`` (``personal="mask"``), kept
-    (``"keep"``, e.g. field lists whose teams must find the household) or dropped
-    (``"drop"``).
+    named like names or addresses are replaced by ``***`` (``personal="mask"``) or kept
+    (``"keep"``, e.g. field lists whose teams must find the household).  ``personal="drop"``
+    drops every column named like personal data (ID, phone, name, address) and masks what
+    the other columns hold.
 
     Examples
     --------
     >>> df = pd.DataFrame({"户号": ["00123", "00124"], "col7": ["11010519491231002X", "n/a"],
     ...                    "lxdh": ["12345", "0551-62345678"], "户主姓名": ["张三", "李四"]})
-    >>> masked, report = mask_frame(df, personal="drop")
+    >>> masked, report = mask_frame(df)
     >>> masked.values.tolist()
-    [['00123', '1101************2X', '*****'], ['00124', 'n/a', '055*****5678']]
+    [['00123', '1101************2X', '*****', '***'], ['00124', 'n/a', '055*****5678', '***']]
     >>> report.describe()
-    "personal data: dropped column(s) '户主姓名'; masked 3 value(s): 1 id_card in 'col7', 2 phone in 'lxdh'"
+    "personal data: masked 5 value(s): 1 id_card in 'col7', 2 name in '户主姓名', 2 phone in 'lxdh'"
+    >>> masked, report = mask_frame(df, personal="drop")
+    >>> masked.columns.tolist(), report.describe()
+    (['户号', 'col7'], "personal data: dropped column(s) 'lxdh', '户主姓名'; masked 1 value(s): 1 id_card in 'col7'")
     """
     out = data.copy()
     counts: Counter[tuple[str, str]] = Counter()
@@ -374,17 +378,17 @@ def mask_frame(
         kind = by_name.get(str(col))
         s = data.iloc[:, j]
         present = s.notna()
+        if kind is not None and personal == "drop":
+            dropped.append(str(col))
+            continue
         if kind in ("id_card", "phone"):
             fn = mask_id_card if kind == "id_card" else mask_phone
             out.isetitem(j, s.astype(object).map(fn, na_action="ignore"))
             counts[(str(col), kind)] += int(present.sum())
             continue
-        if kind in ("name", "address") and personal != "keep":
-            if personal == "drop":
-                dropped.append(str(col))
-            else:
-                out.isetitem(j, s.astype(object).where(~present, "***"))
-                counts[(str(col), kind)] += int(present.sum())
+        if kind in ("name", "address") and personal == "mask":
+            out.isetitem(j, s.astype(object).where(~present, "***"))
+            counts[(str(col), kind)] += int(present.sum())
             continue
         _mask_cells(out, j, s, counts)
     if dropped:

@@ -119,7 +119,7 @@ def sniff_encoding(path: str | Path) -> str:
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{p}: no such file.")
+        raise DataError(f"{p}: No such file or directory.")
     if p.suffix.lower() in _EXCEL:
         return p.suffix.lower().lstrip(".")
     return decode_text(_read_bytes(p), source=p.name)[1]
@@ -188,7 +188,7 @@ def read_table(
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{p}: no such file.")
+        raise DataError(f"{p}: No such file or directory.")
     if p.suffix.lower() in _EXCEL:
         raw, encoding, separator = _read_excel_cells(p, sheet), p.suffix.lower().lstrip("."), None
     else:
