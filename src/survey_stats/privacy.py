@@ -365,7 +365,7 @@ def mask_frame(
     >>> masked.values.tolist()
     [['00123', '1101************2X', '*****', '***'], ['00124', 'n/a', '055*****5678', '***']]
     >>> report.describe()
-    "personal data: masked 5 value(s): 1 id_card in 'col7', 2 name in '户主姓名', 2 phone in 'lxdh'"
+    "personal data: masked 5 value(s): 1 id_card in 'col7', 2 phone in 'lxdh', 2 name in '户主姓名'"
     >>> masked, report = mask_frame(df, personal="drop")
     >>> masked.columns.tolist(), report.describe()
     (['户号', 'col7'], "personal data: dropped column(s) 'lxdh', '户主姓名'; masked 1 value(s): 1 id_card in 'col7'")
