@@ -269,10 +269,10 @@ def cmd_report(a: argparse.Namespace) -> int:
     from .pipeline import scoring_inputs
     from .report import write_excel, write_figures, write_html
 
-    table = _table_from_json(a.analysis)
     inputs = _load_json(a.scoring_inputs, "scoring-inputs file") if a.scoring_inputs else scoring_inputs()
     if not isinstance(inputs, dict):
         raise DataError(f"{a.scoring_inputs}: scoring inputs must be a JSON object (name → value).")
+    table = _table_from_json(a.analysis)
     result = score(ScoringRules.default(), inputs, table, seed=a.seed, missing="zero" if a.missing_zero else "fail")
     out = Path(a.out)
     meta = {"title": a.title, "title_en": "", "seed": a.seed, "version": __version__}
