@@ -180,3 +180,18 @@ def test_decode_text_order():
     assert decode_text("户号".encode("gbk"))[1] == "gb18030"
     assert decode_text("户号".encode())[1] == "utf-8"
     assert decode_text(codecs.BOM_UTF16_BE + "户号".encode("utf-16-be")) == ("户号", "utf-16")
+
+
+def test_blank_rows_are_removed_and_counted(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["户号", "人口"])
+    ws.append(["00123", 3])
+    ws.append([None, None])
+    ws.append(["00124", 2])
+    ws["A7"] = "00125"
+    wb.save(tmp_path / "gaps.xlsx")
+    t = read_table(tmp_path / "gaps.xlsx")
+    assert t["户号"].tolist() == ["00123", "00124", "00125"] and t.attrs["blank_rows"] == 3
+    t = read_table(_write(tmp_path / "gaps.csv", "a,b\n1,2\n,\n3,4\n", "utf-8"))
+    assert t["a"].tolist() == [1, 3] and t.attrs["blank_rows"] == 1

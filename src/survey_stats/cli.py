@@ -49,7 +49,10 @@ class _Parser(argparse.ArgumentParser):
 def _read(path: str, *, id_column: str | None = None) -> pd.DataFrame:
     """A registry or units table with the id column as text; says which encoding it read."""
     table = read_table(path, text_columns=[id_column] if id_column else ())
-    print(f"read {path}: {len(table)} rows, {table.attrs['encoding']}")
+    skipped = [f"{len(table.attrs['dropped_columns'])} empty unnamed column(s)"] if table.attrs["dropped_columns"] else []
+    skipped += [f"{table.attrs['blank_rows']} blank row(s)"] if table.attrs["blank_rows"] else []
+    print(f"read {path}: {len(table)} rows, {table.attrs['encoding']}"
+          + (f"; skipped {' and '.join(skipped)}" if skipped else ""))
     return table
 
 
@@ -72,7 +75,7 @@ def cmd_frame(a: argparse.Namespace) -> int:
     f = Frame(_read(a.registry, id_column=a.id), id=a.id, strata=a.strata or None,
               certainty=a.certainty or None, on_invalid="exclude" if a.exclude_invalid else "fail")
     print(f)
-    print(f.summary().to_string(index=False))
+    print(_show(f.summary()))
     if len(f.excluded):
         print(f"\n{len(f.excluded)} unit(s) excluded (rows counted from 0 after the header):")
         print(_show(f.excluded))
@@ -95,7 +98,7 @@ def cmd_sample(a: argparse.Namespace) -> int:
     units_masked = s.write_units(out / "sample_units.csv")
     reserve_masked = s.write_reserve(out / "reserve.csv")
     print(s)
-    print(s.summary().to_string(index=False))
+    print(_show(s.summary()))
     print(f"\nwrote {out}/manifest.json, sample_units.csv, reserve.csv"
           + (", field_list.xlsx" if a.field_list_by or a.field_columns else ""))
     print(f"sample_units.csv {units_masked.describe()}")

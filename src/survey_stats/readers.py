@@ -24,7 +24,8 @@ This is the one door through which registries, unit lists and exports enter the 
   without a header that holds data, or two columns with the same header raise
   :class:`~survey_stats.errors.DataError` naming the file and the columns.  Columns with neither
   a header nor data (a trailing separator) are removed and listed in
-  ``table.attrs["dropped_columns"]``; nothing else is ever dropped.
+  ``table.attrs["dropped_columns"]``; rows with no value at all (blank lines, empty worksheet
+  rows) are removed and counted in ``table.attrs["blank_rows"]``; nothing else is ever dropped.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def read_table(
     -------
     DataFrame
         Blank cells are missing.  ``attrs`` holds ``source``, ``encoding`` (``"xlsx"`` for
-        workbooks), ``separator`` and ``dropped_columns``.
+        workbooks), ``separator``, ``dropped_columns`` and ``blank_rows``.
 
     Raises
     ------
@@ -196,6 +197,8 @@ def read_table(
         separator = sep or sniff_separator(text.lstrip("\ufeff").split("\n", 1)[0])
         raw = _read_csv_cells(text, separator, p.name)
     table, dropped = _with_header(raw, p.name)
+    blank = table.isna().all(axis=1).to_numpy()
+    table = table.loc[~blank].reset_index(drop=True)
     keep_text = set(map(str, text_columns))
     missing = keep_text - set(table.columns)
     if missing:
@@ -203,7 +206,8 @@ def read_table(
                         f"columns are {', '.join(map(repr, table.columns[:20]))}.")
     out = pd.DataFrame({c: _column(table[c], text=all_text or c in keep_text, source=f"{p.name}, column {c!r}")
                         for c in table.columns}, index=pd.RangeIndex(len(table)))
-    out.attrs.update(source=str(p), encoding=encoding, separator=separator, dropped_columns=dropped)
+    out.attrs.update(source=str(p), encoding=encoding, separator=separator, dropped_columns=dropped,
+                     blank_rows=int(blank.sum()))
     return out
 
 
@@ -215,7 +219,12 @@ def _read_csv_cells(text: str, sep: str, name: str) -> pd.DataFrame:
         raise DataError(f"{name}: the file holds no table.") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a regular table with separator {sep!r} ({exc}).") from exc
-    return raw.map(_unquote)
+    return _map_cells(raw, _unquote)
+
+
+def _map_cells(df: pd.DataFrame, fn: Any) -> pd.DataFrame:
+    """Cell-wise map (``DataFrame.map`` since pandas 2.1, ``applymap`` before)."""
+    return df.map(fn) if hasattr(df, "map") else df.applymap(fn)
 
 
 def _unquote(v: object) -> object:
@@ -270,7 +279,7 @@ def _with_header(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[int]]
     """First row as header; blank cells as missing; check headers."""
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         raise DataError(f"{name}: the file holds no table.")
-    raw = raw.map(_blank_to_na)
+    raw = _map_cells(raw, _blank_to_na)
     header = ["" if pd.isna(h) else str(_as_text(h, name)).strip().lstrip("\ufeff") for h in raw.iloc[0]]
     body = raw.iloc[1:]
     dropped: list[int] = []
