@@ -211,9 +211,11 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path, capsys):
         assert code == 2 and message in one_line_error(err)
 
 
-def test_debug_shows_the_traceback(tmp_path, capsys):
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(tmp_path, where):
+    argv = ["frame", str(tmp_path / "missing.csv"), "--id", "x"]
     with pytest.raises(ss.DataError, match="No such file"):
-        cli.main(["--debug", "frame", str(tmp_path / "missing.csv"), "--id", "x"])
+        cli.main(["--debug", *argv] if where == "before" else [*argv, "--debug"])
 
 
 def test_internal_errors_are_one_line_with_exit_code_3(monkeypatch, capsys, tmp_path):
@@ -233,3 +235,19 @@ def test_internal_errors_are_one_line_with_exit_code_3(monkeypatch, capsys, tmp_
 def test_field_list_workbook_has_no_formula_even_for_sheet_names(flow):
     wb = openpyxl.load_workbook(flow["dir"] / "s" / "field_list.xlsx")
     assert set(wb.sheetnames) <= set(flow["reg"]["county"])
+
+
+def test_validate_output_and_report_mask_personal_data_and_formulas(tmp_path, capsys):
+    form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+    raw = ss.generate_responses(form, 6, seed=2)
+    raw["household_id"] = [make_id(i) for i in range(6)]
+    raw.loc[1, "household_id"] = raw.loc[0, "household_id"]
+    raw["verify/members"] = [f'=HYPERLINK("http://x","{make_phone(i)}")' for i in range(6)]
+    raw.to_csv(tmp_path / "hv.csv", index=False)
+    code, out, err = run(capsys, "validate", tmp_path / "hv.csv", "--form", "home_visit", "--out", tmp_path / "v.xlsx",
+                         "--strict")
+    assert code == 1 and "not a number" in out and "duplicate submission" in out, err
+    planted_pii = [make_id(i) for i in range(6)] + [make_phone(i) for i in range(6)]
+    assert_no_pii(out, planted_pii, "validate stdout")
+    assert_no_pii(output_text(tmp_path / "v.xlsx"), planted_pii, "validation workbook")
+    assert_no_formulas(tmp_path / "v.xlsx", expect_text=("=HYPERLINK",))
