@@ -78,7 +78,10 @@ def cmd_frame(a: argparse.Namespace) -> int:
     print(_show(f.summary()))
     if len(f.excluded):
         print(f"\n{len(f.excluded)} unit(s) excluded (rows counted from 0 after the header):")
-        print(_show(f.excluded))
+        shown, masked = mask_frame(f.excluded, personal="mask")
+        print(shown.to_string(index=False))
+        if masked:
+            print(masked.describe())
     print(f"\nfingerprint {f.fingerprint}")
     return 0
 

@@ -35,18 +35,20 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.worksheet.worksheet import Worksheet
 
 from .errors import DataError
 from .privacy import MaskReport, mask_frame
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is written, not with the package
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "CSV_TRIGGERS",
@@ -64,6 +66,8 @@ __all__ = [
 #: First characters that make a spreadsheet program treat a CSV cell as a formula (OWASP).
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_MAX_TEXT = 32767
+# Control characters an .xlsx file cannot hold (the same set as openpyxl's ILLEGAL_CHARACTERS_RE).
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def neutralise(text: str) -> str:
@@ -105,12 +109,21 @@ def excel_cell(v: Any) -> tuple[Any, bool]:
         return (ts.to_pydatetime(), False) if ts.tzinfo is None else (ts.isoformat(), True)
     if isinstance(v, _dt.date):
         return v, False
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(v))
+    text = _ILLEGAL.sub("", str(v))
     return text[:_EXCEL_MAX_TEXT], True
 
 
 def write_cell(ws: Worksheet, row: int, column: int, value: Any) -> None:
-    """Write one data value to ``ws`` at (row, column), as a string cell when it is text."""
+    """Write one data value to ``ws`` at (row, column), as a string cell when it is text.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> write_cell(ws, 1, 1, "=1+1"); write_cell(ws, 1, 2, 2.5)
+    >>> [(c.value, c.data_type) for c in ws[1]]
+    [('=1+1', 's'), (2.5, 'n')]
+    """
     stored, text = excel_cell(value)
     cell = ws.cell(row=row, column=column)
     cell.value = stored
@@ -119,6 +132,8 @@ def write_cell(ws: Worksheet, row: int, column: int, value: Any) -> None:
 
 
 def _cell(ws: Worksheet, value: Any) -> Cell:
+    from openpyxl.cell.cell import Cell
+
     stored, text = excel_cell(value)
     cell = Cell(ws, value=stored)
     if text:
@@ -131,12 +146,30 @@ def append_row(ws: Worksheet, values: Iterable[Any]) -> None:
 
     Same placement as :meth:`openpyxl.worksheet.worksheet.Worksheet.append` (an empty row
     appended before still counts), but text is always a string cell, never a formula.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> append_row(ws, ["户主", "人口"]); ws.append([]); append_row(ws, ["@SUM(A1)", 3])
+    >>> [(c.coordinate, c.value, c.data_type) for c in ws[3]]
+    [('A3', '@SUM(A1)', 's'), ('B3', 3, 'n')]
     """
     ws.append([_cell(ws, v) for v in values])
 
 
 def write_frame(ws: Worksheet, data: pd.DataFrame, *, header: bool = True, start_row: int = 1) -> int:
-    """Write a DataFrame (header row, then values) from ``start_row``; return the next free row."""
+    """Write a DataFrame (header row, then values) from ``start_row``; return the next free row.
+
+    Examples
+    --------
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> write_frame(ws, pd.DataFrame({"=a": ["-1+1"], "n": [-1]}))
+    3
+    >>> [[(c.value, c.data_type) for c in row] for row in ws.iter_rows()]
+    [[('=a', 's'), ('n', 's')], [('-1+1', 's'), (-1, 'n')]]
+    """
     row = start_row
     if header:
         for j, c in enumerate(data.columns, start=1):
@@ -157,7 +190,7 @@ def sheet_name(name: object, taken: Sequence[str] = ()) -> str:
     >>> sheet_name("姑苏区/2026"), sheet_name("a", ["a"])
     ('姑苏区_2026', 'a (2)')
     """
-    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in ILLEGAL_CHARACTERS_RE.sub("", str(name)))
+    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in _ILLEGAL.sub("", str(name)))
     clean = clean.strip("'")[:31] or "sheet"
     candidate, k = clean, 2
     lowered = {t.lower() for t in taken}
@@ -195,7 +228,16 @@ def write_workbook(
     -------
     MaskReport
         What was masked, over all sheets.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "list.xlsx")
+    >>> write_workbook(p, {"名单": pd.DataFrame({"lxdh": ["13812345678"], "备注": ["+cmd"]})}).describe()
+    "personal data: masked 1 value(s): 1 phone in 'lxdh'"
     """
+    from openpyxl import Workbook
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook()
@@ -253,6 +295,15 @@ def write_csv(
     Every text cell and header goes through :func:`neutralise`; with ``mask`` ID-card and
     phone numbers are masked first (see :func:`write_workbook` for ``personal``).  Returns what
     was masked.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "units.csv")
+    >>> write_csv(pd.DataFrame({"id": ["-007"], "备注": ["call 13812345678"]}), p).total
+    1
+    >>> Path(p).read_text(encoding="utf-8-sig").splitlines()
+    ['id,备注', "'-007,call 138****5678"]
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
