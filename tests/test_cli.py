@@ -154,8 +154,9 @@ def test_frame_exclude_invalid_output_and_errors_are_masked(tmp_path, capsys):
     code, out, err = run(capsys, "frame", path, "--id", "col7", "--strata", "county", "--exclude-invalid")
     assert code == 0 and "2 unit(s) excluded" in out and "utf-8-sig" in out, err
     assert_no_pii(out, planted(reg), "frame stdout")
+    assert re.search(r"\n\s*34\d\d\*{12}\w\w\s+2 ", out) and re.search(r"\n\s*34\d\d\*{12}\w\w\s+3 ", out)  # file rows
     code, out, err = run(capsys, "frame", path, "--id", "col7")
-    assert code == 2 and "duplicated id" in one_line_error(err)
+    assert code == 2 and "duplicated id ('col7'): 2 row(s) (index 2, 3)" in one_line_error(err)
     assert_no_pii(err, planted(reg), "frame error")
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import survey_stats as ss
-from survey_stats.readers import decode_text, read_table, sniff_encoding, sniff_separator
+from survey_stats.readers import decode_text, file_rows, read_table, sniff_encoding, sniff_separator
 from survey_stats.safe_output import write_csv
 
 DATA = Path(__file__).parent / "data" / "readers"
@@ -216,3 +216,15 @@ def test_any_text_table_round_trips_through_write_csv_and_read_table(tmp_path_fa
     write_csv(df, path, mask=False, encoding=encoding)
     back = read_table(path, all_text=True)
     assert back.values.tolist() == df.values.tolist()
+
+
+def test_sheet_starting_lower_down_and_file_rows(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A3"], ws["B3"] = "户号", "人口"
+    ws["A4"], ws["B4"] = "00123", 3
+    ws["A6"], ws["B6"] = "00124", 2
+    wb.save(tmp_path / "lower.xlsx")
+    t = read_table(tmp_path / "lower.xlsx")
+    assert t["户号"].tolist() == ["00123", "00124"] and t.attrs["header_row"] == 3
+    assert file_rows(t).tolist() == [4, 6]

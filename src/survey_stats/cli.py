@@ -28,7 +28,7 @@ import pandas as pd
 from . import __version__
 from .errors import DataError, SurveyStatsError
 from .privacy import mask_frame, mask_text
-from .readers import read_table, sniff_encoding
+from .readers import file_rows, read_table, sniff_encoding
 
 __all__ = ["main"]
 
@@ -49,6 +49,7 @@ class _Parser(argparse.ArgumentParser):
 def _read(path: str, *, id_column: str | None = None) -> pd.DataFrame:
     """A registry or units table with the id column as text; says which encoding it read."""
     table = read_table(path, text_columns=[id_column] if id_column else ())
+    table.index = pd.Index(file_rows(table), name="row")  # messages name rows as Excel/WPS show them
     skipped = [f"{len(table.attrs['dropped_columns'])} empty unnamed column(s)"] if table.attrs["dropped_columns"] else []
     skipped += [f"{table.attrs['blank_rows']} blank row(s)"] if table.attrs["blank_rows"] else []
     print(f"read {path}: {len(table)} rows, {table.attrs['encoding']}"
@@ -77,7 +78,7 @@ def cmd_frame(a: argparse.Namespace) -> int:
     print(f)
     print(_show(f.summary()))
     if len(f.excluded):
-        print(f"\n{len(f.excluded)} unit(s) excluded (rows counted from 0 after the header):")
+        print(f"\n{len(f.excluded)} unit(s) excluded (row = its row number in the file):")
         shown, masked = mask_frame(f.excluded, personal="mask")
         print(shown.to_string(index=False))
         if masked:
@@ -161,7 +162,7 @@ def _load_units(path: str) -> pd.DataFrame:
     if key.isna().any() or key.duplicated().any():
         bad = key[key.isna() | key.duplicated(keep=False)]
         raise DataError(f"{path}: {_ID} is missing or repeated in {len(bad)} row(s) "
-                        f"(rows {', '.join(str(i + 2) for i in bad.index[:5])} of the file).")
+                        f"(rows {', '.join(str(i) for i in bad.index[:5])} of the file).")
     pi = pd.to_numeric(units["pi"], errors="coerce")
     if not ((pi > 0) & (pi <= 1)).all():
         raise DataError(f"{path}: column 'pi' must hold inclusion probabilities in (0, 1] on every row.")

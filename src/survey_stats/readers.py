@@ -25,7 +25,9 @@ This is the one door through which registries, unit lists and exports enter the 
   :class:`~survey_stats.errors.DataError` naming the file and the columns.  Columns with neither
   a header nor data (a trailing separator) are removed and listed in
   ``table.attrs["dropped_columns"]``; rows with no value at all (blank lines, empty worksheet
-  rows) are removed and counted in ``table.attrs["blank_rows"]``; nothing else is ever dropped.
+  rows) are removed and counted in ``table.attrs["blank_rows"]`` (empty rows above the header
+  are skipped); nothing else is ever dropped.  :func:`file_rows` gives each row's number in
+  the file, for messages.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["decode_text", "read_table", "sniff_encoding", "sniff_separator"]
+__all__ = ["decode_text", "file_rows", "read_table", "sniff_encoding", "sniff_separator"]
 
 _SEPARATORS = (",", ";", "\t", "|")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -168,7 +170,8 @@ def read_table(
     -------
     DataFrame
         Blank cells are missing.  ``attrs`` holds ``source``, ``encoding`` (``"xlsx"`` for
-        workbooks), ``separator``, ``dropped_columns`` and ``blank_rows``.
+        workbooks), ``separator``, ``dropped_columns``, ``header_row`` (the first non-blank row,
+        1-based), ``blank_rows`` and ``blank_row_numbers`` (see :func:`file_rows`).
 
     Raises
     ------
@@ -196,9 +199,7 @@ def read_table(
         text, encoding = decode_text(_read_bytes(p), source=p.name)
         separator = sep or sniff_separator(text.lstrip("\ufeff").split("\n", 1)[0])
         raw = _read_csv_cells(text, separator, p.name)
-    table, dropped = _with_header(raw, p.name)
-    blank = table.isna().all(axis=1).to_numpy()
-    table = table.loc[~blank].reset_index(drop=True)
+    table, dropped, header_row, blank_rows = _with_header(raw, p.name)
     keep_text = set(map(str, text_columns))
     missing = keep_text - set(table.columns)
     if missing:
@@ -207,14 +208,14 @@ def read_table(
     out = pd.DataFrame({c: _column(table[c], text=all_text or c in keep_text, source=f"{p.name}, column {c!r}")
                         for c in table.columns}, index=pd.RangeIndex(len(table)))
     out.attrs.update(source=str(p), encoding=encoding, separator=separator, dropped_columns=dropped,
-                     blank_rows=int(blank.sum()))
+                     header_row=header_row, blank_rows=len(blank_rows), blank_row_numbers=blank_rows)
     return out
 
 
 def _read_csv_cells(text: str, sep: str, name: str) -> pd.DataFrame:
     try:
         raw = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=sep, header=None, dtype=object,
-                          keep_default_na=False, na_values=[], skip_blank_lines=True)
+                          keep_default_na=False, na_values=[], skip_blank_lines=False)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{name}: the file holds no table.") from exc
     except pd.errors.ParserError as exc:
@@ -275,30 +276,62 @@ def _xls_value(cell: Any, datemode: int) -> object:
     return cell.value
 
 
-def _with_header(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[int]]:
-    """First row as header; blank cells as missing; check headers."""
+def _with_header(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[int], int, list[int]]:
+    """First non-blank row as header; blank cells as missing; check headers; remove blank rows.
+
+    Returns the table, the dropped (empty, unnamed) column numbers, the header's row number and
+    the row numbers of the blank rows removed (1-based, as a spreadsheet shows them).
+    """
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         raise DataError(f"{name}: the file holds no table.")
     raw = _map_cells(raw, _blank_to_na)
-    header = ["" if pd.isna(h) else str(_as_text(h, name)).strip().lstrip("\ufeff") for h in raw.iloc[0]]
-    body = raw.iloc[1:]
+    filled = raw.notna().any(axis=1).to_numpy()
+    if not filled.any():
+        raise DataError(f"{name}: the file holds no table.")
+    h = int(np.argmax(filled))  # leading empty rows (a sheet that starts lower down) are skipped
+    header = ["" if pd.isna(v) else str(_as_text(v, name)).strip().lstrip("\ufeff") for v in raw.iloc[h]]
+    body = raw.iloc[h + 1:]
     dropped: list[int] = []
     keep: list[int] = []
-    for j, h in enumerate(header):
-        if h:
+    for j, col in enumerate(header):
+        if col:
             keep.append(j)
         elif body.iloc[:, j].notna().any():
             raise DataError(f"{name}: column {j + 1} has values but no header; name it.")
         else:
             dropped.append(j + 1)
     names = [header[j] for j in keep]
-    dup = sorted({h for h in names if names.count(h) > 1})
+    dup = sorted({col for col in names if names.count(col) > 1})
     if dup:
         raise DataError(f"{name}: column name(s) {', '.join(map(repr, dup))} appear more than once; "
                         "each column needs its own name.")
-    table = body.iloc[:, keep].copy()
+    blank = ~filled[h + 1:]
+    rows = np.arange(h + 2, h + 2 + len(body))
+    table = body.iloc[~blank, keep].copy()
     table.columns = names
-    return table.reset_index(drop=True), dropped
+    return table.reset_index(drop=True), dropped, h + 1, rows[blank].tolist()
+
+
+def file_rows(table: pd.DataFrame) -> np.ndarray:
+    """The row number in its file (header row = its own number, usually 1) of each row of *table*.
+
+    For a table as :func:`read_table` returned it: blank rows it removed are skipped, so error
+    messages can name rows as Excel/WPS show them.  (CSV: records, which are lines unless a
+    quoted cell holds a line break.)
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> with open(p, "w", encoding="utf-8") as fh:
+    ...     _ = fh.write("a,b\\n1,2\\n,\\n3,4\\n")
+    >>> file_rows(read_table(p)).tolist()
+    [2, 4]
+    """
+    header = int(table.attrs.get("header_row", 1))
+    blank = set(table.attrs.get("blank_row_numbers", ()))
+    numbers = [r for r in range(header + 1, header + 1 + len(table) + len(blank)) if r not in blank]
+    return np.array(numbers[: len(table)], dtype=int)
 
 
 def _blank_to_na(v: object) -> object:

@@ -57,7 +57,9 @@ class Frame:
         The usable units, with a ``stratum`` label column added (``"(all)"`` when
         unstratified) and a boolean ``certainty`` column.
     excluded : DataFrame
-        Units left out (id, reason); empty when none.
+        Units left out (id, row, reason); empty when none.  ``row`` and the rows named in
+        error messages are the labels of ``data.index`` (positions for a default index; the
+        command line sets them to the rows of the file).
 
     Examples
     --------
@@ -136,14 +138,14 @@ class Frame:
                 invalid |= mask
                 reasons[mask] = reasons[mask].where(reasons[mask] == "", reasons[mask] + "; ") + why
         if invalid.any() and on_invalid == "fail":
-            lines = [f"{why}: {describe_rows(df.index, m)}" for m, why in problems if m.any()]
+            lines = [f"{why}: {describe_rows(data.index, m)}" for m, why in problems if m.any()]
             if dup.any():
                 lines.append(f"duplicated ids: {describe_values(pd.unique(ids[dup]))}")
             raise DataError(
                 "the frame has units that cannot be sampled:\n  " + "\n  ".join(lines)
                 + "\nfix them, or pass on_invalid='exclude' to leave them out (they are listed in frame.excluded)."
             )
-        self.excluded = pd.DataFrame({id: ids[invalid].to_numpy(), "row": np.flatnonzero(invalid),
+        self.excluded = pd.DataFrame({id: ids[invalid].to_numpy(), "row": data.index[invalid],
                                       "reason": reasons[invalid].to_numpy()})
         df = df.loc[~invalid].reset_index(drop=True)
         flags = flags[~invalid]
