@@ -101,15 +101,16 @@ def cmd_sample(a: argparse.Namespace) -> int:
     s.write_manifest(out / "manifest.json")
     units_masked = s.write_units(out / "sample_units.csv")
     reserve_masked = s.write_reserve(out / "reserve.csv")
+    field_list = bool(a.field_list_by or a.field_columns)
+    if field_list:
+        s.field_lists(out / "field_list.xlsx", by=a.field_list_by, columns=a.field_columns or None)
     print(s)
     print(_show(s.summary()))
-    print(f"\nwrote {out}/manifest.json, sample_units.csv, reserve.csv"
-          + (", field_list.xlsx" if a.field_list_by or a.field_columns else ""))
+    print(f"\nwrote {out}/manifest.json, sample_units.csv, reserve.csv" + (", field_list.xlsx" if field_list else ""))
     print(f"sample_units.csv {units_masked.describe()}")
     if reserve_masked:
         print(f"reserve.csv {reserve_masked.describe()}")
-    if a.field_list_by or a.field_columns:
-        s.field_lists(out / "field_list.xlsx", by=a.field_list_by, columns=a.field_columns or None)
+    if field_list:
         print(f"field_list.xlsx {s.masked.describe()} (names and addresses kept for fieldwork)")
     return 0
 

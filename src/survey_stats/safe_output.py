@@ -38,7 +38,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -205,7 +205,7 @@ def write_workbook(
     sheets: Mapping[str, pd.DataFrame],
     *,
     mask: bool = True,
-    personal: str = "keep",
+    personal: Literal["keep", "mask", "drop"] = "keep",
     freeze_header: bool = True,
 ) -> MaskReport:
     """Write DataFrames to an .xlsx workbook, one sheet each, through :func:`write_frame`.
@@ -245,7 +245,7 @@ def write_workbook(
     report = MaskReport()
     for name, df in sheets.items():
         if mask:
-            df, found = mask_frame(df, personal=personal)  # type: ignore[arg-type]
+            df, found = mask_frame(df, personal=personal)
             report = report.merge(found)
         ws = wb.create_sheet(sheet_name(name, wb.sheetnames))
         write_frame(ws, df)
@@ -287,7 +287,7 @@ def write_csv(
     path: str | Path,
     *,
     mask: bool = True,
-    personal: str = "keep",
+    personal: Literal["keep", "mask", "drop"] = "keep",
     encoding: str = "utf-8-sig",
 ) -> MaskReport:
     """Write a DataFrame as CSV (UTF-8 with BOM, so Excel opens Chinese text right).
@@ -309,7 +309,7 @@ def write_csv(
     path.parent.mkdir(parents=True, exist_ok=True)
     report = MaskReport()
     if mask:
-        data, report = mask_frame(data, personal=personal)  # type: ignore[arg-type]
+        data, report = mask_frame(data, personal=personal)
     try:
         with path.open("w", encoding=encoding, newline="") as fh:
             w = csv.writer(fh)
