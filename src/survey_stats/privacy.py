@@ -16,6 +16,8 @@ value is scanned for:
   (``138-1234-5678``, ``138 1234 5678``) or a ``+86`` / ``0086`` prefix.
 * **Landlines**: ``0``, a two- or three-digit area code (``010``, ``021``, ``0551``...),
   then a seven- or eight-digit local number, with or without a hyphen or brackets.
+* **Any other run of 15 or more digits** (``long_number``: bank-card and account numbers, or an
+  ID number glued to other digits), of which only the last four are shown.
 
 :func:`mask_frame` and :func:`mask_text` replace every such value (``138****5678``,
 ``3401************3X``) and say what they masked, by kind and column, so that writers and
@@ -60,24 +62,25 @@ PII_KINDS: dict[str, tuple[str, ...]] = {
     "address": (r"地址", r"住址", r"住所", r"address", r"(?:^|_)(?:dz|jtdz|jtzz|zz|dizhi|zhuzhi)(?:$|_)"),
 }
 
-Kind = Literal["id_card", "mobile", "landline"]
+Kind = Literal["id_card", "mobile", "landline", "long_number"]
 
 # ISO 7064 MOD 11-2 as used by GB 11643-1999: weight of position i (1-based from the left over the
 # first 17 digits) is 2**(18 - i) mod 11; the check value is (12 - S mod 11) mod 11, written "X" for 10.
 _W = tuple(pow(2, 17 - i, 11) for i in range(17))
 _CHECK = "10X98765432"  # indexed by S mod 11
 
-_DATE8 = r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _DATE6 = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _PATTERN = re.compile(
-    r"(?<!\d)(?:"
+    r"(?<!\d)(?:(?:"
     r"(?P<id18>[1-9]\d{16}[\dXx])"
     r"|(?P<id15>[1-9]\d{5}" + _DATE6 + r"\d{3})"
     r"|(?P<mobile>(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2})"
     r"|(?P<landline>(?:\(0(?:10|2\d|[3-9]\d{2})\)|0(?:10|2\d|[3-9]\d{2}))[\s-]?[2-9]\d{6,7})"
     r")(?![\dXx])"
+    # anything else with 15+ digits in a row, with the digit groups that follow it; possessive
+    # quantifiers, so no input can make the engine backtrack
+    r"|(?P<long_number>\d{15}[\dXx]*+(?:[\s-]\d++)*+))"
 )
-_DATE8_RE = re.compile(_DATE8)
 _QUICK = re.compile(r"\d{7}")  # every pattern holds 7 digits in a row; most cells do not
 
 
@@ -147,12 +150,12 @@ def find_pii(text: str) -> list[tuple[Kind, int, int]]:
     for m in _PATTERN.finditer(text):
         kind = m.lastgroup
         if kind == "id18":
-            if not is_id_card(m.group(), strict=False):
-                continue
-            found.append(("id_card", m.start(), m.end()))
+            found.append(("id_card" if is_id_card(m.group(), strict=False) else "long_number", m.start(), m.end()))
         elif kind == "id15":
             if is_id_card(m.group()):
                 found.append(("id_card", m.start(), m.end()))
+            else:
+                found.append(("long_number", m.start(), m.end()))
         else:
             found.append((kind, m.start(), m.end()))  # type: ignore[arg-type]
     return found
@@ -204,6 +207,14 @@ def mask_id_card(value: object) -> object:
     return s[:4] + "*" * (len(s) - 6) + s[-2:]
 
 
+def _mask_token(kind: str, token: str) -> str:
+    if kind == "id_card":
+        return str(mask_id_card(token))
+    if kind == "long_number":
+        return "*" * (len(token) - 4) + token[-4:]
+    return str(mask_phone(token))
+
+
 def mask_text(text: str) -> tuple[str, Counter[str]]:
     """Mask every ID-card, mobile and landline number in a free text; count them by kind.
 
@@ -223,7 +234,7 @@ def mask_text(text: str) -> tuple[str, Counter[str]]:
     pos = 0
     for kind, start, end in hits:
         token = text[start:end]
-        parts += [text[pos:start], str(mask_id_card(token) if kind == "id_card" else mask_phone(token))]
+        parts += [text[pos:start], _mask_token(kind, token)]
         counts[kind] += 1
         pos = end
     parts.append(text[pos:])
