@@ -51,6 +51,8 @@ def test_check_character_agrees_with_an_independent_implementation(region, birth
     wrong = number[:17] + ("0" if number[17] != "0" else "1")
     assert not is_id_card(wrong) and check_id_card(wrong) == "check digit"
     assert is_id_card(wrong, strict=False)  # a mistyped ID is still personal data
+    assert not is_id_card(number[:6] + "0001" + number[10:17] + id_card_check_char(number[:6] + "0001" + number[10:17]),
+                          strict=False)  # right check character but no birth date: not an ID
     assert find_pii(f"x{number}y") == [("id_card", 1, 19)]
 
 

@@ -193,3 +193,15 @@ def test_every_table_written_goes_through_safe_output_and_read_through_read_tabl
         if rel not in READ_ALLOWED:
             bad_read += [f"{rel}: {m.group()}" for m in readers.finditer(text)]
     assert bad_write == [] and bad_read == []
+
+
+def test_long_household_numbers_stay_usable_as_ids(tmp_path):
+    reg = planted_registry(20)
+    reg["household_id"] = [f"3413020001{i:08d}" for i in range(20)]  # 18-digit household codes (no birth date)
+    reg["bank"] = [f"62220202001{i:08d}" for i in range(20)]
+    s = ss.select(ss.Frame(reg, id="household_id"), n=5, seed=1)
+    report = s.write_units(tmp_path / "units.csv")
+    back = ss.read_table(tmp_path / "units.csv", text_columns=["household_id"])
+    assert back["household_id"].tolist() == s.units["household_id"].tolist()
+    assert list(back.columns[:2]) == ["household_id", "county"]
+    assert report.counts[("bank", "long_number")] == 5 and back["bank"].str.startswith("*").all()

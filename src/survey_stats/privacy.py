@@ -7,9 +7,11 @@ value is scanned for:
 
 * **18-character resident ID numbers** (GB 11643-1999): six region digits, an eight-digit
   birth date, three sequence digits and a check character.  The check character is the
-  ISO 7064 MOD 11-2 check of the first 17 digits (:func:`id_card_check_char`).  A number is
-  taken as an ID when its check character is right *or* when it encodes a real birth date
-  (a mistyped ID is still personal data).
+  ISO 7064 MOD 11-2 check of the first 17 digits (:func:`id_card_check_char`).
+  :func:`is_id_card` checks both; masking takes as an ID every 18-character number that
+  encodes a real birth date, whether its check character is right or not (a mistyped ID is
+  still personal data).  An 18-digit household or account code without a birth date is a
+  ``long_number`` (below), not an ID.
 * **15-digit ID numbers** (the pre-1999 format): region, a six-digit birth date ``YYMMDD`` of
   the 1900s that must be a real date, three sequence digits.
 * **Mainland mobile numbers**: ``1[3-9]`` and nine more digits, with or without separators
@@ -114,8 +116,9 @@ def is_id_card(value: object, *, strict: bool = True) -> bool:
     """Whether *value* is a resident ID number.
 
     ``strict=True``: an 18-character number needs a real birth date and the right check
-    character; a 15-digit one a real 19YYMMDD birth date.  ``strict=False`` (what masking uses)
-    accepts an 18-character number with *either* a right check character or a real birth date.
+    character (GB 11643-1999); a 15-digit one a real 19YYMMDD birth date.  ``strict=False``
+    (what masking uses) accepts an 18-character number with a real birth date whatever its
+    check character: a mistyped ID number.
 
     Examples
     --------
@@ -123,6 +126,8 @@ def is_id_card(value: object, *, strict: bool = True) -> bool:
     (True, False)
     >>> is_id_card("110105194912310021", strict=False), is_id_card("110105491231002")
     (True, True)
+    >>> is_id_card("341302000100000001", strict=False)   # no birth date: a household code
+    False
     """
     s = str(value).strip().upper()
     if len(s) == 15 and s.isdigit():
@@ -131,7 +136,7 @@ def is_id_card(value: object, *, strict: bool = True) -> bool:
         return False
     dated = _real_date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     checked = id_card_check_char(s[:17]) == s[17]
-    return (dated and checked) if strict else (dated or checked)
+    return dated and (checked or not strict)
 
 
 def find_pii(text: str) -> list[tuple[Kind, int, int]]:

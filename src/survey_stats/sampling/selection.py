@@ -16,7 +16,7 @@ import pandas as pd
 from .._validation import check_option, describe_values, rng_for
 from ..design import Design
 from ..errors import DataError, MethodError, SurveyStatsWarning
-from ..privacy import MaskReport, detect_pii_columns, mask_frame
+from ..privacy import MaskReport, detect_pii_columns, mask_frame, scan_frame
 from ..safe_output import write_csv, write_workbook
 from .frame import Frame
 
@@ -346,12 +346,16 @@ class Sample:
         ID-card and phone numbers are masked wherever they are found, whatever the column's
         name; text cells are neutralised against formula injection
         (:func:`survey_stats.safe_output.write_csv`).  The id column must not itself hold ID
-        or phone numbers (masking it would break the join with the responses).
+        or phone numbers (masking it would break the join with the responses); long household
+        numbers (15 digits or more) are written as they are in that column.
         """
-        units, report = mask_frame(self.units, personal=personal)
-        if any(col == str(self.id) for col, _ in report.counts):
+        found = scan_frame(self.units[[self.id]]).get(str(self.id), {})
+        if set(found) - {"long_number"}:  # a long household number is an id, not personal data
             raise DataError(f"the id column {self.id!r} holds ID-card or phone numbers; use a household number "
                             "as the id so that personal data need not be written.")
+        position = list(self.units.columns).index(self.id)
+        units, report = mask_frame(self.units.drop(columns=self.id), personal=personal)
+        units.insert(min(position, units.shape[1]), self.id, self.units[self.id])
         write_csv(units, path, mask=False)
         self.masked = report
         return report
