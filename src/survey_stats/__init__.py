@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
+from . import safe_output
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -140,6 +141,7 @@ __all__ = [
     "replicates",
     "report",
     "review",
+    "safe_output",
     "sample_size_proportion",
     "sampling",
     "score",

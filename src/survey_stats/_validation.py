@@ -10,23 +10,24 @@ import numpy as np
 import pandas as pd
 
 from .errors import MethodError
+from .privacy import mask_text
 
 _MAX_LISTED = 5
 
 
 def describe_rows(index: pd.Index, mask: np.ndarray) -> str:
-    """Name the rows selected by *mask* by their index labels, at most a few of them."""
+    """Name the rows selected by *mask* by their index labels, at most a few of them (ID/phone numbers masked)."""
     labels = list(index[np.asarray(mask, dtype=bool)][: _MAX_LISTED + 1])
-    shown = ", ".join(repr(x) for x in labels[:_MAX_LISTED])
+    shown = mask_text(", ".join(repr(x) for x in labels[:_MAX_LISTED]))[0]
     total = int(np.count_nonzero(mask))
     more = f" and {total - _MAX_LISTED} more" if total > _MAX_LISTED else ""
     return f"{total} row(s) (index {shown}{more})"
 
 
 def describe_values(values: Iterable[Any]) -> str:
-    """A short list of values for a message."""
+    """A short list of values for a message, with ID-card and phone numbers masked."""
     vals = list(values)
-    shown = ", ".join(repr(v) for v in vals[:_MAX_LISTED])
+    shown = mask_text(", ".join(repr(v) for v in vals[:_MAX_LISTED]))[0]
     more = f" and {len(vals) - _MAX_LISTED} more" if len(vals) > _MAX_LISTED else ""
     return shown + more
 

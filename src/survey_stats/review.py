@@ -182,14 +182,16 @@ class RegistryAudit:
                 .reset_index())
 
     def to_excel(self, path: str | Path) -> Path:
-        """Problem list, per-household flags and the summary as an Excel workbook."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            self.problems.to_excel(xw, sheet_name="problems", index=False)
-            self.summary().to_excel(xw, sheet_name="summary", index=False)
-            self.households.to_excel(xw, sheet_name="households", index=False)
-        return path
+        """Problem list, per-household flags and the summary as an Excel workbook.
+
+        Written through :func:`survey_stats.safe_output.write_workbook`: no cell is ever a
+        formula, and ID-card and phone numbers are masked wherever they appear.
+        """
+        from .safe_output import write_workbook
+
+        write_workbook(path, {"problems": self.problems, "summary": self.summary(), "households": self.households},
+                       mask=True, personal="mask")
+        return Path(path)
 
 
 def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None,

@@ -107,8 +107,9 @@ class ValidationReport:
         """Write the problem list as an Excel sheet."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            self.problems.to_excel(xw, sheet_name=sheet[:31], index=False)
+        from ..safe_output import write_workbook  # text cells never formulas; ID/phone numbers masked
+
+        write_workbook(path, {sheet: self.problems}, mask=True, personal="mask")
         return path
 
     def __str__(self) -> str:

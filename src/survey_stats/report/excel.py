@@ -1,4 +1,8 @@
-"""The evaluator's workbook (openpyxl): formatting only."""
+"""The evaluator's workbook (openpyxl): formatting only.
+
+Every value goes in through :func:`survey_stats.safe_output.append_row`, so text from data is
+always a string cell and never a formula.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..indicators import IndicatorTable, ScoreResult
+from ..privacy import mask_frame
+from ..safe_output import append_row
 from .tables import indicator_frame, methods_frame, rectification_frame, scoring_frame
 
 __all__ = ["write_excel"]
@@ -24,9 +30,9 @@ _HEADER = PatternFill("solid", fgColor="263238")
 def _sheet(wb: Workbook, title: str, df: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals: dict[str, str] | None = None,
            fills: list[str] | None = None) -> None:
     ws = wb.create_sheet(title[:31])
-    ws.append(list(df.columns))
+    append_row(ws, list(df.columns))
     for row in df.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and pd.isna(v)) else v for v in row])
+        append_row(ws, row)
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = _HEADER
@@ -81,10 +87,10 @@ def write_excel(
     _sheet(wb, "scoring", sc, decimals={"得分 Score": "0.00", "下限 Low": "0.00", "上限 High": "0.00"})
     ws = wb["scoring"]
     ws.append([])
-    ws.append(["总分 Total", None, None, None, None, float(sc["分值 Points"].sum()), score.total, score.total_low,
+    append_row(ws, ["总分 Total", None, None, None, None, float(sc["分值 Points"].sum()), score.total, score.total_low,
                score.total_high, f"{score.grade}"])
     for g, p in score.grade_probabilities.items():
-        ws.append([f"P({g})", None, None, None, None, None, p])
+        append_row(ws, [f"P({g})", None, None, None, None, None, p])
         ws.cell(ws.max_row, 7).number_format = "0.00"
     _sheet(wb, "rectification", rectification_frame(table))
     if awareness is not None:
@@ -93,6 +99,7 @@ def write_excel(
         _sheet(wb, "channels", channels, percent=("estimate", "ci_low", "ci_high"), decimals={"se": "0.0000"})
     _sheet(wb, "methods", methods_frame(meta, table, score))
     if validation is not None:
+        validation = mask_frame(validation, personal="mask")[0]  # ID/phone numbers in answers or messages
         _sheet(wb, "validation", validation if len(validation) else
                pd.DataFrame({"result": ["no problems found"]}))
     if manifests:
@@ -103,7 +110,7 @@ def write_excel(
                              "frame_fingerprint": m["frame_fingerprint"], **st})
         _sheet(wb, "samples", pd.DataFrame(rows))
         wb["samples"].append([])
-        wb["samples"].append(["manifests (JSON)", json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "strata"}
+        append_row(wb["samples"], ["manifests (JSON)", json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "strata"}
                                                              for k, v in manifests.items()}, ensure_ascii=False)])
     wb.save(path)
     return path
