@@ -56,7 +56,7 @@ def load_rules(path: str | Path) -> dict[str, Any]:
     --------
     >>> import json, tempfile, pathlib
     >>> bad = {"thresholds": {}, "rules": [{"id": "r1", "kind": "expression", "category": "illogical",
-    ...        "condition": "@data.to_csv('/tmp/x') == 0", "message_zh": "", "message_en": ""}]}
+    ...        "condition": "@data.columns == 0", "message_zh": "", "message_en": ""}]}
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "rules.json"
     >>> _ = p.write_text(json.dumps(bad), encoding="utf-8")
     >>> load_rules(p)
