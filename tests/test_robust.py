@@ -118,3 +118,140 @@ def test_flag_mapping_is_explicit():
         parse_flags(pd.Series([1.0, np.nan]), "x")
     with pytest.raises(DataError):
         real_number(True, "flag as number")
+
+
+# -- nonresponse adjustment ---------------------------------------------------------------------
+@pytest.mark.parametrize("flags", [["1", "1", "0", "0"], ["yes", "Yes", "no", "NO"], ["是", "是", "否", "否"],
+                                   [True, True, False, False], [1.0, 1.0, 0.0, 0.0], ["y", "y", "n", "n"]])
+def test_nonresponse_flags_are_parsed_not_truth_tested(flags):
+    df = pd.DataFrame({"w": [10.0] * 4, "resp": flags})
+    out, rep = ss.nonresponse_adjust(df, weight="w", respondent="resp")
+    assert len(out) == 2 and out["nr_weight"].tolist() == [20.0, 20.0]  # "0"/"no" used to count as responses
+
+
+@pytest.mark.parametrize("bad", [["1", "maybe"], ["1", None], [2, 0]])
+def test_nonresponse_refuses_unknown_flags(bad):
+    df = pd.DataFrame({"w": [10.0, 10.0], "resp": bad})
+    with pytest.raises(DataError, match="resp"):
+        ss.nonresponse_adjust(df, weight="w", respondent="resp")
+
+
+@pytest.mark.parametrize("w", [[10.0, -1.0], [10.0, math.inf], [10.0, "ten"], [10.0, 0.0]])
+def test_nonresponse_refuses_bad_base_weights(w):
+    df = pd.DataFrame({"w": w, "resp": [1, 1]})
+    with pytest.raises(DataError, match="'w'"):
+        ss.nonresponse_adjust(df, weight="w", respondent="resp")
+
+
+# -- weighting ------------------------------------------------------------------------------
+def test_poststratify_refuses_nan_and_text_counts():
+    d = ss.datasets.apiclus1_design()
+    for bad in (math.nan, "many", -5, math.inf):
+        with pytest.raises(DataError, match="post-stratification"):  # NaN used to give NaN weights
+            ss.poststratify(d, "stype", {"E": 4421, "H": bad, "M": 1018})
+
+
+def test_calibrate_and_rake_refuse_non_finite_targets_and_bad_options():
+    d = ss.datasets.apistrat_design()
+    with pytest.raises(DataError):
+        ss.calibrate(d, {"(Intercept)": 6194, "api99": math.nan})
+    with pytest.raises(DataError):
+        ss.calibrate(d, {"(Intercept)": 6194, "api99": 3914069}, bounds=(2.0, 0.5))
+    with pytest.raises(DataError):
+        ss.rake(d, {"stype": {"E": 4421, "H": math.nan, "M": 1018}})
+    with pytest.raises(DataError):
+        ss.rake(d, {"stype": {"E": 4421, "H": 755, "M": 1018}}, maxit=0)
+
+
+# -- replicates -----------------------------------------------------------------------------
+@pytest.mark.parametrize("replicates", [0, 1, -5, 2.5, True])
+def test_bootstrap_needs_at_least_two_replicates(replicates):
+    d = ss.datasets.apistrat_design()
+    with pytest.raises(DesignError, match="replicates"):  # replicates=0 used to report SE 0
+        ss.replicate_design(d, "bootstrap", replicates=replicates, seed=1)
+
+
+def test_supplied_replicate_weights_need_two_finite_columns():
+    df = pd.DataFrame({"w": [1.0, 2.0, 3.0], "r1": [1.0, 2.0, 3.0], "r2": [2.0, math.inf, 1.0]})
+    with pytest.raises(DesignError, match="at least 2"):
+        ss.from_replicate_weights(df, weights="w", repweights=["r1"], type="bootstrap")
+    with pytest.raises(DesignError, match="'r2'"):
+        ss.from_replicate_weights(df, weights="w", repweights=["r1", "r2"])
+
+
+# -- design and estimators --------------------------------------------------------------------
+def _d(**cols):
+    df = pd.DataFrame({"w": [1.0, 2.0, 3.0, 4.0], **cols})
+    return ss.Design(df, weights="w")
+
+
+def test_ratio_with_zero_denominator_is_an_estimation_error():
+    d = _d(y=[1.0, 2, 3, 4], x=[0.0, 0, 0, 0], g=list("aabb"))
+    with pytest.raises(EstimationError, match="denominator"):  # was a bare ZeroDivisionError
+        ss.ratio(d, "y", "x")
+    d = _d(y=[1.0, 2, 3, 4], x=[0.0, 0, 1, 1], g=list("aabb"))
+    with pytest.raises(EstimationError, match="g='a'"):  # the domain used to get estimate inf
+        ss.ratio(d, "y", "x", by="g")
+    assert ss.ratio(d, "y", "x", where=d.data["g"].eq("b").to_numpy()).estimate == pytest.approx(25 / 7)
+
+
+def test_duplicate_column_names_are_refused_at_construction():
+    df = pd.DataFrame([[1.0, 2.0, 1.0], [1.0, 3.0, 2.0]], columns=["w", "y", "y"])
+    with pytest.raises(DataError, match="duplicate column"):  # mean() used to raise AttributeError
+        ss.Design(df, weights="w")
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", "boolean"])
+def test_nullable_dtypes_work_like_float_with_nan(dtype):
+    ref = _d(y=[1.0, 0.0, np.nan, 1.0])
+    d = _d(y=pd.array([1, 0, None, 1], dtype=dtype))
+    for f in (ss.mean, ss.total, ss.proportion):
+        a, b = f(d, "y", na="drop"), f(ref, "y", na="drop")
+        assert (a.estimate, a.se, a.ci_low, a.ci_high) == pytest.approx((b.estimate, b.se, b.ci_low, b.ci_high))
+        with pytest.raises(DataError, match="missing"):
+            f(d, "y")
+
+
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_string_columns_with_missing_values_are_categories(dtype):
+    d = _d(y=pd.array(["a", "b", None, "a"], dtype=dtype))
+    for f in (ss.proportion, ss.total):
+        t = f(d, "y", na="drop")  # a pandas string column used to raise "boolean value of NA is ambiguous"
+        assert [r.category for r in t] == ["a", "b"] and all(r.n_missing == 1 for r in t)
+        with pytest.raises(DataError, match="missing"):
+            f(d, "y")
+    assert ss.proportion(d, "y", na="drop")["a"].estimate == pytest.approx(5 / 7)
+
+
+def test_infinite_answers_and_overflowing_weights_are_refused():
+    with pytest.raises(DataError, match="infinite"):  # the mean used to be inf with SE NaN
+        ss.mean(_d(y=[1.0, math.inf, 2.0, 3.0]), "y")
+    with pytest.raises(DesignError, match="floating point"):
+        ss.Design(pd.DataFrame({"w": [1e308, 1e308], "y": [1.0, 2.0]}), weights="w")
+    with pytest.raises(EstimationError, match="not a finite number"):
+        ss.total(_d(y=[1e308, 1e308, 1e308, 1e308]), "y")
+    with pytest.raises(DesignError, match="infinite"):
+        ss.Design(pd.DataFrame({"N": [math.inf] * 3, "y": [1.0, 2, 3]}), fpc="N")
+
+
+def test_bad_option_types_are_method_errors():
+    d = _d(y=[1.0, 2, 3, 4], g=list("aabb"))
+    for kwargs in ({"by": 3}, {"df": math.nan}, {"df": -1}, {"df": 0}, {"by": []}, {"by": ["g", "g"]}):
+        with pytest.raises(MethodError):
+            ss.mean(d, "y", **kwargs)
+    with pytest.raises(MethodError):
+        ss.mean(d, 3)
+
+
+def test_certainty_flags_use_the_mapping():
+    df = pd.DataFrame({"h": ["a"] * 4, "N": [10] * 4, "c": ["是", "否", "否", "否"], "y": [1.0, 2, 3, 4]})
+    d = ss.Design(df, strata="h", fpc="N", certainty="c")
+    assert d.weights[0] == 1.0
+    df["c"] = ["x", "否", "否", "否"]
+    with pytest.raises(DesignError, match="certainty column 'c'"):
+        ss.Design(df, strata="h", fpc="N", certainty="c")
+
+
+def test_every_error_here_is_a_survey_stats_error():
+    for cls in (DataError, DesignError, EstimationError, MethodError):
+        assert issubclass(cls, SurveyStatsError)

@@ -90,7 +90,7 @@ def flag_value(value: Any) -> bool | None:
     return None
 
 
-def parse_flags(values: pd.Series, name: str, error: type[Exception] = DataError) -> np.ndarray:
+def parse_flags(values: pd.Series, name: str, error: type[Exception] = DataError, what: str = "column") -> np.ndarray:
     """A yes/no column as a bool array, by :func:`flag_value`; anything else is *error*.
 
     Missing values and unrecognised values are refused, naming the rows and values.
@@ -99,22 +99,23 @@ def parse_flags(values: pd.Series, name: str, error: type[Exception] = DataError
     --------
     >>> parse_flags(pd.Series(["1", "0", "no", "是", True]), "resp").tolist()
     [True, False, False, True, True]
-    >>> parse_flags(pd.Series(["yes", "perhaps"]), "resp")
-    Traceback (most recent call last):
-    ...
-    survey_stats.errors.DataError: column 'resp' must hold yes/no flags ...
+    >>> try:
+    ...     parse_flags(pd.Series(["yes", "perhaps"]), "resp")
+    ... except DataError as e:
+    ...     print(e)
+    column 'resp' must be boolean or yes/no flags (1/0, true/false, yes/no, y/n, 是/否), but 1 row(s) (index 1) hold 'perhaps'.
     """
     if values.dtype == bool:
         return values.to_numpy()
     miss = values.isna().to_numpy()
     if miss.any():
-        raise error(f"column {name!r} has missing values in {describe_rows(values.index, miss)}; "
+        raise error(f"{what} {name!r} has missing values in {describe_rows(values.index, miss)}; "
                     "every row needs a yes/no flag.")
     mapping = {v: flag_value(v) for v in pd.unique(values.to_numpy(dtype=object))}
     unknown = [v for v, f in mapping.items() if f is None]
     if unknown:
         bad = values.isin(unknown).to_numpy()
-        raise error(f"column {name!r} must hold yes/no flags (1/0, true/false, yes/no, y/n, 是/否), but "
+        raise error(f"{what} {name!r} must be boolean or yes/no flags (1/0, true/false, yes/no, y/n, 是/否), but "
                     f"{describe_rows(values.index, bad)} hold {describe_values(unknown)}.")
     return np.array([mapping[v] for v in values.to_numpy(dtype=object)], dtype=bool)
 
@@ -129,10 +130,11 @@ def real_number(value: Any, name: str, *, minimum: float | None = None, maximum:
     --------
     >>> real_number("18", "days", minimum=0)
     18.0
-    >>> real_number(float("nan"), "households_aided")
-    Traceback (most recent call last):
-    ...
-    survey_stats.errors.DataError: households_aided = nan is not a finite number...
+    >>> try:
+    ...     real_number(float("nan"), "households_aided")
+    ... except DataError as e:
+    ...     print(e)
+    households_aided = nan is not a finite number; give a number.
     """
     v: float | None = None
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):

@@ -126,10 +126,11 @@ def grade_of(total: float, rules: ScoringRules | None = None) -> str:
 
     A missing total has no grade (rather than the lowest one):
 
-    >>> grade_of(float("nan"))
-    Traceback (most recent call last):
-    ...
-    survey_stats.errors.DataError: total score = nan is not a finite number...
+    >>> try:
+    ...     grade_of(float("nan"))
+    ... except DataError as e:
+    ...     print(e)
+    total score = nan is not a finite number; give a number.
     """
     rules = rules or ScoringRules.default()
     total = real_number(total, "total score", error=DataError)
