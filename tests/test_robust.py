@@ -255,3 +255,22 @@ def test_certainty_flags_use_the_mapping():
 def test_every_error_here_is_a_survey_stats_error():
     for cls in (DataError, DesignError, EstimationError, MethodError):
         assert issubclass(cls, SurveyStatsError)
+
+
+def test_malformed_scoring_rules_are_data_errors(tmp_path):
+    bad = tmp_path / "rules.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot read"):  # was json.JSONDecodeError
+        ss.ScoringRules.from_file(bad)
+    for spec in ([], {"items": [{"id": "a", "points": "ten", "components": []}]},
+                 {"items": [{"points": 100}]}, {"items": "x"}):
+        with pytest.raises(DataError):  # were TypeError / KeyError / ValueError
+            ss.ScoringRules(spec)
+
+
+def test_quantile_probabilities_of_any_numeric_type():
+    d = _d(y=[1.0, 2, 3, 4])
+    assert ss.quantile(d, "y", np.float32(0.5)).estimate == ss.quantile(d, "y", 0.5).estimate
+    for q in (math.nan, "0.5", 1.5, True):
+        with pytest.raises(MethodError):
+            ss.quantile(d, "y", q)

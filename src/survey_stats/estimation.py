@@ -883,9 +883,10 @@ def quantile(
     check_option(qrule, "qrule", _QRULES)
     check_option(interval_type, "interval_type", _INTERVAL_TYPES)
     dfr = _resolve_df(design, df)
-    qs = [q] if isinstance(q, (int, float)) and not isinstance(q, bool) else list(q)  # type: ignore[arg-type]
+    number = (int, float, np.integer, np.floating)
+    qs = [q] if isinstance(q, number) else list(q) if isinstance(q, (list, tuple, np.ndarray)) else [q]
     for qq in qs:
-        if isinstance(qq, bool) or not isinstance(qq, (int, float)) or not 0 <= qq <= 1:
+        if isinstance(qq, (bool, np.bool_)) or not isinstance(qq, number) or not 0 <= qq <= 1:
             raise MethodError(f"quantile probability {qq!r} is not in [0, 1].")
     dom = _domains(design, by, where)
     y, miss = _numeric(design, variable, na)

@@ -59,6 +59,9 @@ class ScoringRules:
     """
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
+        if not isinstance(spec, Mapping):
+            raise DataError(f"scoring rules must be a mapping (a JSON object), got {type(spec).__name__}.")
+        _check_shape(spec)
         self.spec = copy.deepcopy(dict(spec))
         self.items: list[dict[str, Any]] = self.spec.get("items", [])
         self.grades: list[dict[str, Any]] = sorted(self.spec.get("grades", []), key=lambda g: -g["min"])
@@ -74,7 +77,11 @@ class ScoringRules:
     @classmethod
     def from_file(cls, path: str | Path) -> ScoringRules:
         """Load rules from a JSON file shaped like the shipped ``scoring.json``."""
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        try:
+            spec = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"cannot read scoring rules from {str(path)!r}: {exc}") from exc
+        return cls(spec)
 
     def _validate(self) -> None:
         if not self.items:
@@ -114,6 +121,26 @@ class ScoringRules:
                 else:
                     out["indicators"].append(c["indicator"])
         return out
+
+
+def _check_shape(spec: Mapping[str, Any]) -> None:
+    """Types of the rule file's fields, before any arithmetic on them."""
+    items, grades = spec.get("items", []), spec.get("grades", [])
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise DataError("scoring rules: 'items' must be a list of objects.")
+    for i in items:
+        where = f"scoring item {i.get('id')!r}"
+        if not isinstance(i.get("id"), str):
+            raise DataError(f"{where}: every item needs a text 'id'.")
+        real_number(i.get("points"), f"{where}: points", minimum=0.0)
+        comps = i.get("components", [])
+        if not isinstance(comps, list) or not all(isinstance(c, Mapping) for c in comps):
+            raise DataError(f"{where}: 'components' must be a list of objects.")
+    if not isinstance(grades, list) or not all(isinstance(g, Mapping) and "grade" in g for g in grades):
+        raise DataError("scoring rules: 'grades' must be a list of objects with 'grade' and 'min'.")
+    for g in grades:
+        real_number(g.get("min"), f"grade {g.get('grade')!r}: min")
+    real_number(spec.get("total_points", 100), "scoring rules: total_points", minimum=0.0)
 
 
 def grade_of(total: float, rules: ScoringRules | None = None) -> str:
