@@ -346,7 +346,8 @@ def calibrate(
     """
     check_option(calfun, "calfun", ("linear", "raking", "logit"))
     _check_iteration(maxit, epsilon)
-    if not (isinstance(bounds, tuple) and len(bounds) == 2 and not any(math.isnan(float(b)) for b in bounds)
+    if not (isinstance(bounds, tuple) and len(bounds) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and not math.isnan(b) for b in bounds)
             and bounds[0] < bounds[1]):
         raise DataError(f"bounds={bounds!r}: give (lower, upper) with lower < upper.")
     if trim is not None and not (isinstance(trim, tuple) and len(trim) == 2 and 0 <= trim[0] < trim[1]):
