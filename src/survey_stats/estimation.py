@@ -28,7 +28,7 @@ from . import _kernel
 from ._validation import check_level, check_option, describe_rows, describe_values
 from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile, wald_interval
 from .design import Design
-from .errors import DataError, MethodError
+from .errors import DataError, EstimationError, MethodError
 from .expr import parse
 from .results import Estimate, EstimateTable, _cv, _Origin
 
@@ -66,9 +66,7 @@ def _domains(design: Design, by: By, where: Any) -> _Domains:
         codes = np.zeros(n, dtype=np.intp)
         labels: list[tuple[tuple[str, Any], ...]] = [()]
     else:
-        cols = [by] if isinstance(by, str) else list(by)
-        if not cols:
-            raise MethodError("by= is an empty list; give a column name or a list of column names.")
+        cols = _names(by, "by")
         frames = [design.column(c) for c in cols]
         for c, s in zip(cols, frames):
             bad = s.isna().to_numpy()
@@ -89,6 +87,18 @@ def _domains(design: Design, by: By, where: Any) -> _Domains:
     if not all_in:
         codes = np.where(keep, codes, D)
     return _Domains(codes, labels, all_in)
+
+
+def _names(value: Any, what: str) -> list[str]:
+    """A column name or a non-empty list of column names (duplicates refused)."""
+    if isinstance(value, str):
+        return [value]
+    ok = isinstance(value, (list, tuple, pd.Index)) and len(value) > 0 and all(isinstance(v, str) for v in value)
+    if not ok:
+        raise MethodError(f"{what}={value!r}: give a column name or a non-empty list of column names.")
+    if len(set(value)) < len(value):
+        raise MethodError(f"{what}={value!r} names a column twice.")
+    return list(value)
 
 
 def _py(v: Any) -> Any:
@@ -143,7 +153,11 @@ def _numeric(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, np.nd
                 f"column {name!r} is not numeric in {describe_rows(design._data.index, bad)} "
                 f"(values {describe_values(pd.unique(s[bad]))}); recode them or use proportion()."
             )
-        y = num.to_numpy(dtype=float)
+        y = num.to_numpy(dtype=float, na_value=np.nan)
+    inf = np.isinf(y)
+    if inf.any():
+        raise DataError(f"column {name!r} has infinite values in {describe_rows(design._data.index, inf)}; "
+                        "an answer cannot be infinite: recode them (e.g. as missing).")
     return _missing(design, name, y, np.isnan(y), na)
 
 
@@ -169,12 +183,12 @@ def _missing(
 
 
 def _resolve_df(design: Design, df: DfOption) -> float | str:
-    if df is None or df == "design":
+    if df is None or (isinstance(df, str) and df == "design"):
         return float(design.degf)
-    if df == "domain":
+    if isinstance(df, str) and df == "domain":
         return "domain"
-    if isinstance(df, bool) or not isinstance(df, (int, float)):
-        raise MethodError(f"df={df!r}: give a number, float('inf'), 'design' or 'domain'.")
+    if isinstance(df, bool) or not isinstance(df, (int, float, np.integer, np.floating)) or not df > 0:
+        raise MethodError(f"df={df!r}: give a number > 0, float('inf'), 'design' or 'domain'.")
     return float(df)
 
 
@@ -213,7 +227,16 @@ class _Core:
 
 
 def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core:
-    """Estimates and covariance for every part × domain (variable-major order)."""
+    """Estimates and covariance for every part × domain (variable-major order).
+
+    Floating-point overflow is not reported here: :func:`_assemble` refuses any
+    non-finite estimate or infinite variance with an :class:`EstimationError`.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _core_sums(design, parts, dom, kind)
+
+
+def _core_sums(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core:
     w = design._w
     D = dom.D
     m = len(parts)
@@ -239,7 +262,7 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
             sink = True
         djs.append(dj)
         if D == 1 and not sink:  # whole population, nothing missing: plain dot products
-            e, Wd, v, s2 = _whole(design, kind, y, part.x)
+            e, Wd, v, s2 = _whole(design, kind, y, part.x, part.variable)
             est[sl], wsum[sl], cnt[sl], ss[sl] = e, Wd, n_rows, s2
             vs.append(v)
             cs.append(None if m == 1 else np.full(n_rows, j, dtype=np.intp))
@@ -254,6 +277,7 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
                 x = part.x
                 assert x is not None
                 Xd = np.bincount(dj, weights=w * x, minlength=L)
+                _check_denominator(Xd[:D], nd[:D], part.variable, dom)
                 e = Yd / Xd
                 if sink:
                     e[D], Xd[D] = 0.0, 1.0
@@ -305,6 +329,16 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
     return _Core(est, cov, wsum, cnt.astype(int), nmiss.astype(int), ss, djs)
 
 
+def _check_denominator(X: np.ndarray, n: np.ndarray, variable: str, dom: _Domains) -> None:
+    """A ratio's estimated denominator total must not be 0 in a domain with respondents."""
+    zero = (X == 0) & (n > 0)
+    if zero.any():
+        where = [_where(dom.labels[d]) or " the whole sample" for d in np.flatnonzero(zero)]
+        raise EstimationError(f"ratio {variable}: the denominator's estimated total is 0 in"
+                              f"{';'.join(where[:5])}, so the ratio is undefined; restrict the domain "
+                              "(where=/by=) to units with a non-zero denominator.")
+
+
 def _group_sums(W: np.ndarray, dj: np.ndarray, L: int, y: np.ndarray | None) -> np.ndarray:
     """Σ_i W[i, r] · y_i per group: an L × R matrix, in one product over all replicates."""
     vals = np.ones(len(dj)) if y is None else y
@@ -344,7 +378,7 @@ def _replicate_cov(
 
 
 def _whole(
-    design: Design, kind: str, y: np.ndarray, x: np.ndarray | None
+    design: Design, kind: str, y: np.ndarray, x: np.ndarray | None, variable: str = ""
 ) -> tuple[float, float, np.ndarray, float]:
     """(estimate, weight sum, linearised values, Σw(y-ȳ)²) over all rows."""
     w = design._w
@@ -353,6 +387,7 @@ def _whole(
     if kind == "ratio":
         assert x is not None
         X = float(np.dot(w, x))
+        _check_denominator(np.array([X]), np.array([len(x)]), variable, _Domains(np.zeros(0, np.intp), [()], True))
         e = Y / X
         return e, W, w * (y - e * x) / X, math.nan
     if kind == "total":
@@ -438,6 +473,11 @@ def _assemble(
                              dom.labels[d], part.category, int(core.n_missing[i]), _Origin((design,), cov, i))
                 )
                 continue
+            if not math.isfinite(est) or math.isinf(var):
+                raise EstimationError(
+                    f"the {statistic} of {part.variable!r}{' in' if dom.labels[d] else ''}{_where(dom.labels[d])} is not a finite number "
+                    f"(estimate {est}, variance {var}): values or weights are too large for floating point; "
+                    "rescale them (e.g. thousands of yuan).")
             deff, n_eff = _srs_stats(statistic, est, var, float(core.wsum[i]), n, float(core.ss[i]))
             if statistic == "proportion":
                 assert ci_method is not None
@@ -459,12 +499,11 @@ def _assemble(
 
 
 def _variables(variable: str | Sequence[str]) -> list[str]:
-    if isinstance(variable, str):
-        return [variable]
-    names = list(variable)
-    if not names or not all(isinstance(v, str) for v in names):
-        raise MethodError(f"variable must be a column name or a list of column names, got {variable!r}.")
-    return names
+    return _names(variable, "variable")
+
+
+def _where(domain: tuple[tuple[str, Any], ...]) -> str:
+    return " domain " + ", ".join(f"{c}={v!r}" for c, v in domain) if domain else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -597,8 +636,8 @@ def _category_parts(design: Design, name: str, na: NaPolicy, binary: bool = Fals
         levels = list(s.cat.categories)
     else:
         levels = sorted(pd.unique(s[~miss]), key=_sort_key)
-    vals = s.to_numpy()
-    return [_Part(name, ((vals == lev) & ~miss).astype(float), None, m, _py(lev)) for lev in levels]
+    return [_Part(name, (s.eq(lev).to_numpy(dtype=bool, na_value=False) & ~miss).astype(float), None, m, _py(lev))
+            for lev in levels]
 
 
 def _sort_key(v: Any) -> tuple[int, Any]:
@@ -854,9 +893,10 @@ def quantile(
     check_option(qrule, "qrule", _QRULES)
     check_option(interval_type, "interval_type", _INTERVAL_TYPES)
     dfr = _resolve_df(design, df)
-    qs = [q] if isinstance(q, (int, float)) and not isinstance(q, bool) else list(q)  # type: ignore[arg-type]
+    number = (int, float, np.integer, np.floating)
+    qs = [q] if isinstance(q, number) else list(q) if isinstance(q, (list, tuple, np.ndarray)) else [q]
     for qq in qs:
-        if isinstance(qq, bool) or not isinstance(qq, (int, float)) or not 0 <= qq <= 1:
+        if isinstance(qq, (bool, np.bool_)) or not isinstance(qq, number) or not 0 <= qq <= 1:
             raise MethodError(f"quantile probability {qq!r} is not in [0, 1].")
     dom = _domains(design, by, where)
     y, miss = _numeric(design, variable, na)
