@@ -25,6 +25,7 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from .models import GLMResult, glm
 from .indicators import (
     IndicatorSystem,
     IndicatorTable,
@@ -87,6 +88,7 @@ __all__ = [
     "EstimateTable",
     "EstimationError",
     "Frame",
+    "GLMResult",
     "IndicatorSystem",
     "IndicatorTable",
     "LonelyPSUError",
@@ -112,6 +114,7 @@ __all__ = [
     "expected_half_width",
     "from_replicate_weights",
     "generate_responses",
+    "glm",
     "grade_of",
     "indicators",
     "linear_combination",

@@ -34,11 +34,16 @@ add <- function(id, call, value) {
 
 # --- svyglm: coefficients, SE, covariance, t, p, residual df, Wald CI (confint.svyglm)
 glm_case <- function(id, formula, dname, family) {
-  call <- sprintf("svyglm(%s, %s, family = %s, control = glm.control(epsilon = 1e-14, maxit = 100))",
+  # glm.fit returns the working weights of its second-to-last iteration; refitting from the
+  # converged coefficients makes the sandwich use weights at the converged fit (else SEs are
+  # off by ~1e-8 relative even with epsilon = 1e-14)
+  call <- sprintf("m0 <- svyglm(%s, %s, family = %s, control = ctl); svyglm(same, start = coef(m0), control = ctl), ctl = glm.control(epsilon = 1e-14, maxit = 100)",
                   formula, dname, family)
   fam <- eval(parse(text = family))
+  m0 <- suppressWarnings(eval(bquote(svyglm(.(as.formula(formula)), designs[[.(dname)]], family = .(fam),
+                                             control = ctl))))
   m <- suppressWarnings(eval(bquote(svyglm(.(as.formula(formula)), designs[[.(dname)]], family = .(fam),
-                                            control = ctl))))
+                                            start = .(unname(coef(m0))), control = ctl))))
   s <- summary(m)$coefficients
   ci <- confint(m)
   add(id, call, list(design = dname, formula = formula, family = family, names = names(coef(m)),
@@ -64,12 +69,13 @@ glm_case("glm_logit_jk1", "sw ~ ell + meals", "jk1_clus1", "quasibinomial()")
 glm_case("glm_pois_jkn", "enroll ~ ell + meals + stype", "jkn_strat", "poisson()")
 
 # predict(..., se.fit = TRUE) on the first 6 rows of apistrat, link and response scale
-m <- svyglm(sw ~ ell + meals + stype, dstrat, family = quasibinomial(), control = ctl)
+m0 <- svyglm(sw ~ ell + meals + stype, dstrat, family = quasibinomial(), control = ctl)
+m <- svyglm(sw ~ ell + meals + stype, dstrat, family = quasibinomial(), start = coef(m0), control = ctl)
 nd <- apistrat[1:6, ]
 for (type in c("link", "response")) {
   p <- predict(m, newdata = nd, type = type)
   add(paste0("glm_predict_logit_strat_", type),
-      sprintf("predict(svyglm(sw ~ ell + meals + stype, dstrat, family = quasibinomial()), newdata = apistrat[1:6, ], type = '%s')", type),
+      sprintf("predict(svyglm(sw ~ ell + meals + stype, dstrat, family = quasibinomial(), start = coef(m0), control = ctl), newdata = apistrat[1:6, ], type = '%s')", type),
       list(estimate = unname(as.vector(coef(p))), se = unname(as.vector(SE(p)))))
 }
 
