@@ -25,6 +25,7 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from .association import ChisqResult, TTestResult, chisq_test, t_test
 from .models import GLMResult, glm
 from .indicators import (
     IndicatorSystem,
@@ -81,6 +82,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "Allocation",
+    "ChisqResult",
     "DataError",
     "Design",
     "DesignError",
@@ -101,10 +103,12 @@ __all__ = [
     "ScoringRules",
     "SurveyStatsError",
     "SurveyStatsWarning",
+    "TTestResult",
     "__version__",
     "allocate",
     "calibrate",
     "channel_reach",
+    "chisq_test",
     "ci",
     "code_responses",
     "datasets",
@@ -144,6 +148,7 @@ __all__ = [
     "score",
     "select",
     "t_quantile",
+    "t_test",
     "total",
     "validate",
     "verdict",
