@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
-from .contrasts import linear_combination
+from .contrasts import contrast, linear_combination
 from .design import Design
 from .errors import (
     DataError,
@@ -111,6 +111,7 @@ __all__ = [
     "chisq_test",
     "ci",
     "code_responses",
+    "contrast",
     "datasets",
     "decision_sample_size",
     "errors",
