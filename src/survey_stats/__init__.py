@@ -50,6 +50,7 @@ from .questionnaires import (
 from .replicates import from_replicate_weights, replicate_design
 from .readers import read_table
 from .results import Estimate, EstimateTable
+from .trimming import trim_weights
 from .weighting import calibrate, nonresponse_adjust, poststratify, rake
 from .sampling import (
     Allocation,
@@ -151,6 +152,7 @@ __all__ = [
     "t_quantile",
     "t_test",
     "total",
+    "trim_weights",
     "validate",
     "verdict",
     "wald_interval",
