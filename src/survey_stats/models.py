@@ -112,9 +112,21 @@ def _inside_call(out: list[str]) -> bool:
     return depth > 0
 
 
+def _categorise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as pandas categoricals (sorted levels, as R's factor()), whatever the string dtype."""
+    out = frame.copy()
+    for c in out.columns:
+        s = out[c]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+                or isinstance(s.dtype, pd.CategoricalDtype)):
+            out[c] = s.astype(object).astype("category")
+    return out
+
+
 def _model_matrices(safe: str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], Any]:
     from formulaic import model_matrix
 
+    data = _categorise(data)
     ctx = {"log": np.log, "exp": np.exp, "sqrt": np.sqrt}
     try:
         mm = model_matrix(safe, data, context=ctx, na_action="raise")
@@ -340,15 +352,15 @@ class GLMResult:
         >>> d = ss.datasets.apistrat_design()
         >>> m = ss.glm(d, "api00 ~ ell + meals")
         >>> m.predict(d.data.head(2))[["estimate", "se"]].round(2)
-           estimate    se
-        0    759.28  4.49
-        1    668.37  3.55
+           estimate     se
+        0    708.56   6.54
+        1    480.08  14.59
         """
         check_option(type, "type", ("link", "response"))
         if not isinstance(newdata, pd.DataFrame):
             raise DataError("newdata must be a pandas DataFrame with the model's covariates.")
         try:
-            X = np.asarray(self._spec.get_model_matrix(newdata, na_action="raise"), dtype=float)
+            X = np.asarray(self._spec.get_model_matrix(_categorise(newdata), na_action="raise"), dtype=float)
         except Exception as exc:
             raise DataError(f"cannot build the model matrix of newdata: {exc}") from exc
         eta = X @ self.coef
