@@ -35,6 +35,8 @@ def design(name: str):
         return ss.replicate_design(base["dclus1"](), "JK1"), None
     if name == "jkn_strat":
         return ss.replicate_design(base["dstrat"](), "JKn"), None
+    if name == "ps_clus1":
+        return ss.poststratify(base["dclus1"](), "stype", {"E": 4421, "H": 755, "M": 1018}), None
     sub = {
         "dstrat_HM": ("dstrat", "stype", lambda s: s.isin(["H", "M"])),
         "dclus1_yrno": ("dclus1", "yr.rnd", lambda s: s == "No"),

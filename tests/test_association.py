@@ -15,6 +15,8 @@ CHISQ = {
     "chisq_clus1_awards_stype": ("dclus1", "awards", "stype"),
     "chisq_nhanes_race_agecat": ("dnh", "race", "agecat"),
     "chisq_nhanes_hichol_race_na": ("dnh", "HI_CHOL", "race"),
+    "chisq_jk1_awards_stype": ("jk1_clus1", "awards", "stype"),
+    "chisq_jkn_schwide_stype": ("jkn_strat", "sch.wide", "stype"),
 }
 
 
