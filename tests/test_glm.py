@@ -135,3 +135,22 @@ def test_coverage_of_coefficient_intervals():
             hits[fam] += (m.ci_low <= truth[fam]) & (truth[fam] <= m.ci_high)
     for fam, k in hits.items():
         assert (k / reps >= 0.93).all(), (fam, k / reps)
+
+
+def test_intercept_only_model_is_the_mean():
+    """Cross-method identity: glm(y ~ 1) gives the design-based mean and its SE."""
+    d, _ = design("dclus1")
+    m = ss.glm(d, "api00 ~ 1")
+    e = ss.mean(d, "api00")
+    assert_allclose([m.coef[0], m.se[0]], [e.estimate, e.se], rtol=1e-10)
+    p = ss.glm(d, "sw ~ 1", family="binomial")
+    q = ss.mean(d, "sw")
+    assert_allclose([1 / (1 + np.exp(-p.coef[0]))], [q.estimate], rtol=1e-10)
+
+
+def test_separation_warns_or_fails_typed():
+    d, _ = design("dstrat")
+    df = d.data.assign(sep=lambda f: (f["api00"] > 700).astype(int))
+    ds = ss.Design(df, strata="stype", weights="pw", fpc="fpc")
+    with pytest.raises((ss.SurveyStatsWarning, ss.EstimationError)):
+        ss.glm(ds, "sep ~ api00", family="binomial")

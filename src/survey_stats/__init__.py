@@ -3,7 +3,10 @@
 One :class:`Design` object, estimators that take it (:func:`mean`, :func:`total`,
 :func:`proportion`, :func:`ratio`, :func:`quantile`), results that carry a standard
 error and a confidence interval next to every point estimate, and linear
-combinations with their full covariance (:func:`linear_combination`).
+combinations with their full covariance (:func:`linear_combination`); nonlinear
+contrasts (:func:`contrast`), design-based regression (:func:`glm`), tests of
+association and t-tests (:func:`chisq_test`, :func:`t_test`) and weight trimming
+(:func:`trim_weights`).
 """
 
 from __future__ import annotations
@@ -131,8 +134,6 @@ __all__ = [
     "pipeline",
     "poststratify",
     "privacy",
-    "read_table",
-    "readers",
     "proportion",
     "proportion_interval",
     "quantile",
@@ -141,6 +142,8 @@ __all__ = [
     "rake",
     "ratio",
     "read_export",
+    "read_table",
+    "readers",
     "replicate_design",
     "replicates",
     "report",

@@ -30,7 +30,7 @@ from scipy import stats
 from . import _kernel
 from ._validation import check_level, check_option, describe_values
 from .design import Design
-from .errors import DataError, MethodError
+from .errors import DataError, EstimationError, MethodError
 
 __all__ = ["ChisqResult", "TTestResult", "chisq_test", "t_test"]
 
@@ -244,7 +244,11 @@ def chisq_test(
     inv = np.where(p == 0, 0.0, 1.0 / np.where(p == 0, 1.0, p))
     denom = Cmat.T @ (inv[:, None] / N * Cmat)
     numr = Cmat.T @ (inv[:, None] * V * inv[None, :]) @ Cmat
-    delta = np.linalg.solve(denom, numr)
+    try:
+        delta = np.linalg.solve(denom, numr)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("the Rao-Scott design-effect matrix cannot be formed (a row or column level "
+                              "with zero estimated count?).") from exc
     tr, tr2 = float(np.trace(delta)), float(np.trace(delta @ delta))
     if statistic == "F":
         d0 = tr * tr / tr2
@@ -290,7 +294,11 @@ def _wald(design: Design, mm: np.ndarray, keep: np.ndarray, ri: np.ndarray, ci: 
     diff = tot[:K] - Nr[r] * Nc[c] / Nall
     Vd = J @ V @ J.T
     use = (r > 0) & (c > 0)
-    wald = float(diff[use] @ np.linalg.solve(Vd[np.ix_(use, use)], diff[use]))
+    try:
+        wald = float(diff[use] @ np.linalg.solve(Vd[np.ix_(use, use)], diff[use]))
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("the covariance of the table's interaction terms is singular (an empty row or "
+                              "column in some PSUs?); use statistic='F'.") from exc
     numdf = float((nr - 1) * (nc - 1))
     if statistic == "Wald":
         stat, ddf = wald / numdf, nu

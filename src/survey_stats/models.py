@@ -22,6 +22,7 @@ import html
 import keyword
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +33,7 @@ from scipy import stats
 from . import _kernel
 from ._validation import check_level, check_option, describe_rows, describe_values
 from .design import Design
-from .errors import DataError, EstimationError, MethodError
+from .errors import DataError, EstimationError, MethodError, SurveyStatsWarning
 
 __all__ = ["GLMResult", "glm"]
 
@@ -159,6 +160,14 @@ def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, fam: Any, start: np.ndarr
         eta = fam.link(fam.starting_mu(y))
     else:
         eta = X @ start
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        beta, it = _irls_loop(X, y, w, fam, eta)
+    if not np.isfinite(beta).all():
+        raise EstimationError("the model's coefficients are not finite; check for separation or collinearity.")
+    return beta, it
+
+
+def _irls_loop(X: np.ndarray, y: np.ndarray, w: np.ndarray, fam: Any, eta: np.ndarray) -> tuple[np.ndarray, int]:
     dev_old = math.inf
     beta = np.zeros(X.shape[1])
     for it in range(1, _MAX_ITER + 1):
@@ -167,6 +176,9 @@ def _irls(X: np.ndarray, y: np.ndarray, w: np.ndarray, fam: Any, start: np.ndarr
         ww = w * d * d / fam.variance(mu)
         z = eta + (y - mu) / d
         sw = np.sqrt(ww)
+        if not (np.isfinite(sw).all() and np.isfinite(z).all()):
+            raise EstimationError("the fit diverged (fitted means at 0 or 1, or overflow); check for separation "
+                                  "(a covariate predicting the outcome perfectly) or rescale covariates.")
         beta = np.linalg.lstsq(X * sw[:, None], z * sw, rcond=None)[0]
         eta = X @ beta
         dev = float(fam.deviance(y, fam.link.inverse(eta), var_weights=w))
@@ -196,6 +208,11 @@ def _fit(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, family:
     fam = _family(family)
     w = design._w[used]
     beta, iters = _irls(X, y, w, fam)
+    if family in ("binomial", "quasibinomial"):
+        mu = fam.link.inverse(X @ beta)
+        if ((mu < 1e-10) | (mu > 1 - 1e-10)).any():  # R: "fitted probabilities numerically 0 or 1 occurred"
+            warnings.warn("fitted probabilities numerically 0 or 1 occurred (separation?); the coefficients "
+                          "and their SEs may be meaningless.", SurveyStatsWarning, stacklevel=3)
     p = X.shape[1]
     if design._rep is not None:
         rep = design._rep
