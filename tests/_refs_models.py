@@ -41,7 +41,9 @@ def design(name: str):
         "dstrat_HM": ("dstrat", "stype", lambda s: s.isin(["H", "M"])),
         "dclus1_yrno": ("dclus1", "yr.rnd", lambda s: s == "No"),
         "dstrat_awards": ("dstrat", "awards", lambda s: s == "Yes"),
+        "dstrat_E": ("dstrat", "stype", lambda s: s == "E"),
+        "jk1_clus1_yrno": ("jk1_clus1", "yr.rnd", lambda s: s == "No"),
     }
     b, col, f = sub[name]
-    d = base[b]()
+    d = design(b)[0]
     return d, np.asarray(f(d.column(col)))

@@ -16,6 +16,8 @@ CHISQ = {
     "chisq_nhanes_race_agecat": ("dnh", "race", "agecat"),
     "chisq_nhanes_hichol_race_na": ("dnh", "HI_CHOL", "race"),
     "chisq_jk1_awards_stype": ("jk1_clus1", "awards", "stype"),
+    "chisq_subset_strat_E_awards_schwide": ("dstrat_E", "awards", "sch.wide"),
+    "chisq_subset_clus1_yrno_awards_stype": ("dclus1_yrno", "awards", "stype"),
     "chisq_jkn_schwide_stype": ("jkn_strat", "sch.wide", "stype"),
 }
 
@@ -25,8 +27,8 @@ CHISQ = {
 def test_chisq_matches_svychisq(case, statistic):
     ref = REFS[f"{case}_{statistic}"]
     name, row, col = CHISQ[case]
-    d, _ = design(name)
-    r = ss.chisq_test(d, row, col, statistic=statistic)
+    d, where = design(name)
+    r = ss.chisq_test(d, row, col, statistic=statistic, where=where)
     assert_allclose(r.statistic, ref["statistic"], rtol=1e-8)
     if statistic == "Chisq":
         assert r.ndf == ref["parameter"] and r.ddf == float("inf")

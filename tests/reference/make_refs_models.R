@@ -25,6 +25,8 @@ designs <- list(dstrat = dstrat, dclus1 = dclus1, dnh = dnh,
                 dclus1_yrno = subset(dclus1, yr.rnd == "No"),
                 dstrat_awards = subset(dstrat, awards == "Yes"),
                 jk1_clus1 = as.svrepdesign(dclus1, type = "JK1"),
+                jk1_clus1_yrno = subset(as.svrepdesign(dclus1, type = "JK1"), yr.rnd == "No"),
+                dstrat_E = subset(dstrat, stype == "E"),
                 ps_clus1 = postStratify(dclus1, ~stype, data.frame(stype = c("E", "H", "M"),
                                                                    Freq = c(4421, 755, 1018))),
                 jkn_strat = as.svrepdesign(dstrat, type = "JKn"))
@@ -69,6 +71,7 @@ glm_case("glm_gauss_interaction_strat", "api00 ~ ell * stype", "dstrat", "gaussi
 glm_case("glm_gauss_jk1", "api00 ~ ell + meals + mobility", "jk1_clus1", "gaussian()")
 glm_case("glm_logit_jk1", "sw ~ ell + meals", "jk1_clus1", "quasibinomial()")
 glm_case("glm_pois_jkn", "enroll ~ ell + meals + stype", "jkn_strat", "poisson()")
+glm_case("glm_gauss_subset_jk1", "api00 ~ ell + meals", "jk1_clus1_yrno", "gaussian()")
 glm_case("glm_gauss_poststrat_clus1", "api00 ~ ell + meals", "ps_clus1", "gaussian()")
 glm_case("glm_logit_poststrat_clus1", "sw ~ ell + meals", "ps_clus1", "quasibinomial()")
 
@@ -96,6 +99,8 @@ chisq_case("chisq_strat_schwide_stype", "~sch.wide + stype", "dstrat")
 chisq_case("chisq_clus1_awards_stype", "~awards + stype", "dclus1")
 chisq_case("chisq_nhanes_race_agecat", "~race + agecat", "dnh")
 chisq_case("chisq_nhanes_hichol_race_na", "~HI_CHOL + race", "dnh")
+chisq_case("chisq_subset_strat_E_awards_schwide", "~awards + sch.wide", "dstrat_E")
+chisq_case("chisq_subset_clus1_yrno_awards_stype", "~awards + stype", "dclus1_yrno")
 chisq_case("chisq_jk1_awards_stype", "~awards + stype", "jk1_clus1")
 chisq_case("chisq_jkn_schwide_stype", "~sch.wide + stype", "jkn_strat")
 
