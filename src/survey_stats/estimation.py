@@ -724,8 +724,8 @@ def proportion(
 
 def ratio(
     design: Design,
-    numerator: str,
-    denominator: str,
+    numerator: str | Sequence[str],
+    denominator: str | Sequence[str],
     *,
     by: By = None,
     where: Any = None,
@@ -737,8 +737,11 @@ def ratio(
 
     Parameters
     ----------
-    numerator, denominator : str
-        Numeric columns.  With ``na="drop"`` a row missing either is left out.
+    numerator, denominator : str or list of str
+        Numeric columns.  With ``na="drop"`` a row missing any of them is left out.
+        Lists give every numerator × denominator ratio in one table with their joint
+        covariance, in R's order (numerators vary fastest: n1/d1, n2/d1, n1/d2, …), as
+        ``svyratio(~n1 + n2, ~d1 + d2, covmat=TRUE)``; rows are named ``"n/d"``.
     by, where, level, df, na
         As for :func:`mean`.
 
@@ -753,24 +756,30 @@ def ratio(
     >>> r = ss.ratio(ss.datasets.apistrat_design(), "api.stu", "enroll")
     >>> round(r.estimate, 6), round(r.se, 6)    # R: svyratio(~api.stu, ~enroll, dstrat)
     (0.836957, 0.007757)
+    >>> t = ss.ratio(ss.datasets.apistrat_design(), ["api.stu", "api00"], ["enroll", "api99"])
+    >>> t.keys
+    ['api.stu/enroll', 'api00/enroll', 'api.stu/api99', 'api00/api99']
     """
+    if _sql(design) and not (isinstance(numerator, str) and isinstance(denominator, str)):
+        raise MethodError("several ratios in one call run in memory only; call ratio() once per pair on SQL designs.")
     if _sql(design):
         return design.estimate("ratio", [numerator], by=by, where=where, level=level, df=df, na=na,
                                denominator=denominator, single=by is None)
     level = _check_common(level, na)
     dfr = _resolve_df(design, df)
     dom = _domains(design, by, where)
-    y, my = _numeric(design, numerator, na)
-    x, mx = _numeric(design, denominator, na)
+    nums, dens = _variables(numerator), _variables(denominator)
+    cols = {v: _numeric(design, v, na) for v in dict.fromkeys(nums + dens)}
     miss = None
-    if my is not None or mx is not None:
+    if any(m is not None for _, m in cols.values()):
         miss = np.zeros(design.n, dtype=bool)
-        for mm in (my, mx):
+        for _, mm in cols.values():
             if mm is not None:
                 miss |= mm
-    parts = [_Part(f"{numerator}/{denominator}", y, x, miss)]
+    parts = [_Part(f"{n}/{d}", cols[n][0], cols[d][0], miss) for d in dens for n in nums]
     core = _core(design, parts, dom, "ratio")
-    return _assemble(design, "ratio", parts, dom, core, level, dfr, None, by is None)
+    single = isinstance(numerator, str) and isinstance(denominator, str) and by is None
+    return _assemble(design, "ratio", parts, dom, core, level, dfr, None, single)
 
 
 # ---------------------------------------------------------------------------------------

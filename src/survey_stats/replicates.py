@@ -145,7 +145,6 @@ def replicate_design(
         reps[np.arange(design.n), psu] = 0.0
         scale = (n - 1) / n * (1 - f[0])
         rscales = np.ones(P)
-        degf = P - 1
     elif type == "JKn":
         if (n_h < 2).any():
             bad = [design._labels_h[i] for i in np.flatnonzero(n_h < 2)]
@@ -158,7 +157,6 @@ def replicate_design(
         reps[np.arange(design.n), psu] = 0.0
         scale = 1.0
         rscales = ((n_h - 1) / n_h * (1 - f))[psu_h]
-        degf = P - H
     elif type == "bootstrap":
         if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise DesignError(f"the bootstrap needs a whole-number seed= so that its replicates can be drawn again "
@@ -183,7 +181,6 @@ def replicate_design(
         reps = w[:, None] * mult[psu]
         scale = 1.0 / (replicates - 1)
         rscales = np.ones(replicates)
-        degf = P - H
     else:  # BRR / Fay
         if not (n_h == 2).all():
             raise DesignError("BRR and Fay need exactly 2 PSUs in every stratum.")
@@ -201,10 +198,16 @@ def replicate_design(
         reps = w[:, None] * fac[psu]
         scale = 1.0 / (order * (1 - rho) ** 2)
         rscales = np.ones(order)
-        degf = H
     info = ReplicateWeights(np.ascontiguousarray(reps), float(scale), np.asarray(rscales, dtype=float), mse, type)
     info.weights.setflags(write=False)
-    return design._derive(rep=info, degf=degf)
+    return design._derive(rep=info, degf=_rank_df(info.weights))
+
+
+def _rank_df(rw: np.ndarray) -> int:
+    """R's ``degf`` of a replicate design: rank of the replicate weights − 1 (relative tolerance 1e-5)."""
+    if rw.size > 2e7:  # too large to factorise: one df per replicate
+        return rw.shape[1] - 1
+    return int(np.linalg.matrix_rank(rw, tol=1e-5 * np.abs(rw).max())) - 1
 
 
 def from_replicate_weights(
@@ -293,7 +296,7 @@ def from_replicate_weights(
     if df is not None and (isinstance(df, bool) or not isinstance(df, (int, np.integer)) or df < 1):
         raise DesignError(f"df={df!r}: give a whole number of degrees of freedom ≥ 1.")
     if df is None:
-        df = int(np.linalg.matrix_rank(rw, tol=1e-5 * np.abs(rw).max())) - 1 if rw.size <= 2e7 else R - 1
+        df = _rank_df(rw)
     info = ReplicateWeights(np.ascontiguousarray(rw), float(scale), rs, mse, type)
     info.weights.setflags(write=False)
     return base._derive(rep=info, degf=df)
