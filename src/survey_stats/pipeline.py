@@ -217,6 +217,11 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
                                  channels=run.channels)
     paths["html"] = write_html(out / "evaluation_report.html", run.indicators, run.score, meta=meta,
                                figures=figs, validation=validation, awareness=run.awareness, channels=run.channels)
+    from .report.deliverables import write_deliverables  # 评估报告.docx, 问题清单及整改方案.xlsx, 分报告/
+
+    paths.update(write_deliverables(run, out, figures=figs, meta={**meta, "households": len(run.sim.registry)},
+                                    inputs=scoring_inputs(), manifest_files={k[9:]: v for k, v in paths.items()
+                                                                             if k.startswith("manifest_")}))
     run.outputs = paths
     return paths
 

@@ -43,6 +43,11 @@ _VERDICT = {"zh": {"meets": "达标", "fails": "未达标", "inconclusive": "无
             "en": {"meets": "meets", "fails": "fails", "inconclusive": "inconclusive", "no reference": "no reference"}}
 _RELIAB = {"zh": {"reliable": "可靠", "review": "需复核", "unreliable": "不可靠"},
            "en": {"reliable": "reliable", "review": "review", "unreliable": "unreliable"}}
+#: The reliability rules of :data:`survey_stats.indicators.verdicts.RELIABILITY_RULES`, in Chinese.
+_RELIABILITY_ZH = ("样本量n < 30为不可靠", "有效样本量n_eff < 30为不可靠", "Korn-Graubard置信区间宽度≥30个百分点为不可靠",
+                   "区间宽度超过5个百分点且相对宽度（宽度/估计值）超过130%为不可靠", "区间宽度不超过5个百分点为可靠",
+                   "其余为可靠；自由度小于8、估计值为0或1、或补数的相对宽度超过130%时标为需复核；"
+                   "合成指标按区间宽度判断（≤5个百分点可靠，≥30个百分点不可靠，其间需复核）")
 _FONT_EA = "宋体"
 _FONT_HEAD_EA = "黑体"
 
@@ -114,7 +119,6 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, wi
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, h in zip(t.rows[0].cells, header):
-        cell.text = ""
         run = cell.paragraphs[0].add_run(str(h))
         run.bold = True
         run.font.size = Pt(size)
@@ -122,14 +126,17 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, wi
     for row in rows:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
-            cell.text = ""
             run = cell.paragraphs[0].add_run(mask_text(v))
             run.font.size = Pt(size)
             _east_asian(run)
     if widths:
+        t.autofit = False
+        for col, w in zip(t.columns, widths):
+            col.width = Cm(w)
         for row in t.rows:
             for cell, w in zip(row.cells, widths):
                 cell.width = Cm(w)
+    doc.add_paragraph().paragraph_format.space_after = Pt(2)
     return t
 
 
@@ -253,17 +260,21 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
                 "“≥参考值”的指标反之。无法判定表示样本不足以区分，需补充核实，而不是达标或未达标。") if zh else
           ("Verdict rule: for a '≤ reference' indicator, meets when the CI's upper end is at most the reference, fails "
            "when its lower end is above it, inconclusive when the CI contains it; mirrored for '≥'."))
-    _para(doc, ("可靠性规则（美国国家卫生统计中心比例数据发布标准，2017）：" if zh else
-                "Reliability rule (NCHS Data Presentation Standards for Proportions, 2017): ")
-          + "；".join(RELIABILITY_RULES) + "。")
+    _para(doc, ("可靠性规则（美国国家卫生统计中心《比例数据发布标准》，2017）：" + "；".join(_RELIABILITY_ZH) + "。")
+          if zh else "Reliability rule (NCHS Data Presentation Standards for Proportions, 2017): "
+          + "; ".join(RELIABILITY_RULES) + ".")
     if score is not None:
         _para(doc, (f"绩效评分的区间：从各基础比率估计值的抽样分布中模拟{score.n_sim}次（随机种子{score.seed}），"
                     f"计算总分的{score.level:.0%}区间和各等级的概率。") if zh else
               (f"Score interval: {score.n_sim} draws from the sampling distribution of the base rates (seed "
                f"{score.seed}), giving the total's {score.level:.0%} interval and each grade's probability."))
-    if meta.get("seed") is not None or meta.get("version"):
-        _para(doc, (f"抽样随机种子{meta.get('seed', '')}；计算软件 survey_stats {meta.get('version', '')}。") if zh else
-              (f"Sampling seed {meta.get('seed', '')}; software survey_stats {meta.get('version', '')}."))
+    bits = []
+    if meta.get("seed") is not None:
+        bits.append(f"抽样随机种子{meta['seed']}" if zh else f"sampling seed {meta['seed']}")
+    if meta.get("version"):
+        bits.append(f"计算软件survey_stats {meta['version']}" if zh else f"software survey_stats {meta['version']}")
+    if bits:
+        _para(doc, ("；".join(bits) + "。") if zh else ("; ".join(bits).capitalize() + "."))
 
 
 def _indicator_sentence(r: Any, lang: str, level: float) -> str:
@@ -298,7 +309,7 @@ def _figures(doc: Any, figures: Mapping[str, Path] | None, lang: str) -> None:
                 "figure_score": ("图4 绩效评价总分与等级", "Figure 4. Score and grades")}
     for key, (zh, en) in captions.items():
         if figures and key in figures and Path(figures[key]).exists():
-            doc.add_picture(str(figures[key]), width=Cm(15.5))
+            doc.add_picture(str(figures[key]), width=Cm(14.5))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
             _para(doc, zh if lang == "zh" else en, size=9, align=WD_ALIGN_PARAGRAPH.CENTER)
 
