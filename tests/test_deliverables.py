@@ -204,3 +204,49 @@ def test_extra_sample_decides():
 def test_mask_text_by_content():
     assert mask_text("身份证 34130219800101001X 手机 139-1234-5678") == "身份证 3413************1X 手机 139****5678"
     assert mask_text("户号 SZ0001，金额 1200") == "户号 SZ0001，金额 1200"
+
+
+def test_workbook_for_readers(run, tmp_path):
+    wb = openpyxl.load_workbook(run.outputs["excel"])
+    ind = wb["indicators"]
+    header = [c.value for c in ind[1]]
+    se = header.index("标准误（百分点） SE (pp)") + 1
+    assert ind.cell(2, se).number_format == "0.00"
+    assert ind.cell(2, se).value == pytest.approx(run.indicators.rows[0].se * 100)
+    sc = wb["scoring"]
+    total = next(r for r in sc.iter_rows() if r[0].value == "总分 Total")
+    assert total[6].value == pytest.approx(run.score.total) and total[6].number_format == "0.00"
+    methods = [r[1].value for r in wb["methods"].iter_rows(min_row=2)]
+    assert not any(re.search(r"Sample\(|Design\(|[{}\[\]]", str(v)) for v in methods)
+    assert any("分层简单随机抽样" in str(v) for v in methods)
+    for name in ("awareness", "channels", "validation", "samples"):
+        heads = [c.value for c in wb[name][1]]
+        assert all(re.search(r"[\u4e00-\u9fff]", h) or h == "n" for h in heads), (name, heads)
+    assert "标准误（百分点） SE (pp)" in [c.value for c in wb["awareness"][1]]
+    p = ss.report.write_excel(tmp_path / "zh.xlsx", run.indicators, run.score, headers="zh",
+                              awareness=run.awareness, validation=pd.DataFrame())
+    wz = openpyxl.load_workbook(p)
+    heads = [c.value for c in wz["indicators"][1]]
+    assert "指标" in heads and "Indicator (en)" not in heads and not any(" " in h for h in heads if h != "n")
+    assert [c.value for c in wz["validation"][1]] == ["结果"]
+
+
+def test_figures_at_200_dpi_and_forest_in_two_panels(run):
+    from PIL import Image
+
+    from survey_stats.report import plots
+
+    for key in ("figure_forest", "figure_score"):
+        with Image.open(run.outputs[key]) as im:
+            assert round(im.info["dpi"][0]) == 200
+    fig = plots.forest_figure(run.indicators)
+    low, high = [a for a in fig.axes if a.get_yticks().size]
+    assert low.get_xlim()[1] < 50 < high.get_xlim()[0]
+    assert len(low.get_yticks()) + len(high.get_yticks()) == len(run.indicators)
+
+
+def test_composite_n_counts_distinct_respondents(run):
+    r = run.indicators["aid_accuracy"]
+    parts = run.indicators.parts
+    per_sample = parts.dropna(subset=["sample"]).groupby("sample")["n"].max()
+    assert r.n == per_sample.sum()  # distinct households per sample; administrative records not counted

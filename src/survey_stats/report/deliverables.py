@@ -25,7 +25,7 @@ from .county import CountyTables, county_indicators
 from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
 from .rectification import rectification_plan, write_rectification
 
-__all__ = ["SAMPLE_LABELS", "unvisited_flagged", "write_deliverables"]
+__all__ = ["SAMPLE_LABELS", "plan_for_run", "unvisited_flagged", "write_deliverables"]
 
 #: Display names of the model evaluation's samples.
 SAMPLE_LABELS = {"registered": "建档户入户调查", "phone": "未脱困户电话调查", "unregistered": "非建档户调查",
@@ -61,10 +61,41 @@ def _county_of(samples: Mapping[str, Any], column: str) -> pd.Series | None:
     return s[~s.index.duplicated()]
 
 
+def plan_for_run(
+    run: Any,
+    *,
+    county: str = "county",
+    report_date: Any = None,
+    working_days: int = 30,
+    units: Mapping[str, str] | None = None,
+    default_unit: str = "市总工会",
+    inputs: Mapping[str, Any] | None = None,
+    registry_audit: Any = None,
+    ledger_audit: Any = None,
+    unvisited: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The rectification plan of *run* (:func:`~survey_stats.report.rectification_plan`), with
+    the flagged households not visited taken from the home-visit sample and one
+    responsible unit per county of the samples (``<county>总工会`` unless *units* says)."""
+    samples = dict(run.samples)
+    if unvisited is None and "registered" in samples and "registered" in run.coded:
+        unvisited = unvisited_flagged(samples["registered"], run.coded["registered"])
+    county_of = _county_of(samples, county)
+    plan_units = dict(units or {})
+    if county_of is not None:
+        for c in pd.unique(county_of):
+            plan_units.setdefault(str(c), f"{c}总工会")
+    date = pd.Timestamp(report_date).date() if report_date is not None else dt.date.today()
+    return rectification_plan(run.indicators, run.score, inputs=inputs, registry_audit=registry_audit,
+                              ledger_audit=ledger_audit, unvisited=unvisited, report_date=date,
+                              working_days=working_days, units=plan_units, default_unit=default_unit)
+
+
 def write_deliverables(
     run: Any,
     out: str | Path,
     *,
+    plan: pd.DataFrame | None = None,
     figures: Mapping[str, Path] | None = None,
     meta: Mapping[str, Any] | None = None,
     designs: Mapping[str, Design] | None = None,
@@ -93,6 +124,8 @@ def write_deliverables(
         After :func:`survey_stats.pipeline.estimate` (indicators set; score optional —
         without it the report is indicator-only).
     out : folder
+    plan : DataFrame, optional
+        The rectification plan (default :func:`plan_for_run` with the arguments below).
     figures : mapping, optional
         Figure paths for the report.
     designs : mapping, optional
@@ -117,16 +150,11 @@ def write_deliverables(
     date = pd.Timestamp(report_date).date() if report_date is not None else dt.date.today()
     meta = {"report_date": date.isoformat(), **dict(meta or {})}
     samples = dict(run.samples)
-    if unvisited is None and "registered" in samples and "registered" in run.coded:
-        unvisited = unvisited_flagged(samples["registered"], run.coded["registered"])
     county_of = _county_of(samples, county)
-    plan_units = dict(units or {})
-    if county_of is not None:
-        for c in pd.unique(county_of):
-            plan_units.setdefault(str(c), f"{c}总工会")
-    plan = rectification_plan(table, score, inputs=inputs, registry_audit=registry_audit, ledger_audit=ledger_audit,
-                              unvisited=unvisited, report_date=date, working_days=working_days, units=plan_units,
-                              default_unit=default_unit)
+    if plan is None:
+        plan = plan_for_run(run, county=county, report_date=date, working_days=working_days, units=units,
+                            default_unit=default_unit, inputs=inputs, registry_audit=registry_audit,
+                            ledger_audit=ledger_audit, unvisited=unvisited)
     paths: dict[str, Path] = {}
     paths["rectification"] = write_rectification(out / "问题清单及整改方案.xlsx", plan,
                                                  title=f"{meta.get('title', '')} 问题清单及整改方案".strip())
