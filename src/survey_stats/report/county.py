@@ -172,9 +172,9 @@ def county_indicators(
         need = _samples_of(system, ind.id)
         bad = sorted(s for s in need if s not in usable and s != "<administrative>")
         if bad:
-            omitted[ind.id] = f"sample(s) {', '.join(bad)} not stratified by {county}"
+            omitted[ind.id] = f"所需样本（{'、'.join(bad)}）未按县区分层 / sample(s) {', '.join(bad)} not stratified by county"
         elif "<administrative>" in need and not administrative:
-            omitted[ind.id] = "no county counts for the administrative indicator"
+            omitted[ind.id] = "无分县区的行政记录数 / no county counts for the administrative indicator"
         else:
             keep.append(ind.id)
     values = sorted({v for name in usable for v in where[name].dropna().unique()}, key=str)
@@ -214,6 +214,6 @@ def _evaluate(system: IndicatorSystem, ids: list[str], designs: dict[str, Design
             culprit = next((i for i in ids if repr(i) in str(exc)), None)
             if culprit is None:
                 raise
-            omitted.setdefault(culprit, f"{name}: {exc}")
+            omitted.setdefault(culprit, f"{name}没有可用于估计的受访户 / {name}: {exc}")
             ids = [i for i in ids if i != culprit and culprit not in system.select([i]).ids()]
     return None

@@ -180,6 +180,7 @@ def write_deliverables(
             rows = _county_fieldwork(samples, run.coded, county_of, name, labels)
             paths[f"county_{name}"] = write_county_report_docx(
                 out / "分报告" / f"{name}.docx", name, t, problems=plan, omitted=ct.omitted, fieldwork=rows,
+                names={r.id: (r.name_zh if language == "zh" else r.name_en) for r in table},
                 meta=meta, language=language)
     return paths
 

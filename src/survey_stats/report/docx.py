@@ -486,7 +486,7 @@ def write_report_docx(
     ch = CHAPTERS[lang]
     _heading(doc, ch[0], 1)
     households = meta.get("households")
-    _para(doc, txt["background"].format(client=meta.get("client", "委托方" if zh else "The client"),
+    _para(doc, txt["background"].format(client=meta.get("client", "评估对象共" if zh else "The programme"),
                                         households=households if households is not None else "—"))
     for i, s in enumerate(txt["purposes"], start=1):
         _para(doc, f"{i}. {s}")
@@ -554,6 +554,7 @@ def write_county_report_docx(
     *,
     problems: pd.DataFrame | None = None,
     omitted: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
     fieldwork: pd.DataFrame | None = None,
     meta: Mapping[str, Any] | None = None,
     language: str = "zh",
@@ -570,6 +571,8 @@ def write_county_report_docx(
     problems : DataFrame, optional
         The rectification plan; rows of this county (column 县区) are shown.
     omitted : mapping id → reason, optional
+    names : mapping id → display name, optional
+        Names of the omitted indicators (e.g. from the city-wide table).
     fieldwork : DataFrame, optional
         Rows ``county, sample, sampled, responded`` for this county.
 
@@ -608,7 +611,8 @@ def write_county_report_docx(
     if omitted:
         _para(doc, "未分县区估计的指标：" if zh else "Indicators without county estimates:", bold=True)
         for iid, why in omitted.items():
-            _para(doc, f"{iid}：{why}")
+            zh_why, _, en_why = why.partition(" / ")
+            _para(doc, f"{(names or {}).get(iid, iid)}：{zh_why if zh or not en_why else en_why}")
     _heading(doc, "三、存在问题与整改" if zh else "3. Problems and rectification", 1)
     rows = problems[problems["县区"] == county] if problems is not None and len(problems) else None
     if rows is None or not len(rows):
