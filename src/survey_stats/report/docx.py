@@ -614,12 +614,17 @@ def write_county_report_docx(
             zh_why, _, en_why = why.partition(" / ")
             _para(doc, f"{(names or {}).get(iid, iid)}：{zh_why if zh or not en_why else en_why}")
     _heading(doc, "三、存在问题与整改" if zh else "3. Problems and rectification", 1)
+    failing = [r for r in table if r.verdict == "fails"]
+    if failing:
+        _para(doc, "本县区未达标的指标（置信区间整体劣于参考值）：" if zh else "Indicators failing in this county:", bold=True)
+        for r in failing:
+            _para(doc, _indicator_sentence(r, language, table.level))
     rows = problems[problems["县区"] == county] if problems is not None and len(problems) else None
     if rows is None or not len(rows):
         _para(doc, "本县区无单列问题；全市性问题见总报告。" if zh else "No county-specific problems; see the main report.")
     else:
         header = ["序号", "问题", "依据", "整改措施", "整改要求", "整改时限", "责任单位"]
-        _table(doc, header, rows[header].values.tolist(), size=8)
+        _table(doc, header, rows[header].values.tolist(), widths=[1.0, 3.2, 3.2, 3.0, 3.0, 1.9, 2.1], size=8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
