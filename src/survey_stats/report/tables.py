@@ -128,9 +128,12 @@ def _sample_statement(name: str, m: dict[str, Any]) -> str:
     n = sum(int(s.get("n_h", 0)) for s in strata)
     cert = sum(int(s.get("certainty", 0)) for s in strata)
     census = [s["stratum"] for s in strata if s.get("census")]
-    cols = "×".join(m.get("strata_columns") or []) or "不分层"
+    cols = "×".join(m.get("strata_columns") or [])
+    layout = f"（分层：{cols}，{len(strata)}层）" if cols else "（不分层）"
+    method = _METHOD_ZH.get(m.get("method", ""), m.get("method", ""))
+    method = method if cols else method.replace("分层", "")
     rate = f"，抽样比{m['fraction']:.0%}" if isinstance(m.get("fraction"), (int, float)) else ""
-    text = (f"{_METHOD_ZH.get(m.get('method', ''), m.get('method', ''))}（分层：{cols}，{len(strata)}层）{rate}；"
+    text = (f"{method}{layout}{rate}；"
             f"抽样框{m.get('frame_units', '')}户，抽中{n}户，其中必选户{cert}户")
     if census:
         text += f"，普查层{len(census)}个"
