@@ -250,3 +250,33 @@ def test_composite_n_counts_distinct_respondents(run):
     parts = run.indicators.parts
     per_sample = parts.dropna(subset=["sample"]).groupby("sample")["n"].max()
     assert r.n == per_sample.sum()  # distinct households per sample; administrative records not counted
+
+
+def test_institute_template_keeps_letterhead(run, tmp_path):
+    from docx import Document as NewDocument
+
+    tpl = NewDocument()
+    tpl.sections[0].header.paragraphs[0].text = "某某评估研究院"
+    tpl.add_paragraph("模板正文，应被替换")
+    tpl.save(tmp_path / "tpl.docx")
+    p = write_report_docx(tmp_path / "r.docx", run.indicators, run.score, template=tmp_path / "tpl.docx")
+    doc = Document(p)
+    assert doc.sections[0].header.paragraphs[0].text == "某某评估研究院"
+    assert "模板正文" not in docx_text(p)
+    assert [x.text for x in doc.paragraphs if x.style.name == "Heading 1"] == CHAPTERS["zh"]
+    with pytest.raises(ss.errors.DataError, match="template"):
+        write_report_docx(tmp_path / "x.docx", run.indicators, template=tmp_path / "missing.docx")
+
+
+def test_inconclusive_meeting_estimate_is_not_a_problem():
+    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["wrong_exit_rate"]),
+                               {"registered": ss.datasets.poverty_design()})
+    r = t["wrong_exit_rate"]                                    # 1.3% (CI 0.3%–3.7%)
+    meets_side = dataclasses.replace(r, reference=0.03, verdict="inconclusive")
+    wrong_side = dataclasses.replace(r, reference=0.01, verdict="inconclusive")
+    for row, listed in ((meets_side, False), (wrong_side, True)):
+        table = dataclasses.replace(t, rows=(row,))
+        plan = rectification_plan(table, report_date="2026-01-05")
+        assert (len(plan) == 1) is listed
+        if listed:
+            assert plan.loc[0, "类别"] == "需补充核实" and "需再调查约" in plan.loc[0, "整改要求"]

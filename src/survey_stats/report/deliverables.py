@@ -112,6 +112,7 @@ def write_deliverables(
     cases: Sequence[Mapping[str, str]] | None = None,
     manifest_files: Mapping[str, Path] | None = None,
     language: str = "zh",
+    template: str | Path | None = None,
     nonresponse: str = "stratum",
     ci_method: str = "beta",
     na: str = "drop",
@@ -138,6 +139,8 @@ def write_deliverables(
         Scoring inputs (to name unmet criteria), document-review results, flagged
         households not visited (default: the home-visit sample's certainty units
         without a usable response), case notes.
+    template : path, optional
+        The institute's .docx template (letterhead, styles) for the report and county reports.
 
     Returns
     -------
@@ -174,14 +177,15 @@ def write_deliverables(
     paths["report_docx"] = write_report_docx(
         out / ("评估报告.docx" if language == "zh" else "evaluation_report.docx"), table, score, meta=meta,
         problems=plan, fieldwork=fw, figures=figures, county=ct.to_frame() if ct is not None else None, cases=cases,
-        instruments=instruments, manifests=manifests, manifest_files=manifest_files, language=language)
+        instruments=instruments, manifests=manifests, manifest_files=manifest_files, language=language,
+        template=template)
     if ct is not None:
         for name, t in ct.tables.items():
             rows = _county_fieldwork(samples, run.coded, county_of, name, labels)
             paths[f"county_{name}"] = write_county_report_docx(
                 out / "分报告" / f"{name}.docx", name, t, problems=plan, omitted=ct.omitted, fieldwork=rows,
                 names={r.id: (r.name_zh if language == "zh" else r.name_en) for r in table},
-                meta=meta, language=language)
+                meta=meta, language=language, template=template)
     return paths
 
 

@@ -84,8 +84,11 @@ def _east_asian(run: Any, font: str = _FONT_EA) -> None:
 
 
 def _style_fonts(doc: Any) -> None:
+    names = {s.name for s in doc.styles}
     for name, ea, size in (("Normal", _FONT_EA, 10.5), ("Heading 1", _FONT_HEAD_EA, 16), ("Heading 2", _FONT_HEAD_EA, 13),
                            ("Heading 3", _FONT_HEAD_EA, 11.5), ("Title", _FONT_HEAD_EA, 20)):
+        if name not in names:
+            continue
         st = doc.styles[name]
         st.font.name = "Times New Roman"
         st.font.size = Pt(size)
@@ -107,8 +110,12 @@ def _para(doc: Any, text: str, *, bold: bool = False, size: float | None = None,
 
 
 def _heading(doc: Any, text: str, level: int) -> Any:
-    h = doc.add_heading(level=level)
+    if f"Heading {level}" in {s.name for s in doc.styles}:
+        h = doc.add_heading(level=level)
+    else:  # a template without heading styles: bold paragraph
+        h = doc.add_paragraph()
     run = h.add_run(text)
+    run.bold = True
     _east_asian(run, _FONT_HEAD_EA)
     return h
 
@@ -116,7 +123,8 @@ def _heading(doc: Any, text: str, level: int) -> Any:
 def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[float] | None = None,
            size: float = 8.5) -> Any:
     t = doc.add_table(rows=1, cols=len(header))
-    t.style = "Table Grid"
+    if "Table Grid" in {s.name for s in doc.styles}:
+        t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, h in zip(t.rows[0].cells, header):
         run = cell.paragraphs[0].add_run(str(h))
@@ -411,11 +419,22 @@ def _title_page(doc: Any, meta: Mapping[str, Any], lang: str, default: str) -> N
     doc.add_page_break()
 
 
-def _new_document() -> Any:
-    doc = Document()
+def _new_document(template: str | Path | None = None) -> Any:
+    """A blank document, or the institute's own template (letterhead, headers, styles) with its
+    body cleared; styles the template lacks fall back to python-docx's defaults."""
+    if template is None:
+        doc = Document()
+        for s in doc.sections:
+            s.left_margin = s.right_margin = Cm(2.2)
+    else:
+        if not Path(template).is_file():
+            raise DataError(f"report template {str(template)!r} does not exist.")
+        doc = Document(str(template))
+        body = doc.element.body
+        for child in list(body):
+            if child.tag != qn("w:sectPr"):
+                body.remove(child)
     _style_fonts(doc)
-    for s in doc.sections:
-        s.left_margin = s.right_margin = Cm(2.2)
     return doc
 
 
@@ -434,6 +453,7 @@ def write_report_docx(
     manifests: Mapping[str, Mapping[str, Any]] | None = None,
     manifest_files: Mapping[str, Path] | None = None,
     language: str = "zh",
+    template: str | Path | None = None,
 ) -> Path:
     """Write the evaluation report (总报告) as a .docx file.
 
@@ -460,6 +480,9 @@ def write_report_docx(
     manifests, manifest_files : optional
         Sample manifests and the files they were written to (hashes in 附件).
     language : {"zh", "en"}
+    template : path, optional
+        A .docx whose page setup, letterhead, headers/footers and styles the report uses
+        (its body text is dropped).
 
     Returns
     -------
@@ -481,7 +504,7 @@ def write_report_docx(
     lang, zh = language, language == "zh"
     meta = dict(meta or {})
     txt = _TEXT[lang]
-    doc = _new_document()
+    doc = _new_document(template)
     _title_page(doc, meta, lang, "困难职工帮扶工作第三方评估" if zh else "Third-party evaluation")
     ch = CHAPTERS[lang]
     _heading(doc, ch[0], 1)
@@ -558,6 +581,7 @@ def write_county_report_docx(
     fieldwork: pd.DataFrame | None = None,
     meta: Mapping[str, Any] | None = None,
     language: str = "zh",
+    template: str | Path | None = None,
 ) -> Path:
     """Write one county's sub-report (分报告): its indicator table with CIs, verdicts and
     reliability flags, the indicators without county estimates, and its problems.
@@ -574,7 +598,9 @@ def write_county_report_docx(
     names : mapping id → display name, optional
         Names of the omitted indicators (e.g. from the city-wide table).
     fieldwork : DataFrame, optional
-        Rows ``county, sample, sampled, responded`` for this county.
+        Rows ``label, sampled, responded`` for this county.
+    template : path, optional
+        As for :func:`write_report_docx`.
 
     Examples
     --------
@@ -590,7 +616,7 @@ def write_county_report_docx(
         raise DataError(f"language={language!r}: use 'zh' or 'en'.")
     zh = language == "zh"
     meta = dict(meta or {})
-    doc = _new_document()
+    doc = _new_document(template)
     _para(doc, f"{county}困难职工帮扶工作评估分报告" if zh else f"{county}: county evaluation report", bold=True, size=18,
           align=WD_ALIGN_PARAGRAPH.CENTER)
     if meta.get("report_date"):
