@@ -259,7 +259,7 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
            "within strata); variances by Taylor linearisation for stratified sampling with finite population "
            "correction; census strata and certainty units carry no variance."))
     _heading(doc, "（三）置信区间、结论与可靠性规则" if zh else "4.3 Intervals, verdicts and reliability", 2)
-    ci = "Korn-Graubard（beta）" if table.ci_method == "beta" else table.ci_method
+    ci = ("Korn-Graubard（beta）" if zh else "Korn-Graubard (beta)") if table.ci_method == "beta" else table.ci_method
     _para(doc, (f"比例指标报告{lvl}置信区间，区间方法为{ci}；合成指标（满意度指数、动态管理精准率等）为各组成部分的线性组合，"
                 "方差含各部分间的协方差，区间为t分布区间（Satterthwaite自由度）。") if zh else
           (f"Rates are reported with {lvl} confidence intervals ({ci}); composites are linear combinations of their "
@@ -307,7 +307,8 @@ def _indicator_table(doc: Any, table: IndicatorTable, lang: str) -> None:
         rows.append([r.name_zh if zh else r.name_en, r.n, format_pct(r.estimate), format_ci(r.ci_low, r.ci_high),
                      f"{r.se * 100:.2f}", ref, _VERDICT[lang].get(r.verdict, r.verdict),
                      _RELIAB[lang].get(r.reliability, r.reliability)])
-    _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6])
+    _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6] if zh else
+           [3.6, 1.1, 1.6, 2.6, 1.4, 1.7, 2.2, 2.0])
 
 
 def _figures(doc: Any, figures: Mapping[str, Path] | None, lang: str) -> None:
