@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import ci, datasets, errors, indicators, privacy, questionnaires, replicates, review, sampling, weighting
+from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import linear_combination
 from .design import Design
@@ -18,6 +18,7 @@ from .errors import (
     DataError,
     DesignError,
     EstimationError,
+    ExpressionError,
     LonelyPSUError,
     MethodError,
     QuestionnaireError,
@@ -25,6 +26,7 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from . import expr  # the safe expression language (docs/expressions.md)
 from .indicators import (
     IndicatorSystem,
     IndicatorTable,
@@ -46,6 +48,7 @@ from .questionnaires import (
     validate,
 )
 from .replicates import from_replicate_weights, replicate_design
+from .readers import read_table
 from .results import Estimate, EstimateTable
 from .weighting import calibrate, nonresponse_adjust, poststratify, rake
 from .sampling import (
@@ -85,6 +88,7 @@ __all__ = [
     "Estimate",
     "EstimateTable",
     "EstimationError",
+    "ExpressionError",
     "Frame",
     "IndicatorSystem",
     "IndicatorTable",
@@ -107,6 +111,7 @@ __all__ = [
     "datasets",
     "decision_sample_size",
     "errors",
+    "expr",
     "evaluate_indicators",
     "expected_half_width",
     "from_replicate_weights",
@@ -121,6 +126,8 @@ __all__ = [
     "pipeline",
     "poststratify",
     "privacy",
+    "read_table",
+    "readers",
     "proportion",
     "proportion_interval",
     "quantile",

@@ -120,6 +120,9 @@ def _design_from_files(units_path: str, responses_path: str, form_name: str, non
 def cmd_analyze(a: argparse.Namespace) -> int:
     from .indicators import IndicatorSystem, evaluate_indicators
 
+    system = IndicatorSystem.from_file(a.indicators) if a.indicators else IndicatorSystem.default()  # checked first
+    if a.select:
+        system = system.select(a.select)
     designs = {}
     notes = {}
     for spec in a.sample:
@@ -136,9 +139,6 @@ def cmd_analyze(a: argparse.Namespace) -> int:
         key, frac = spec.split("=")
         num, den = frac.split("/")
         admin[key] = (float(num), float(den))
-    system = IndicatorSystem.from_file(a.indicators) if a.indicators else IndicatorSystem.default()
-    if a.select:
-        system = system.select(a.select)
     table = evaluate_indicators(system, designs, administrative=admin, ci_method=a.ci_method, na="drop")
     out = {"version": __version__, "level": table.level, "ci_method": table.ci_method, "samples": notes,
            "indicators": table.to_frame().replace({np.nan: None}).to_dict("records"),

@@ -29,6 +29,7 @@ from ._validation import check_level, check_option, describe_rows, describe_valu
 from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile, wald_interval
 from .design import Design
 from .errors import DataError, MethodError
+from .expr import parse
 from .results import Estimate, EstimateTable, _cv, _Origin
 
 __all__ = ["mean", "proportion", "quantile", "ratio", "total"]
@@ -96,6 +97,8 @@ def _py(v: Any) -> Any:
 
 def _where_mask(design: Design, where: Any) -> np.ndarray:
     index = design._data.index
+    if isinstance(where, str) and where not in design._data.columns:
+        return _nonempty(parse(where, source="where=").mask(design._data), f"where={where!r}")
     if isinstance(where, str):
         s = design.column(where)
         name = f"where column {where!r}"
@@ -117,9 +120,13 @@ def _where_mask(design: Design, where: Any) -> np.ndarray:
         if not np.isin(vals, [0, 1, True, False]).all():
             raise DataError(f"{name} must be boolean (True = in the domain).")
         vals = vals.astype(bool)
-    if not vals.any():
+    return _nonempty(vals, name)
+
+
+def _nonempty(mask: np.ndarray, name: str) -> np.ndarray:
+    if not mask.any():
         raise DataError(f"{name} selects no rows; the domain is empty.")
-    return vals
+    return mask
 
 
 def _numeric(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, np.ndarray | None]:
@@ -484,7 +491,10 @@ def mean(
         Domain column(s): one estimate per observed combination, with the full
         covariance between domains (R ``svyby(..., covmat=TRUE)``).
     where : str or boolean array, optional
-        Restrict to one domain (rows where True), keeping the full design.
+        Restrict to one domain (rows where True), keeping the full design: a column of
+        True/False, a boolean array, or a condition in the safe expression language
+        (docs/expressions.md), e.g. ``"status == 'exited'"``; a string that is a column
+        name stays a column name.  On SQL designs the same string selects the same rows.
     level : float
         Confidence level, default 0.95.
     df : float, "design" or "domain", optional

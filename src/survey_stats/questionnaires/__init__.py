@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import QuestionnaireError
 from .analysis import SATISFACTION_DIMENSIONS, cronbach_alpha, satisfaction_dimensions
+from .expressions import Expression, NotEvaluated, UnsupportedExpression, parse_expression
 from .generate import ERROR_KINDS, generate_responses
 from .responses import ValidationReport, code_responses, read_export, validate
 from .schema import Choice, Question, Questionnaire, load_questionnaire
@@ -22,13 +23,17 @@ __all__ = [
     "FORMS",
     "SATISFACTION_DIMENSIONS",
     "Choice",
+    "Expression",
+    "NotEvaluated",
     "Question",
     "Questionnaire",
+    "UnsupportedExpression",
     "ValidationReport",
     "code_responses",
     "cronbach_alpha",
     "generate_responses",
     "load_questionnaire",
+    "parse_expression",
     "questionnaire_path",
     "read_export",
     "satisfaction_dimensions",

@@ -13,6 +13,7 @@ import pandas as pd
 from .._validation import check_option
 from ..errors import QuestionnaireError
 from ..privacy import detect_pii_columns, mask_id_card, mask_phone
+from .expressions import NotEvaluated
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
@@ -174,25 +175,34 @@ def validate(
         if not _is_meta(str(c)) and c not in known:
             add(None, str(c), "column not in the questionnaire")
     records = df.to_dict("index")
+    skipped: dict[tuple[str, str], str] = {}  # (question, expression kind) → why it was not evaluated
     for idx, rec in records.items():
         values = {k: (None if not _present(v) else v) for k, v in rec.items()}
         for q in questionnaire.questions:
-            if not q.answered or q.name not in df.columns:
+            col = q.key or q.name  # the name, or grp/name when two groups use the same name
+            if not q.answered or col not in df.columns:
                 continue
-            v = values.get(q.name)
-            relevant = _relevant(questionnaire, q, values)
+            v = values.get(col)
+            relevant: bool | None = None
+            try:
+                relevant = questionnaire.is_relevant(q, values)
+            except NotEvaluated as exc:
+                skipped.setdefault((col, "relevant"), exc.reason)
             if not _present(v):
                 if q.required and relevant is True:
-                    add(idx, q.name, "missing required answer")
+                    add(idx, col, "missing required answer")
                 continue
             problem = _check_value(questionnaire, q, v)
             if problem:
-                add(idx, q.name, problem, v)
+                add(idx, col, problem, v)
                 continue
-            con = questionnaire.check("constraint", q)
-            if con not in (None, "unsupported"):
-                if not con(values, _typed(q, v)):
-                    add(idx, q.name, f"violates constraint {q.constraint}", v)
+            try:
+                if not questionnaire.satisfies(q, values, _typed(q, v)):
+                    add(idx, col, f"violates constraint {q.constraint}", v)
+            except NotEvaluated as exc:
+                skipped.setdefault((col, "constraint"), exc.reason)
+    for (col, kind), reason in skipped.items():  # once per question, counted in summary()
+        add(None, col, f"not evaluated: {reason} ({kind})")
     for key in ("_uuid", id_column):
         if key and key in df.columns:
             dup = df[key].duplicated(keep="first") & df[key].notna()
@@ -233,10 +243,10 @@ def _typed(q: Question, v: Any) -> Any:
 
 def _check_value(form: Questionnaire, q: Question, v: Any) -> str | None:
     if q.type == "select_one":
-        if str(v).strip() not in form.codes(q.name):
+        if str(v).strip() not in form.codes(q.key or q.name):
             return "unknown choice code"
     elif q.type == "select_multiple":
-        bad = [c for c in str(v).split() if c not in form.codes(q.name)]
+        bad = [c for c in str(v).split() if c not in form.codes(q.key or q.name)]
         if bad:
             return "unknown choice code"
     elif q.type in ("integer", "decimal"):
