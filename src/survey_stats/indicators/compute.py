@@ -314,7 +314,9 @@ def evaluate_indicators(
                 sql_n[sample_of[pid]] = max(sql_n.get(sample_of[pid], 0), estimates[pid].n)
             else:
                 n_admin = max(n_admin, estimates[pid].n)
-        n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values()) + n_admin
+        # administrative counts are records, not respondents: they count only when nothing else does
+        n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values())
+        n_resp = n_resp or n_admin
         width = lc.ci_high - lc.ci_low
         flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
             ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
