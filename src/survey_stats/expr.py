@@ -497,7 +497,7 @@ def parse(expr: str, *, params: Mapping[str, Any] | None = None, source: str | N
     >>> parse("x.__class__", source="rules.json, rule 'r1'")
     Traceback (most recent call last):
     ...
-    ...ExpressionError: rules.json, rule 'r1': attribute access ('.') is not allowed, in expression 'x.__class__'; see docs/expressions.md for the language.
+    survey_stats.errors.ExpressionError: rules.json, rule 'r1': attribute access ('.') is not allowed, in expression 'x.__class__'; see docs/expressions.md for the language.
     """
     where = source or "expression"
     if not isinstance(expr, str):
@@ -945,7 +945,7 @@ class Expression:
         >>> print(parse("name == 'it''s'", source="demo").to_sql())
         Traceback (most recent call last):
         ...
-        ...ExpressionError: demo: ...
+        survey_stats.errors.ExpressionError: demo: ...
         >>> print(parse('`a"b` in @names', params={"names": ["O'Brien"]}).to_sql())
         COALESCE(("a""b" IN ('O''Brien')), FALSE)
         """

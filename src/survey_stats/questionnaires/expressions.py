@@ -582,7 +582,7 @@ def parse_expression(text: str) -> Expression:
     >>> parse_expression("pulldata('f', 'x', 'y', ${a})")
     Traceback (most recent call last):
     ...
-    ...UnsupportedExpression: not evaluated: function pulldata() is not supported in "pulldata('f', 'x', 'y', ${a})"
+    survey_stats.questionnaires.expressions.UnsupportedExpression: not evaluated: function pulldata() is not supported in "pulldata('f', 'x', 'y', ${a})"
     """
     clean = text.translate(_QUOTES).strip()
     if not clean:
