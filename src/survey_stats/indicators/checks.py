@@ -1,0 +1,167 @@
+"""Checks on the indicator table: triangulation of two sources, and the sample a verdict needs.
+
+* :func:`triangulate` — households answered in two surveys (the telephone census and
+  the home visit): agreement, Cohen's kappa, disagreements with masked ids.
+* :func:`additional_sample` — for an inconclusive indicator, how many more households
+  would give a verdict at the observed rate with 80% power.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._validation import describe_values
+from ..errors import DataError
+from ..sampling.size import decision_sample_size
+from .compute import IndicatorTable
+
+__all__ = ["additional_sample", "cohen_kappa", "mask_household_id", "triangulate"]
+
+
+def cohen_kappa(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cohen's kappa of two ratings of the same units: (p_o − p_e) / (1 − p_e).
+
+    p_o is the observed share of agreement and p_e the agreement expected if the two
+    ratings were independent with their own marginal shares (Cohen 1960, *Educational
+    and Psychological Measurement* 20:37-46).  NaN when p_e = 1 (both ratings constant
+    and equal: kappa is undefined).
+
+    Examples
+    --------
+    >>> round(cohen_kappa([1, 1, 0, 0, 1, 0], [1, 0, 0, 0, 1, 0]), 3)
+    0.667
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape or x.size == 0:
+        raise DataError("cohen_kappa needs two ratings of the same, non-empty set of units.")
+    cats = np.union1d(x, y)
+    po = float(np.mean(x == y))
+    pe = float(sum(np.mean(x == c) * np.mean(y == c) for c in cats))
+    return math.nan if pe >= 1 - 1e-12 else (po - pe) / (1 - pe)
+
+
+def mask_household_id(value: object) -> str:
+    """Keep the first two and the last two characters of an id: SZ0123 → SZ**23.
+
+    Examples
+    --------
+    >>> mask_household_id("SZ0123"), mask_household_id("A1")
+    ('SZ**23', '**')
+    """
+    s = str(value)
+    return "*" * len(s) if len(s) <= 4 else s[:2] + "*" * (len(s) - 4) + s[-2:]
+
+
+def triangulate(
+    first: pd.DataFrame,
+    second: pd.DataFrame,
+    columns: Sequence[str] | Mapping[str, str],
+    *,
+    id_column: str = "household_id",
+    names: tuple[str, str] = ("phone", "home_visit"),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compare the 0/1 answers of households present in two sources.
+
+    Parameters
+    ----------
+    first, second : DataFrame
+        Coded answers of each source, one row per household.
+    columns : list of column names, or mapping column → label
+        0/1 columns both sources hold.
+    id_column : str
+    names : (str, str)
+        Labels of the two sources in the output.
+
+    Returns
+    -------
+    (summary, disagreements)
+        summary: item, label, households (answered in both), agreement, kappa, and the
+        share with 1 in each source.  disagreements: masked id, item and both values.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"household_id": ["SZ0001", "SZ0002", "SZ0003", "SZ0004"], "y": [1, 0, 0, 1]})
+    >>> b = pd.DataFrame({"household_id": ["SZ0001", "SZ0002", "SZ0003", "SZ0009"], "y": [1, 1, 0, 0]})
+    >>> s, d = triangulate(a, b, ["y"])
+    >>> s[["item", "households", "agreement", "kappa"]].round(3).values.tolist()
+    [['y', 3, 0.667, 0.4]]
+    >>> d.values.tolist()
+    [['SZ**02', 'y', 0.0, 1.0]]
+    """
+    labels = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
+    for name, df in zip(names, (first, second)):
+        missing = [c for c in [id_column, *labels] if c not in df.columns]
+        if missing:
+            raise DataError(f"triangulation: source {name!r} lacks column(s) {describe_values(missing)}.")
+    both = first[[id_column, *labels]].merge(second[[id_column, *labels]], on=id_column, suffixes=("_1", "_2"))
+    rows, diffs = [], []
+    for c, label in labels.items():
+        a = pd.to_numeric(both[f"{c}_1"], errors="coerce")
+        b = pd.to_numeric(both[f"{c}_2"], errors="coerce")
+        ok = a.notna() & b.notna()
+        n = int(ok.sum())
+        rows.append({"item": c, "label": label, "households": n,
+                     "agreement": float((a[ok] == b[ok]).mean()) if n else math.nan,
+                     "kappa": cohen_kappa(a[ok], b[ok]) if n else math.nan,
+                     f"share_{names[0]}": float(a[ok].mean()) if n else math.nan,
+                     f"share_{names[1]}": float(b[ok].mean()) if n else math.nan})
+        bad = ok & (a != b)
+        for hh, x, y in zip(both.loc[bad, id_column], a[bad], b[bad]):
+            diffs.append({"household": mask_household_id(hh), "item": c, names[0]: float(x), names[1]: float(y)})
+    return pd.DataFrame(rows), pd.DataFrame(diffs, columns=["household", "item", names[0], names[1]])
+
+
+def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] | None = None, power: float = 0.8,
+                      max_n: int = 5000) -> pd.DataFrame:
+    """Extra households each inconclusive indicator needs for a verdict at its observed rate.
+
+    For an inconclusive indicator with reference r and estimate p̂ ≠ r, the verdict the
+    data lean to is ``meets`` (p̂ on the good side of r) or ``fails``; showing ``fails``
+    for a "≤" indicator is the "≥" problem with the same r.  The simple-random-sample
+    size from :func:`~survey_stats.sampling.decision_sample_size` (exact binomial
+    power) is multiplied by the design effect estimated from the table (n · SE² /
+    p̂(1 − p̂), divided by 1 − n/N when the population N is known), and the extra need is
+    that minus the households already surveyed.  With *populations* (indicator id → N)
+    the power is hypergeometric (sampling without replacement from N) and a need
+    above N means even a census of the group cannot decide.
+
+    Returns
+    -------
+    DataFrame
+        id, name_zh, estimate, reference, leaning (meets/fails), n, n_needed,
+        additional (NaN when the rate equals the reference or more than *max_n*
+        households would be needed — then no feasible sample decides).
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.Design(pd.DataFrame({"status": "unexited", "N_h": 256, "missed_exit": [1] * 2 + [0] * 98}), fpc="N_h")
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": d})
+    >>> additional_sample(t, populations={"missed_exit_rate": 256})[["leaning", "n", "n_needed", "additional"]].values.tolist()
+    [['meets', 100, 237, 137]]
+    """
+    out = []
+    for r in table:
+        if r.verdict != "inconclusive" or r.reference is None or not np.isfinite(r.se):
+            continue
+        p, ref = float(r.estimate), float(r.reference)
+        meets_side = p < ref if r.direction == "le" else p > ref
+        leaning = "meets" if meets_side else "fails"
+        row = {"id": r.id, "name_zh": r.name_zh, "estimate": p, "reference": ref, "leaning": leaning, "n": r.n,
+               "n_needed": math.nan, "additional": math.nan}
+        if p != ref and 0 < p < 1:
+            direction = r.direction if meets_side else ("ge" if r.direction == "le" else "le")
+            N = (populations or {}).get(r.id)
+            fpc = 1 - r.n / N if N else 1.0
+            deff = max(1.0, r.n * r.se ** 2 / (p * (1 - p) * fpc)) if r.se > 0 and fpc > 0 else 1.0
+            res = decision_sample_size(p, ref, direction=direction, power=power, level=r.level,  # type: ignore[arg-type]
+                                       N=N, max_n=min(max_n, N) if N else max_n)
+            if res.n is not None and (not N or math.ceil(res.n * deff) <= N):
+                row["n_needed"] = math.ceil(res.n * deff)
+                row["additional"] = max(0, row["n_needed"] - r.n)
+        out.append(row)
+    return pd.DataFrame(out, columns=["id", "name_zh", "estimate", "reference", "leaning", "n", "n_needed", "additional"])
