@@ -59,13 +59,15 @@ def write_excel(
     manifests: dict[str, dict[str, Any]] | None = None,
     awareness: pd.DataFrame | None = None,
     channels: pd.DataFrame | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the indicator workbook.
 
     Sheets: ``indicators`` (bilingual frozen headers, percent formats, rows coloured by
     verdict), ``scoring`` (19 items, points, score interval, grade probabilities),
     ``rectification`` (整改清单), ``awareness`` and ``channels`` when given, ``methods``,
-    ``validation`` and ``samples`` (the sample manifests).
+    ``validation`` and ``samples`` (the sample manifests); one more sheet per entry of
+    ``tables`` (sheet name → frame).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +93,8 @@ def write_excel(
         _sheet(wb, "awareness", awareness, percent=("estimate", "ci_low", "ci_high"), decimals={"se": "0.0000"})
     if channels is not None:
         _sheet(wb, "channels", channels, percent=("estimate", "ci_low", "ci_high"), decimals={"se": "0.0000"})
+    for name, frame in (tables or {}).items():
+        _sheet(wb, name[:31], frame if len(frame) else pd.DataFrame({"result": ["none"]}))
     _sheet(wb, "methods", methods_frame(meta, table, score))
     if validation is not None:
         _sheet(wb, "validation", validation if len(validation) else

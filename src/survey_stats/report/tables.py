@@ -102,4 +102,6 @@ def methods_frame(meta: dict[str, Any], table: IndicatorTable, score: ScoreResul
             ("日期 Date", _dt.date.today().isoformat())]
     for name, d in meta.get("designs", {}).items():
         rows.append((f"样本 Sample: {name}", d))
+    for name, text in meta.get("methods", {}).items():
+        rows.append((name, text))
     return pd.DataFrame(rows, columns=["项目 Item", "内容 Value"])
