@@ -1,7 +1,12 @@
-"""From samples to the evaluation's indicator table and 100-point score, on simulated data.
+"""From document review and samples to the indicator table and 100-point score, on simulated data.
 
-* registered households: strata county × status; unexited households are a telephone
-  census, exited households a 30% home-visit sample with flagged files taken for certain;
+As the terms of reference lay it out (seed 000 §五):
+
+* document review: the registry audit flags incomplete or illogical files, the ledger
+  audit gives the scoring inputs it can;
+* home visits: 30% of the non-flagged registered households at random (county × status)
+  plus every flagged household (certainty);
+* unexited households: the telephone census (漏退率, 未脱困户认可度 and their 结对帮扶);
 * unregistered households: simple random sample of 120 from the 5 000 on the lists;
 * deregistered households: simple random sample of 40 of 120.
 
@@ -18,32 +23,38 @@ import argparse
 import pandas as pd
 
 import survey_stats as ss
+from survey_stats.pipeline import scoring_inputs
+from survey_stats.review import audit_ledger, audit_registry
 
 
 def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.SimulatedEvaluation]:
     sim = ss.datasets.simulate_evaluation(seed=seed)
+    docs = sim.documents
+    files = audit_registry(sim.registry, ledger=docs["ledger"])
+    money = audit_ledger(docs["ledger"], registry=sim.registry, standards=docs["standards"],
+                         transfers=docs["transfers"], deregistered=docs["deregistered"])
 
-    reg_frame = ss.Frame(sim.registry, id="household_id", strata=["county", "status"], certainty="flagged")
-    census = [h for h in reg_frame.stratum_sizes().index if h.endswith("unexited")]
-    reg_sample = ss.select(reg_frame, fraction=0.30, census=census, seed=seed)
+    registry = sim.registry.assign(flagged=sim.registry["household_id"].map(files.flags()))
+    reg_frame = ss.Frame(registry, id="household_id", strata=["county", "status"], certainty="flagged")
+    reg_sample = ss.select(reg_frame, fraction=0.30, seed=seed)  # flagged="in_addition" by default
+    unexited = ss.Frame(sim.registry[sim.registry["status"] == "unexited"], id="household_id", strata="county")
+    phone = ss.select(unexited, fraction=1.0, seed=seed)
     unreg_sample = ss.select(ss.Frame(sim.unregistered, id="household_id"), n=120, seed=seed)
     dereg_sample = ss.select(ss.Frame(sim.deregistered, id="household_id"), n=40, seed=seed)
 
     samples = {
         "registered": reg_sample.design(sim.respond(reg_sample.ids(), "registry")),
+        "phone": phone.design(sim.respond(phone.ids(), "registry")),
         "unregistered": unreg_sample.design(sim.respond(unreg_sample.ids(), "unregistered")),
         "deregistered": dereg_sample.design(sim.respond(dereg_sample.ids(), "deregistered")),
     }
+    checked = int(sim.registry["info_checked"].sum())
     table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples,
-                                   administrative={"info_check_rate": (612, 656)}, ci_method="beta")
+                                   administrative={"info_check_rate": (checked, len(sim.registry))}, ci_method="beta")
 
-    rules = ss.ScoringRules.default()
-    answers = {k: True for k in rules.needs()["checklist"]}
-    answers.update({"capacity.inspections": False, "regular_work.publicity_column": False,
-                    "sustainability.media_provincial": True})
-    answers.update(fund_transfer_working_days=23, fund_entry_working_days=26, households_aided=640,
-                   households_target=656, off_standard_households=4)
-    result = ss.score(rules, answers, table, seed=seed)
+    inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=money, registry_audit=files, ledger=docs["ledger"])
+    result = ss.score(ss.ScoringRules.default(), dict(zip(inputs["key"], inputs["value"])), table, seed=seed,
+                      evidence=dict(zip(inputs["key"], inputs["evidence"])))
     return table, result, sim
 
 

@@ -173,8 +173,15 @@ def cmd_report(a: argparse.Namespace) -> int:
     from .report import write_excel, write_figures, write_html
 
     table = _table_from_json(a.analysis)
-    inputs = json.loads(Path(a.scoring_inputs).read_text(encoding="utf-8")) if a.scoring_inputs else scoring_inputs()
-    result = score(ScoringRules.default(), inputs, table, seed=a.seed, missing="zero" if a.missing_zero else "fail")
+    inputs: dict = {}
+    evidence: dict = {}
+    if a.scoring_inputs:  # a list of {"key", "value", "evidence"}: every finding cites its document
+        found = scoring_inputs(pd.DataFrame(json.loads(Path(a.scoring_inputs).read_text(encoding="utf-8"))),
+                               require_all=not a.missing_zero)
+        inputs = dict(zip(found["key"], found["value"]))
+        evidence = dict(zip(found["key"], found["evidence"]))
+    result = score(ScoringRules.default(), inputs, table, seed=a.seed, evidence=evidence,
+                   missing="zero" if a.missing_zero else "fail")
     out = Path(a.out)
     meta = {"title": a.title, "title_en": "", "seed": a.seed, "version": __version__}
     figs = write_figures(table, result, out / "figures")
@@ -252,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="Excel workbook, HTML report and figures from an analysis JSON")
     r.add_argument("analysis")
     r.add_argument("--out", required=True)
-    r.add_argument("--scoring-inputs", help="JSON with checklist answers and numbers for the 100-point score")
+    r.add_argument("--scoring-inputs", help="JSON list of {key, value, evidence}: checklist findings and numbers for "
+                   "the 100-point score, each with its evidence reference")
     r.add_argument("--missing-zero", action="store_true", help="score absent scoring inputs as 0")
     r.add_argument("--title", default="困难职工帮扶工作第三方评估报告")
     r.add_argument("--seed", type=int, default=1)

@@ -358,7 +358,7 @@ def _evaluator_inputs() -> pd.DataFrame:
           "fund_allocation.factor_other": "资金分配文件仅列三项因素 (allocation notice lists three factors)"}
     rows = [(k, (False if k in no else v), no.get(k, e)) for k, v, e in rows]
     rows += [("fund_entry_working_days", 26, "全国工会帮扶管理系统录入日志 (system entry log)"),
-             ("households_target", 656, "民生工程目标责任书 (target responsibility letter)")]
+             ("households_target", 410, "民生工程目标责任书：年度帮扶目标任务 (target responsibility letter)")]
     return pd.DataFrame(rows, columns=["key", "value", "evidence"])
 
 

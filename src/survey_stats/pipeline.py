@@ -216,7 +216,7 @@ def check_and_code(run: EvaluationRun) -> None:
 
 def scoring_inputs(evaluator_inputs: pd.DataFrame, *, ledger_audit: LedgerAudit | None = None,
                    registry_audit: RegistryAudit | None = None, ledger: pd.DataFrame | None = None,
-                   rules: ScoringRules | None = None) -> pd.DataFrame:
+                   rules: ScoringRules | None = None, require_all: bool = True) -> pd.DataFrame:
     """Every non-survey scoring input with its source and evidence; nothing is assumed.
 
     Parameters
@@ -233,6 +233,11 @@ def scoring_inputs(evaluator_inputs: pd.DataFrame, *, ledger_audit: LedgerAudit 
         illogical file).
     ledger : DataFrame, optional
         Supplies ``households_aided`` (distinct registered households paid).
+    rules : ScoringRules, optional
+        Whose inputs are needed (default: the shipped rules).
+    require_all : bool
+        Raise when an input of *rules* has no source (default); False leaves them out
+        (then score with ``missing="zero"``).
 
     Returns
     -------
@@ -267,7 +272,7 @@ def scoring_inputs(evaluator_inputs: pd.DataFrame, *, ledger_audit: LedgerAudit 
             rows[k] = (v, "评估员核查 (evaluator)", str(ev))
     needs = rules.needs()
     absent = [k for k in needs["checklist"] + needs["numbers"] if k not in rows]
-    if absent:
+    if absent and require_all:
         raise DataError(f"{len(absent)} scoring input(s) have no source: {describe_values(absent)}; add them to the "
                         "evaluator inputs with an evidence reference.")
     return pd.DataFrame([(k, v, src, ev) for k, (v, src, ev) in rows.items()],
