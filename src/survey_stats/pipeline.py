@@ -303,8 +303,12 @@ def _populations(run: EvaluationRun) -> dict[str, int]:
 
 
 def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000,
-             with_score: bool = True) -> None:
-    """Designs, indicators, checks and score (step 4)."""
+             with_score: bool = True, with_decisions: bool = True) -> None:
+    """Designs, indicators, checks and score (step 4).
+
+    ``with_score=False`` skips the score simulation and ``with_decisions=False`` the
+    extra-sample search (both for quick repeated runs, e.g. coverage studies).
+    """
     designs = _designs(run)
     reg, phone = designs["registered"], designs["phone"]
     run.unverified = run.samples["registered"].unverified(run.coded["registered"], set_aside=run.set_aside["registered"])
@@ -312,7 +316,8 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     run.indicators = evaluate_indicators(IndicatorSystem.default(), designs,
                                          administrative={"info_check_rate": (checked, len(run.sim.registry))},
                                          ci_method=ci_method, na="drop")  # type: ignore[arg-type]
-    run.decisions = additional_sample(run.indicators, populations=_populations(run))
+    if with_decisions:
+        run.decisions = additional_sample(run.indicators, populations=_populations(run))
     # the census verified by the home visits of the same unexited households
     hv = run.coded["registered"]
     run.triangulation, run.disagreements = triangulate(run.coded["phone"], hv[hv["status"] == "unexited"],

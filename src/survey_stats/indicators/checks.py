@@ -115,6 +115,14 @@ def triangulate(
     return pd.DataFrame(rows), pd.DataFrame(diffs, columns=["household", "item", names[0], names[1]])
 
 
+def _normal_n(p: float, ref: float, power: float, level: float) -> float:
+    """Normal-approximation SRS size for a one-sided verdict (a screen before the exact search)."""
+    from scipy import stats
+
+    za, zb = stats.norm.ppf(1 - (1 - level) / 2), stats.norm.ppf(power)
+    return float(((za * math.sqrt(ref * (1 - ref)) + zb * math.sqrt(p * (1 - p))) / (p - ref)) ** 2)
+
+
 def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] | None = None, power: float = 0.8,
                       max_n: int = 5000) -> pd.DataFrame:
     """Extra households each inconclusive indicator needs for a verdict at its observed rate.
@@ -124,10 +132,11 @@ def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] |
     for a "≤" indicator is the "≥" problem with the same r.  The simple-random-sample
     size from :func:`~survey_stats.sampling.decision_sample_size` (exact binomial
     power) is multiplied by the design effect estimated from the table (n · SE² /
-    p̂(1 − p̂), divided by 1 − n/N when the population N is known), and the extra need is
-    that minus the households already surveyed.  With *populations* (indicator id → N)
-    the power is hypergeometric (sampling without replacement from N) and a need
-    above N means even a census of the group cannot decide.
+    p̂(1 − p̂), divided by 1 − n/N when the population N is known), reduced by the
+    finite-population correction n/(1 + (n − 1)/N) when *populations* (indicator id → N)
+    gives N (Cochran 1977, eq. 4.2), and the extra need is that minus the households
+    already surveyed.  A need of the whole group or more means even a census of it
+    cannot decide at that rate (NaN).
 
     Returns
     -------
@@ -142,7 +151,7 @@ def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] |
     >>> d = ss.Design(pd.DataFrame({"status": "unexited", "N_h": 256, "missed_exit": [1] * 2 + [0] * 98}), fpc="N_h")
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": d})
     >>> additional_sample(t, populations={"missed_exit_rate": 256})[["leaning", "n", "n_needed", "additional"]].values.tolist()
-    [['meets', 100, 237, 137]]
+    [['meets', 100, 227, 127]]
     """
     out = []
     for r in table:
@@ -156,12 +165,19 @@ def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] |
         if p != ref and 0 < p < 1:
             direction = r.direction if meets_side else ("ge" if r.direction == "le" else "le")
             N = (populations or {}).get(r.id)
-            fpc = 1 - r.n / N if N else 1.0
+            fpc = 1 - r.n / N if N and r.n < N else 1.0
             deff = max(1.0, r.n * r.se ** 2 / (p * (1 - p) * fpc)) if r.se > 0 and fpc > 0 else 1.0
+            guess = _normal_n(p, ref, power, r.level) * deff
+            if guess > max_n or (N and guess / (1 + (guess - 1) / N) >= N):  # not even the whole group decides
+                out.append(row)
+                continue
             res = decision_sample_size(p, ref, direction=direction, power=power, level=r.level,  # type: ignore[arg-type]
-                                       N=N, max_n=min(max_n, N) if N else max_n)
-            if res.n is not None and (not N or math.ceil(res.n * deff) <= N):
-                row["n_needed"] = math.ceil(res.n * deff)
-                row["additional"] = max(0, row["n_needed"] - r.n)
+                                       max_n=min(max_n, 2 * math.ceil(guess) + 100))
+            if res.n is not None:
+                need = res.n * deff
+                need = need / (1 + (need - 1) / N) if N else need  # finite population correction
+                if not N or math.ceil(need) < N:
+                    row["n_needed"] = math.ceil(need)
+                    row["additional"] = max(0, row["n_needed"] - r.n)
         out.append(row)
     return pd.DataFrame(out, columns=["id", "name_zh", "estimate", "reference", "leaning", "n", "n_needed", "additional"])
