@@ -8,7 +8,8 @@ As the terms of reference lay it out (seed 000 §五):
   plus every flagged household (certainty);
 * unexited households: the telephone census (漏退率, 未脱困户认可度 and their 结对帮扶);
 * unregistered households: simple random sample of 120 from the 5 000 on the lists;
-* deregistered households: simple random sample of 40 of 120.
+* deregistered households: simple random sample of 40 of 120;
+* file spot check (档案抽检): 10% of the files, stratified by county × status.
 
 Every rate is printed with its SE, CI, verdict against the reference value and NCHS
 reliability flag; the score gets an interval and the probability of each grade.
@@ -30,29 +31,33 @@ from survey_stats.review import audit_ledger, audit_registry
 def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.SimulatedEvaluation]:
     sim = ss.datasets.simulate_evaluation(seed=seed)
     docs = sim.documents
-    files = audit_registry(sim.registry, ledger=docs["ledger"])
+    audit = audit_registry(sim.registry, ledger=docs["ledger"])
     money = audit_ledger(docs["ledger"], registry=sim.registry, standards=docs["standards"],
                          transfers=docs["transfers"], deregistered=docs["deregistered"])
 
-    registry = sim.registry.assign(flagged=sim.registry["household_id"].map(files.flags()))
+    registry = sim.registry.assign(flagged=sim.registry["household_id"].map(audit.flags()))
     reg_frame = ss.Frame(registry, id="household_id", strata=["county", "status"], certainty="flagged")
     reg_sample = ss.select(reg_frame, fraction=0.30, seed=seed)  # flagged="in_addition" by default
     unexited = ss.Frame(sim.registry[sim.registry["status"] == "unexited"], id="household_id", strata="county")
     phone = ss.select(unexited, fraction=1.0, seed=seed)
     unreg_sample = ss.select(ss.Frame(sim.unregistered, id="household_id"), n=120, seed=seed)
     dereg_sample = ss.select(ss.Frame(sim.deregistered, id="household_id"), n=40, seed=seed)
+    files = ss.select(ss.Frame(sim.registry, id="household_id", strata=["county", "status"]), fraction=0.10,
+                      seed=seed + 1)  # 档案抽检, at least 10% of the files
 
     samples = {
         "registered": reg_sample.design(sim.respond(reg_sample.ids(), "registry")),
         "phone": phone.design(sim.respond(phone.ids(), "registry")),
         "unregistered": unreg_sample.design(sim.respond(unreg_sample.ids(), "unregistered")),
         "deregistered": dereg_sample.design(sim.respond(dereg_sample.ids(), "deregistered")),
+        "spot_check": files.design(sim.respond(files.ids(), "registry")),
     }
     checked = int(sim.registry["info_checked"].sum())
     table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples,
                                    administrative={"info_check_rate": (checked, len(sim.registry))}, ci_method="beta")
 
-    inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=money, registry_audit=files, ledger=docs["ledger"])
+    inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=money, registry_audit=audit, ledger=docs["ledger"],
+                            spot_check=samples["spot_check"]._data)
     result = ss.score(ss.ScoringRules.default(), dict(zip(inputs["key"], inputs["value"])), table, seed=seed,
                       evidence=dict(zip(inputs["key"], inputs["evidence"])))
     return table, result, sim

@@ -41,6 +41,7 @@ def samples():
     return {
         "registered": ss.Design(reg, strata="status", fpc="N_h"),
         "phone": ss.Design(phone, fpc="N_h"),
+        "spot_check": ss.Design(counts_frame("file", 656, 66, file_complete=60, file_consistent=63), fpc="N_h"),
         "unregistered": ss.Design(unreg, fpc="N_h"),
         "deregistered": ss.Design(dereg, fpc="N_h"),
     }

@@ -210,7 +210,7 @@ class SimulatedEvaluation:
     outcome_columns: tuple[str, ...] = field(default=(
         "misidentified", "omitted", "wrong_exit", "missed_exit", "paired_helper", "method_matches",
         "satisfied", "satisfaction_method", "satisfaction_result", "satisfaction_publicity", "returned", "aware",
-        "awareness_level", "channels"))
+        "awareness_level", "channels", "file_complete", "file_consistent"))
 
     def population(self, name: str) -> pd.DataFrame:
         """``"registry"``, ``"unregistered"`` or ``"deregistered"``."""
@@ -284,6 +284,9 @@ def _review_files(reg: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                                     + pd.to_timedelta(rng.integers(0, 500, int(exited.sum())), unit="D"))
     reg["birth_date"] = pd.to_datetime(reg["id_card"].str[6:14], format="%Y%m%d")
     reg["info_checked"] = rng.random(n) < 0.93  # 信息比对 done for the household (administrative record)
+    # what a file spot check (档案抽检) of the paper file finds
+    reg["file_complete"] = (rng.random(n) < 0.92).astype(float)
+    reg["file_consistent"] = (rng.random(n) < 0.95).astype(float)
     return reg
 
 
@@ -365,8 +368,9 @@ def _evaluator_inputs() -> pd.DataFrame:
 def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
     """Simulate the model case: registry files, aid ledger and households with true outcomes.
 
-    The registry's files carry what document review reads; about 6% are made
-    incomplete or illogical (the households :func:`~survey_stats.audit_registry` will
+    The registry's files carry what document review reads (and what a spot check of
+    the paper files finds: 92% complete, 95% matching the electronic file); about 6%
+    are made incomplete or illogical (the households :func:`~survey_stats.audit_registry` will
     flag).  The true probabilities are: registered households misidentified 2.5%
     (10% among files with problems), with a paired helper 96%, aid method matching
     the cause 92%, aware of the policies 82% (of whom 40% know them well); exited
@@ -452,6 +456,8 @@ def _truth(reg: pd.DataFrame, unreg: pd.DataFrame, dereg: pd.DataFrame) -> dict[
         "pairing_coverage": float(reg["paired_helper"].mean()),
         "method_match_rate": float(reg["method_matches"].mean()),
         "info_check_rate": float(reg["info_checked"].mean()),
+        "file_completeness": float(reg["file_complete"].mean()),
+        "file_consistency": float(reg["file_consistent"].mean()),
         "return_to_hardship_rate": float(reg.loc[ex, "returned"].mean()),
         "beneficiary_satisfaction": float(reg["satisfied"].mean()),
         "satisfaction": index("satisfied"),

@@ -77,6 +77,7 @@ class EvaluationRun:
     flagged: Literal["in_addition", "within"] = "in_addition"
     flagged_nonresponse: Literal["within", "separate"] = "within"
     dont_know: Literal["not_satisfied", "exclude"] = "not_satisfied"
+    spot_check_fraction: float = 0.10
     registry_audit: RegistryAudit | None = None
     ledger_audit: LedgerAudit | None = None
     frames: dict[str, Frame] = field(default_factory=dict)
@@ -120,7 +121,9 @@ def draw_samples(run: EvaluationRun) -> None:
     unexited = Frame(sim.registry[sim.registry["status"] == "unexited"], id="household_id", strata="county")
     unreg = Frame(sim.unregistered, id="household_id", strata="county")
     dereg = Frame(sim.deregistered, id="household_id")
-    run.frames = {"registered": reg, "phone": unexited, "unregistered": unreg, "deregistered": dereg}
+    files = Frame(sim.registry, id="household_id", strata=["county", "status"])
+    run.frames = {"registered": reg, "phone": unexited, "unregistered": unreg, "deregistered": dereg,
+                  "spot_check": files}
     from .sampling import allocate
 
     unreg_n = allocate(120, unreg.stratum_sizes(), minimum=2).n_h.to_dict()
@@ -129,6 +132,8 @@ def draw_samples(run: EvaluationRun) -> None:
         "phone": select(unexited, fraction=1.0, seed=seed),
         "unregistered": select(unreg, n=unreg_n, seed=seed, reserve=5),
         "deregistered": select(dereg, n=40, seed=seed, reserve=5),
+        # 档案抽检 (seed 000 attachment: 抽检比例原则上不低于10%), its own seed stream
+        "spot_check": select(files, fraction=run.spot_check_fraction, seed=seed + 1),
     }
 
 
@@ -177,8 +182,12 @@ def _truth_answers(form: Questionnaire, truth: pd.DataFrame, rng: np.random.Gene
 
 
 def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = True) -> None:
-    """Simulated KoboToolbox exports, one per sample (step 2)."""
+    """Simulated KoboToolbox exports, one per sample, and the file spot-check record (step 2)."""
+    if run.spot_check_fraction < 0.10:
+        raise DataError(f"spot_check_fraction={run.spot_check_fraction}: 档案抽检 covers at least 10% of the files.")
     rng = rng_for(run.seed, "survey_stats.fieldwork")
+    files = run.sim.respond(run.samples["spot_check"].ids(), "registry")  # every sampled file is inspected
+    run.coded["spot_check"] = files[["household_id", "county", "status", "file_complete", "file_consistent"]]
     for name, (population, form_name) in SAMPLES.items():
         form = load_questionnaire(questionnaire_path(form_name))
         run.forms[name] = form
@@ -216,7 +225,8 @@ def check_and_code(run: EvaluationRun) -> None:
 
 def scoring_inputs(evaluator_inputs: pd.DataFrame, *, ledger_audit: LedgerAudit | None = None,
                    registry_audit: RegistryAudit | None = None, ledger: pd.DataFrame | None = None,
-                   rules: ScoringRules | None = None, require_all: bool = True) -> pd.DataFrame:
+                   spot_check: pd.DataFrame | None = None, rules: ScoringRules | None = None,
+                   require_all: bool = True) -> pd.DataFrame:
     """Every non-survey scoring input with its source and evidence; nothing is assumed.
 
     Parameters
@@ -233,6 +243,9 @@ def scoring_inputs(evaluator_inputs: pd.DataFrame, *, ledger_audit: LedgerAudit 
         illogical file).
     ledger : DataFrame, optional
         Supplies ``households_aided`` (distinct registered households paid).
+    spot_check : DataFrame, optional
+        File spot-check results (``file_complete``, ``file_consistent`` 0/1 per file):
+        the "archives complete" point also needs every inspected file to pass.
     rules : ScoringRules, optional
         Whose inputs are needed (default: the shipped rules).
     require_all : bool
@@ -254,8 +267,12 @@ def scoring_inputs(evaluator_inputs: pd.DataFrame, *, ledger_audit: LedgerAudit 
             rows[k] = (v, "资金台账审查 (ledger audit)", f"audit_ledger: {n_problems} problem(s) listed")
     if registry_audit is not None:
         n_flag = int(registry_audit.households["flagged"].sum())
-        rows["archive_management.archives_complete"] = (
-            n_flag == 0, "档案审查 (registry audit)", f"audit_registry: {n_flag} file(s) incomplete or illogical")
+        ok, ev = n_flag == 0, f"audit_registry: {n_flag} file(s) incomplete or illogical"
+        if spot_check is not None:
+            bad = int(((spot_check["file_complete"] == 0) | (spot_check["file_consistent"] == 0)).sum())
+            ok = ok and bad == 0
+            ev += f"; 档案抽检 {len(spot_check)} file(s), {bad} incomplete or not matching the electronic file"
+        rows["archive_management.archives_complete"] = (ok, "档案审查与抽检 (registry audit, spot check)", ev)
     if ledger is not None and registry_audit is not None:
         reg_ids = set(registry_audit.households["household_id"])
         aided = int(ledger.loc[ledger["household_id"].isin(reg_ids), "household_id"].nunique())
@@ -287,7 +304,7 @@ def _designs(run: EvaluationRun) -> dict[str, Any]:
         designs["registered"] = run.samples["registered"].design(
             run.coded["registered"], nonresponse="stratum", flagged_nonresponse=run.flagged_nonresponse,
             lonely_psu="adjust")
-        for name in ("phone", "unregistered", "deregistered"):
+        for name in ("phone", "unregistered", "deregistered", "spot_check"):
             designs[name] = run.samples[name].design(run.coded[name], nonresponse="stratum", lonely_psu="adjust")
     run.notes += [str(w.message) for w in caught]
     return designs
@@ -330,7 +347,8 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     run.channels = channels_by_group(groups, labels=labels, ci_method=ci_method)  # type: ignore[arg-type]
     docs = run.sim.documents
     run.scoring_inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=run.ledger_audit,
-                                        registry_audit=run.registry_audit, ledger=docs["ledger"])
+                                        registry_audit=run.registry_audit, ledger=docs["ledger"],
+                                        spot_check=run.coded.get("spot_check"))
     if with_score:
         inputs = dict(zip(run.scoring_inputs["key"], run.scoring_inputs["value"]))
         evidence = {k: f"{src}: {ev}" for k, src, ev in run.scoring_inputs[["key", "source", "evidence"]].itertuples(index=False)}
@@ -343,10 +361,13 @@ def methods_text(run: EvaluationRun) -> str:
     dk = {"not_satisfied": "“说不清”计入分母、按不满意处理（回答满意的人数/实际调查人员总数，皖工发〔2019〕22号）",
           "exclude": "“说不清”不计入分母（仅有效回答）"}[run.dont_know]
     lost = 0 if run.unverified is None else len(run.unverified)
+    spot = run.samples.get("spot_check")
+    spot_text = (f"档案抽检：按县区×状态分层随机抽取{len(spot)}份档案（{len(spot) / run.frames['spot_check'].N:.0%}），"
+                 "估计档案完整率和纸质电子档案一致率。") if spot is not None else ""
     return (f"入户核查：随机抽取非问题档案户的30%（{reg['random_units']}户）并全部纳入问题档案户"
             f"（{reg['certainty_units']}户，来自档案审查）；{lost}户问题档案未完成核查，其权重不转移给随机抽取户。"
             f"未脱困户全部电话调查（{len(run.samples['phone'])}户），漏退率、未脱困户认可度和未脱困户结对帮扶据此估计，"
-            f"无应答在县内调整。满意度：{dk}。")
+            f"无应答在县内调整。满意度：{dk}。{spot_text}")
 
 
 def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
