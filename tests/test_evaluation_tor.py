@@ -160,3 +160,16 @@ def test_truth_inside_95pct_ci_for_93pct_of_indicator_seed_pairs():
                 covered += r.ci_low <= run.sim.truth[key] <= r.ci_high
     assert total >= 20 * 25
     assert covered / total >= 0.93
+
+
+def test_every_indicator_by_county_with_flags(run):
+    t = run.by_county
+    assert set(t["domain"]) == {"yongqiao", "dangshan", "xiao", "lingbi", "si"}
+    per = t.groupby("domain")["id"].apply(set)
+    assert all(ids == {r.id for r in run.indicators} for ids in per)
+    assert set(t["reliability"]) <= {"reliable", "review", "unreliable"}
+    # county domains partition the sample: 漏退率's respondents add up to the whole census
+    m = t[t["id"] == "missed_exit_rate"]
+    assert m["n"].sum() == run.indicators["missed_exit_rate"].n
+    assert (m["ci_high"] - m["ci_low"] > run.indicators["missed_exit_rate"].ci_high
+            - run.indicators["missed_exit_rate"].ci_low).all()

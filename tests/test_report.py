@@ -81,7 +81,8 @@ def test_html_structure(run):
     headings = re.findall(r"<h2>(.*?)</h2>", html)
     assert headings == ["评估指标 Indicators", "职工了解程度 Policy awareness", "政策宣传渠道 Publicity channels",
                         "未完成核查 Unverified flagged files", "电话调查与入户核查比对 Census vs home visits",
-                        "比对不一致 Disagreements", "需追加样本 Extra sample to decide", "评分输入 Scoring inputs",
+                        "比对不一致 Disagreements", "需追加样本 Extra sample to decide",
+                        "分县区指标 Indicators by county", "评分输入 Scoring inputs",
                         "绩效评分 Performance score", "整改清单 Rectification list", "数据核验 Data validation",
                         "方法 Methods"]
     assert html.count("<img") == 4 and "data:image/png;base64," in html and "src='http" not in html

@@ -39,7 +39,7 @@ from ._validation import check_option, describe_values, rng_for
 from .datasets import CHANNELS, SimulatedEvaluation, simulate_evaluation
 from .errors import DataError
 from .indicators import IndicatorSystem, IndicatorTable, ScoreResult, ScoringRules, evaluate_indicators, score
-from .indicators.checks import additional_sample, triangulate
+from .indicators.checks import additional_sample, by_domain, triangulate
 from .indicators.groups import awareness_levels, channels_by_group, recode_dont_know
 from .questionnaires import Questionnaire, code_responses, generate_responses, load_questionnaire, questionnaire_path
 from .questionnaires import read_export, validate
@@ -97,6 +97,7 @@ class EvaluationRun:
     awareness: pd.DataFrame | None = None
     channels: pd.DataFrame | None = None
     decisions: pd.DataFrame | None = None
+    by_county: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -187,7 +188,8 @@ def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = T
         raise DataError(f"spot_check_fraction={run.spot_check_fraction}: 档案抽检 covers at least 10% of the files.")
     rng = rng_for(run.seed, "survey_stats.fieldwork")
     files = run.sim.respond(run.samples["spot_check"].ids(), "registry")  # every sampled file is inspected
-    run.coded["spot_check"] = files[["household_id", "county", "status", "file_complete", "file_consistent"]]
+    run.coded["spot_check"] = files[["household_id", "county", "status", "file_complete", "file_consistent"]].assign(
+        county=files["county"].map(_COUNTY_CODES))
     for name, (population, form_name) in SAMPLES.items():
         form = load_questionnaire(questionnaire_path(form_name))
         run.forms[name] = form
@@ -335,6 +337,11 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
                                          ci_method=ci_method, na="drop")  # type: ignore[arg-type]
     if with_decisions:
         run.decisions = additional_sample(run.indicators, populations=_populations(run))
+        # every indicator by county (分报告), NCHS flags on each cell
+        counts = run.sim.registry.groupby(run.sim.registry["county"].map(_COUNTY_CODES))["info_checked"].agg(["sum", "size"])
+        admin = {c: {"info_check_rate": (int(r["sum"]), int(r["size"]))} for c, r in counts.iterrows()}
+        run.by_county = by_domain(IndicatorSystem.default(), designs, "county", list(_COUNTY_CODES.values()),
+                                  administrative=admin, ci_method=ci_method)
     # the census verified by the home visits of the same unexited households
     hv = run.coded["registered"]
     run.triangulation, run.disagreements = triangulate(run.coded["phone"], hv[hv["status"] == "unexited"],
@@ -396,6 +403,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
               "电话调查与入户核查比对 Census vs home visits": run.triangulation,
               "比对不一致 Disagreements": run.disagreements,
               "需追加样本 Extra sample to decide": run.decisions,
+              "分县区指标 Indicators by county": run.by_county,
               "评分输入 Scoring inputs": run.scoring_inputs}
     tables = {k: v for k, v in tables.items() if v is not None}
     phone_channels = run.channels[run.channels["group"] == "unexited"] if run.channels is not None else None
@@ -403,6 +411,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     paths.update(figs)
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
              "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
+             "分县区指标 Indicators by county": "by_county",
              "评分输入 Scoring inputs": "scoring_inputs"}
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,

@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,9 +19,10 @@ import pandas as pd
 from .._validation import describe_values
 from ..errors import DataError
 from ..sampling.size import decision_sample_size
-from .compute import IndicatorTable
+from .compute import IndicatorTable, evaluate_indicators
+from .definitions import IndicatorSystem
 
-__all__ = ["additional_sample", "cohen_kappa", "mask_household_id", "triangulate"]
+__all__ = ["additional_sample", "by_domain", "cohen_kappa", "mask_household_id", "triangulate"]
 
 
 def cohen_kappa(a: Sequence[float], b: Sequence[float]) -> float:
@@ -181,3 +184,78 @@ def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] |
                     row["additional"] = max(0, row["n_needed"] - r.n)
         out.append(row)
     return pd.DataFrame(out, columns=["id", "name_zh", "estimate", "reference", "leaning", "n", "n_needed", "additional"])
+
+
+def _restrict(expr: str | None, column: str, value: str) -> str:
+    cond = f"{column} == '{value}'"
+    return cond if expr is None else f"({expr}) and {cond}"
+
+
+def by_domain(
+    system: IndicatorSystem,
+    samples: Mapping[str, Any],
+    column: str,
+    values: Sequence[str],
+    *,
+    administrative: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    ci_method: str = "beta",
+    na: str = "drop",
+    suppress: bool = False,
+) -> pd.DataFrame:
+    """Every indicator of *system* in each domain (e.g. county) — the basis of 分报告.
+
+    Each rate's and part's denominator is restricted to ``column == value`` on the full
+    designs (domain estimation: the variance counts the random domain size), so the
+    verdicts and NCHS reliability flags are those of the domain estimates.  With
+    ``suppress=True`` the estimate and CI of unreliable cells are blanked (NCHS
+    presentation standards: do not show), the flag stays.
+
+    Parameters
+    ----------
+    system, samples
+        As for :func:`~survey_stats.evaluate_indicators`.
+    column : str
+        Domain column present in every sample's data (e.g. ``"county"``).
+    values : sequence of str
+        Domain values, in display order.
+    administrative : mapping value → {indicator id: (numerator, denominator)}, optional
+        Administrative counts per domain.
+
+    Returns
+    -------
+    DataFrame
+        One row per (domain, indicator): domain, id, name_zh, n, estimate, se, ci_low,
+        ci_high, verdict, reliability, reliability_reason.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> df = pd.DataFrame({"county": ["a"] * 50 + ["b"] * 50, "N_h": 256, "missed_exit": ([1] + [0] * 9) * 10})
+    >>> t = by_domain(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": ss.Design(df, fpc="N_h")},
+    ...               "county", ["a", "b"])
+    >>> t[["domain", "n", "estimate", "reliability"]].values.tolist()
+    [['a', 50, 0.1, 'unreliable'], ['b', 50, 0.1, 'unreliable']]
+    """
+    rows = []
+    for value in values:
+        spec = json.loads(json.dumps(system.spec))
+        for ind in spec["indicators"]:
+            if ind["kind"] == "rate":
+                ind["denominator"] = _restrict(ind.get("denominator"), column, value)
+            for part in ind.get("parts", []):
+                part["denominator"] = _restrict(part.get("denominator"), column, value)
+        sub = IndicatorSystem(spec)
+        admin = dict((administrative or {}).get(value, {}))
+        missing = [i.id for i in sub if i.kind == "administrative" and i.id not in admin]
+        if missing:
+            sub = sub.select([i.id for i in sub if i.id not in missing and not set(i.terms) & set(missing)])
+        t = evaluate_indicators(sub, samples, administrative=admin, ci_method=ci_method, na=na)  # type: ignore[arg-type]
+        f = t.to_frame()[["id", "name_zh", "n", "estimate", "se", "ci_low", "ci_high", "verdict", "reliability",
+                          "reliability_reason"]]
+        rows.append(f.assign(domain=value))
+    out = pd.concat(rows, ignore_index=True)
+    if suppress:
+        bad = out["reliability"] == "unreliable"
+        out.loc[bad, ["estimate", "se", "ci_low", "ci_high"]] = np.nan
+        out.loc[bad, "verdict"] = "suppressed"
+    return out[["domain", *[c for c in out.columns if c != "domain"]]]
