@@ -82,10 +82,13 @@ def test_missing_flagged_weight_stays_with_flagged_households():
     pipeline.draw_samples(run)
     s = run.samples["registered"]
     units = s.units
-    lost = units[units["certainty"]].head(3)["household_id"]
+    cert = units[units["certainty"]]
+    big = cert.groupby("stratum").size().loc[lambda c: c >= 3].index[:3]  # strata keeping a flagged respondent
+    lost = cert[cert["stratum"].isin(big)].groupby("stratum").head(1)["household_id"]
+    assert len(lost) == 3
     resp = sim.respond([i for i in s.ids() if i not in set(lost)], "registry")
     with pytest.warns(ss.SurveyStatsWarning, match="3 flagged household"):
-        d = s.design(resp, nonresponse="stratum", lonely_psu="adjust")
+        d = s.design(resp, nonresponse="stratum")
     w = pd.Series(np.asarray(d._w), index=d._data["household_id"])
     flagged_w = w[d._data["certainty"].to_numpy() | d._data["design_stratum"].str.endswith("[flagged]").to_numpy()]
     assert flagged_w.sum() == pytest.approx(units["certainty"].sum())  # flagged weight total unchanged

@@ -193,11 +193,11 @@ def evaluate_indicators(
     Examples
     --------
     >>> import survey_stats as ss
-    >>> d = ss.datasets.poverty_design()
-    >>> system = ss.IndicatorSystem.default().select(["missed_exit_rate", "wrong_exit_rate"])
-    >>> t = ss.evaluate_indicators(system, {"registered": d})
+    >>> df = ss.datasets.load_poverty_survey()
+    >>> d = ss.Design(df[df["status"] == "unexited"], fpc="N_h")   # the telephone census
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": d})
     >>> r = t["missed_exit_rate"]
-    >>> round(r.estimate, 4), r.se, r.verdict       # the unexited stratum is a census
+    >>> round(r.estimate, 4), r.se, r.verdict       # a census: no sampling error
     (0.082, 0.0, 'fails')
     """
     level = check_level(system.level if level is None else level)
