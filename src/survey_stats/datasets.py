@@ -170,6 +170,9 @@ _P_CHANNEL = {"community": 0.50, "union": 0.35, "wechat": 0.55, "tv": 0.30, "pos
 _P_DIMENSION = {"method": (0.95, 0.40), "result": (0.93, 0.30), "publicity": (0.90, 0.45)}
 _P_WELL = 0.4  # of those aware of the policies, share who know them well (很了解)
 _FLAG_RATE = 0.06
+#: 社会满意度 respondent groups (seed 001 item 19): population on the lists, P(satisfied), P(aware)
+_SOCIAL = {"official": (3000, 0.94, 0.90), "worker": (20000, 0.86, 0.55), "union": (400, 0.97, 0.98),
+           "beneficiary": (656, 0.91, 0.82)}
 _ONE_OFF = {"medical": 3000.0, "schooling": 2000.0, "employment": 800.0}
 _AFTER_EXIT = {"illness": "medical", "disability": "medical", "schooling": "schooling", "unemployment": "employment"}
 _AID_FOR = {"illness": "medical", "disability": "living", "schooling": "schooling", "unemployment": "living",
@@ -191,6 +194,10 @@ class SimulatedEvaluation:
         5 000 worker households never registered (enterprise/community lists).
     deregistered : DataFrame
         120 households removed from the registry.
+    social : DataFrame
+        Lists the 社会满意度 survey samples from (seed 001 item 19): ``respondent_group``
+        official (党政机关事业单位工作人员, 3 000), worker (产业工人, 20 000), union (工会工作者,
+        400) and beneficiary (受益对象, 656), with their true satisfaction.
     truth : dict
         Population values of every indicator, computed from the true outcomes.
     seed : int
@@ -207,14 +214,17 @@ class SimulatedEvaluation:
     truth: dict[str, float]
     seed: int
     documents: dict[str, Any] = field(default_factory=dict)
+    social: pd.DataFrame | None = None
     outcome_columns: tuple[str, ...] = field(default=(
         "misidentified", "omitted", "wrong_exit", "missed_exit", "paired_helper", "method_matches",
         "satisfied", "satisfaction_method", "satisfaction_result", "satisfaction_publicity", "returned", "aware",
         "awareness_level", "channels", "file_complete", "file_consistent"))
 
     def population(self, name: str) -> pd.DataFrame:
-        """``"registry"``, ``"unregistered"`` or ``"deregistered"``."""
+        """``"registry"``, ``"unregistered"``, ``"deregistered"`` or ``"social"``."""
         pops = {"registry": self.registry, "unregistered": self.unregistered, "deregistered": self.deregistered}
+        if self.social is not None:
+            pops["social"] = self.social
         if name not in pops:
             raise ValueError(f"population {name!r} is unknown; use one of {sorted(pops)}.")
         return pops[name]
@@ -248,7 +258,8 @@ class SimulatedEvaluation:
             raise ValueError(f"{len(unknown)} id(s) are not in the {population} population, e.g. {unknown[:3]}.")
         rng = rng_for(self.seed if seed is None else seed, "survey_stats.respond")
         keep = rng.random(len(ids)) >= nonresponse
-        cols = ["status", "county"] + [c for c in self.outcome_columns if c in pop.columns]
+        cols = [c for c in ("status", "respondent_group") if c in pop.columns] + ["county"]
+        cols += [c for c in self.outcome_columns if c in pop.columns]
         out = pop.loc[[i for i, k in zip(ids, keep) if k], cols].reset_index()
         return out
 
@@ -426,6 +437,9 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
 
     unreg = other(5000, "UR", "unregistered", _P_UNREG)
     dereg = other(120, "DR", "deregistered", _P_DEREG)
+    social = pd.concat([other(size, f"S{g[0].upper()}", "social", {"satisfied": p, "aware": a}).assign(respondent_group=g)
+                        for g, (size, p, a) in _SOCIAL.items()], ignore_index=True).drop(columns="status")
+    social["household_id"] = [f"SO{i + 1:05d}" for i in range(len(social))]
     documents = {
         "ledger": ledger,
         "standards": pd.DataFrame({"aid_type": ["living", "medical", "schooling", "employment"], "period": "2025",
@@ -436,7 +450,18 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
         "deregistered": pd.DataFrame({"household_id": dereg["household_id"], "deregistered_on": pd.Timestamp("2024-12-31")}),
         "evaluator_inputs": _evaluator_inputs(),
     }
-    return SimulatedEvaluation(reg, unreg, dereg, _truth(reg, unreg, dereg), seed, documents)
+    truth = _truth(reg, unreg, dereg)
+    weights = {p["id"]: float(p["weight"]) for p in _social_parts()}
+    truth["social_satisfaction"] = float(sum(w * social.loc[social["respondent_group"] == g, "satisfied"].mean()
+                                             for g, w in weights.items()))
+    return SimulatedEvaluation(reg, unreg, dereg, truth, seed, documents, social)
+
+
+def _social_parts() -> tuple[dict[str, Any], ...]:
+    """The group weights declared in the shipped indicator file."""
+    from .indicators import IndicatorSystem
+
+    return IndicatorSystem.default()["social_satisfaction"].parts
 
 
 def _truth(reg: pd.DataFrame, unreg: pd.DataFrame, dereg: pd.DataFrame) -> dict[str, float]:

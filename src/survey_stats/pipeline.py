@@ -47,11 +47,14 @@ from .review import LedgerAudit, RegistryAudit, audit_ledger, audit_registry
 from .sampling import Frame, Sample, select
 
 __all__ = ["EvaluationRun", "check_and_code", "draw_samples", "estimate", "fieldwork", "review_documents",
-           "run_evaluation", "scoring_inputs", "write_outputs"]
+           "run_evaluation", "scoring_inputs", "social_survey_plan", "write_outputs"]
 
 #: sample name → (population in the simulator, questionnaire)
 SAMPLES = {"registered": ("registry", "home_visit"), "phone": ("registry", "phone_unexited"),
-           "unregistered": ("unregistered", "unregistered"), "deregistered": ("deregistered", "deregistered")}
+           "unregistered": ("unregistered", "unregistered"), "deregistered": ("deregistered", "deregistered"),
+           "social": ("social", "social_satisfaction")}
+#: planning assumption of the 社会满意度 survey: satisfaction anticipated in each group
+SOCIAL_ANTICIPATED = {"official": 0.95, "worker": 0.95, "union": 0.95, "beneficiary": 0.95}
 _COUNTY_CODES = {"埇桥区": "yongqiao", "砀山县": "dangshan", "萧县": "xiao", "灵璧县": "lingbi", "泗县": "si"}
 #: raw satisfaction answer → coded column (the "说不清" policy applies to these)
 SATISFACTION_ITEMS = {"sat_overall": "satisfied", "sat_method": "satisfaction_method",
@@ -98,6 +101,7 @@ class EvaluationRun:
     channels: pd.DataFrame | None = None
     decisions: pd.DataFrame | None = None
     by_county: pd.DataFrame | None = None
+    social_plan: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -108,6 +112,37 @@ def review_documents(run: EvaluationRun) -> None:
     run.registry_audit = audit_registry(run.sim.registry, ledger=docs["ledger"])
     run.ledger_audit = audit_ledger(docs["ledger"], registry=run.sim.registry, standards=docs["standards"],
                                     transfers=docs["transfers"], deregistered=docs["deregistered"])
+
+
+def social_survey_plan(sizes: Mapping[str, int], anticipated: Mapping[str, float] | None = None, *,
+                       reference: float = 0.90, power: float = 0.8, level: float = 0.95) -> pd.DataFrame:
+    """Respondents per group for the 社会满意度 survey (seed 001 item 19, full marks at ≥ 90%).
+
+    For each group, the simple-random-sample size that shows satisfaction ≥ *reference*
+    with probability *power* if it really is the anticipated rate
+    (:func:`~survey_stats.sampling.decision_sample_size`, exact binomial), reduced by the
+    finite-population correction n/(1 + (n − 1)/N) and capped at the group's size.
+
+    Examples
+    --------
+    >>> social_survey_plan({"official": 3000, "union": 400}, {"official": 0.95, "union": 0.97})
+          group     N  anticipated  n_srs    n
+    0  official  3000         0.95    231  215
+    1     union   400         0.97    100   81
+    """
+    from .sampling import decision_sample_size
+
+    anticipated = dict(anticipated or SOCIAL_ANTICIPATED)
+    rows = []
+    for g, N in sizes.items():
+        if g not in anticipated:
+            raise DataError(f"social survey plan: no anticipated satisfaction for group {g!r}.")
+        r = decision_sample_size(anticipated[g], reference, direction="ge", power=power, level=level)
+        if r.n is None:
+            raise DataError(f"group {g!r}: no sample size up to 20 000 shows ≥ {reference} at {anticipated[g]}.")
+        n = min(int(N), math.ceil(r.n / (1 + (r.n - 1) / N)))
+        rows.append({"group": g, "N": int(N), "anticipated": anticipated[g], "n_srs": r.n, "n": n})
+    return pd.DataFrame(rows)
 
 
 def draw_samples(run: EvaluationRun) -> None:
@@ -123,8 +158,10 @@ def draw_samples(run: EvaluationRun) -> None:
     unreg = Frame(sim.unregistered, id="household_id", strata="county")
     dereg = Frame(sim.deregistered, id="household_id")
     files = Frame(sim.registry, id="household_id", strata=["county", "status"])
+    social = Frame(sim.social, id="household_id", strata="respondent_group")
     run.frames = {"registered": reg, "phone": unexited, "unregistered": unreg, "deregistered": dereg,
-                  "spot_check": files}
+                  "spot_check": files, "social": social}
+    run.social_plan = social_survey_plan(social.stratum_sizes().to_dict())
     from .sampling import allocate
 
     unreg_n = allocate(120, unreg.stratum_sizes(), minimum=2).n_h.to_dict()
@@ -135,6 +172,7 @@ def draw_samples(run: EvaluationRun) -> None:
         "deregistered": select(dereg, n=40, seed=seed, reserve=5),
         # 档案抽检 (seed 000 attachment: 抽检比例原则上不低于10%), its own seed stream
         "spot_check": select(files, fraction=run.spot_check_fraction, seed=seed + 1),
+        "social": select(social, n=run.social_plan.set_index("group")["n"].to_dict(), seed=seed + 2),
     }
 
 
@@ -150,8 +188,9 @@ def _truth_answers(form: Questionnaire, truth: pd.DataFrame, rng: np.random.Gene
     fixed: dict[str, list[Any]] = {"household_id": truth["household_id"].tolist()}
     if "county" in form.names():
         fixed["county"] = truth["county"].map(_COUNTY_CODES).tolist()
-    if "status" in form.names():
-        fixed["status"] = truth["status"].tolist()
+    for col in ("status", "respondent_group"):
+        if col in form.names():
+            fixed[col] = truth[col].tolist()
     if "consent" in form.names():
         fixed["consent"] = ["yes"] * len(truth)
     if "aware" in form.names() and "awareness_level" in truth.columns:
@@ -306,7 +345,7 @@ def _designs(run: EvaluationRun) -> dict[str, Any]:
         designs["registered"] = run.samples["registered"].design(
             run.coded["registered"], nonresponse="stratum", flagged_nonresponse=run.flagged_nonresponse,
             lonely_psu="adjust")
-        for name in ("phone", "unregistered", "deregistered", "spot_check"):
+        for name in ("phone", "unregistered", "deregistered", "spot_check", "social"):
             designs[name] = run.samples[name].design(run.coded[name], nonresponse="stratum", lonely_psu="adjust")
     run.notes += [str(w.message) for w in caught]
     return designs
@@ -404,6 +443,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
               "比对不一致 Disagreements": run.disagreements,
               "需追加样本 Extra sample to decide": run.decisions,
               "分县区指标 Indicators by county": run.by_county,
+              "社会满意度调查样本量 Social survey plan": run.social_plan,
               "评分输入 Scoring inputs": run.scoring_inputs}
     tables = {k: v for k, v in tables.items() if v is not None}
     phone_channels = run.channels[run.channels["group"] == "unexited"] if run.channels is not None else None
@@ -412,7 +452,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
              "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
              "分县区指标 Indicators by county": "by_county",
-             "评分输入 Scoring inputs": "scoring_inputs"}
+             "社会满意度调查样本量 Social survey plan": "social_plan", "评分输入 Scoring inputs": "scoring_inputs"}
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,
                                  channels=run.channels, tables={sheet[k]: v for k, v in tables.items()})
