@@ -9,7 +9,9 @@ As the terms of reference lay it out (seed 000 §五):
 * unexited households: the telephone census (漏退率, 未脱困户认可度 and their 结对帮扶);
 * unregistered households: simple random sample of 120 from the 5 000 on the lists;
 * deregistered households: simple random sample of 40 of 120;
-* file spot check (档案抽检): 10% of the files, stratified by county × status.
+* file spot check (档案抽检): 10% of the files, stratified by county × status;
+* 社会满意度 (seed 001 item 19): officials, industrial workers, union workers and beneficiaries,
+  each group's size from ``decision_sample_size`` against the 90% full-marks line.
 
 Every rate is printed with its SE, CI, verdict against the reference value and NCHS
 reliability flag; the score gets an interval and the probability of each grade.
@@ -24,7 +26,7 @@ import argparse
 import pandas as pd
 
 import survey_stats as ss
-from survey_stats.pipeline import scoring_inputs
+from survey_stats.pipeline import scoring_inputs, social_survey_plan
 from survey_stats.review import audit_ledger, audit_registry
 
 
@@ -44,6 +46,9 @@ def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.S
     dereg_sample = ss.select(ss.Frame(sim.deregistered, id="household_id"), n=40, seed=seed)
     files = ss.select(ss.Frame(sim.registry, id="household_id", strata=["county", "status"]), fraction=0.10,
                       seed=seed + 1)  # 档案抽检, at least 10% of the files
+    social_frame = ss.Frame(sim.social, id="household_id", strata="respondent_group")
+    plan = social_survey_plan(social_frame.stratum_sizes().to_dict())  # 社会满意度, four groups
+    social = ss.select(social_frame, n=plan.set_index("group")["n"].to_dict(), seed=seed + 2)
 
     samples = {
         "registered": reg_sample.design(sim.respond(reg_sample.ids(), "registry")),
@@ -51,6 +56,7 @@ def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.S
         "unregistered": unreg_sample.design(sim.respond(unreg_sample.ids(), "unregistered")),
         "deregistered": dereg_sample.design(sim.respond(dereg_sample.ids(), "deregistered")),
         "spot_check": files.design(sim.respond(files.ids(), "registry")),
+        "social": social.design(sim.respond(social.ids(), "social")),
     }
     checked = int(sim.registry["info_checked"].sum())
     table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples,

@@ -176,3 +176,22 @@ def test_every_indicator_by_county_with_flags(run):
     assert m["n"].sum() == run.indicators["missed_exit_rate"].n
     assert (m["ci_high"] - m["ci_low"] > run.indicators["missed_exit_rate"].ci_high
             - run.indicators["missed_exit_rate"].ci_low).all()
+
+
+def test_social_satisfaction_survey_feeds_item_19(run):
+    form = ss.load_questionnaire(ss.questionnaire_path("social_satisfaction"))
+    groups = {c for c in form.codes("respondent_group", missing=False)}
+    assert groups == {"official", "worker", "union", "beneficiary"}
+    plan = run.social_plan.set_index("group")
+    summ = run.samples["social"].summary().set_index("stratum")
+    assert (summ.loc[plan.index, "n"] == plan["n"]).all()
+    # each group's n: an SRS of n_srs shows ≥ 90% with 80% power at the anticipated rate
+    for g, row in plan.iterrows():
+        d = ss.decision_sample_size(row["anticipated"], 0.90, direction="ge", power=0.8)
+        assert row["n_srs"] == d.n and row["n"] <= row["N"]
+    ind = ss.IndicatorSystem.default()["social_satisfaction"]
+    assert sum(p["weight"] for p in ind.parts) == 1.0 and len(ind.parts) == 4
+    rules = ss.ScoringRules.default()
+    assert "social_satisfaction" in rules.needs()["indicators"]
+    assert "beneficiary_satisfaction" in rules.needs()["indicators"]  # item 17 stays on beneficiaries
+    assert run.indicators["social_satisfaction"].n == run.coded["social"]["satisfied"].notna().sum()

@@ -42,6 +42,10 @@ def samples():
         "registered": ss.Design(reg, strata="status", fpc="N_h"),
         "phone": ss.Design(phone, fpc="N_h"),
         "spot_check": ss.Design(counts_frame("file", 656, 66, file_complete=60, file_consistent=63), fpc="N_h"),
+        "social": ss.Design(pd.concat([counts_frame("social", N, 50, satisfied=k).assign(respondent_group=g)
+                                       for g, N, k in (("official", 3000, 47), ("worker", 20000, 43),
+                                                       ("union", 400, 49), ("beneficiary", 656, 45))],
+                                      ignore_index=True), strata="respondent_group", fpc="N_h"),
         "unregistered": ss.Design(unreg, fpc="N_h"),
         "deregistered": ss.Design(dereg, fpc="N_h"),
     }
