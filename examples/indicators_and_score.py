@@ -26,7 +26,7 @@ import argparse
 import pandas as pd
 
 import survey_stats as ss
-from survey_stats.pipeline import scoring_inputs, social_survey_plan
+from survey_stats.pipeline import aid_mix, scoring_inputs, social_survey_plan
 from survey_stats.review import audit_ledger, audit_registry
 
 
@@ -59,8 +59,10 @@ def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.S
         "social": social.design(sim.respond(social.ids(), "social")),
     }
     checked = int(sim.registry["info_checked"].sum())
+    mix, _ = aid_mix(docs["ledger"], sim.registry["household_id"])  # 帮扶方式多样性, 就业帮扶 from the ledger
     table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples,
-                                   administrative={"info_check_rate": (checked, len(sim.registry))}, ci_method="beta")
+                                   administrative={"info_check_rate": (checked, len(sim.registry)), **mix},
+                                   ci_method="beta")
 
     inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=money, registry_audit=audit, ledger=docs["ledger"],
                             spot_check=samples["spot_check"]._data)

@@ -195,3 +195,19 @@ def test_social_satisfaction_survey_feeds_item_19(run):
     assert "social_satisfaction" in rules.needs()["indicators"]
     assert "beneficiary_satisfaction" in rules.needs()["indicators"]  # item 17 stays on beneficiaries
     assert run.indicators["social_satisfaction"].n == run.coded["social"]["satisfied"].notna().sum()
+
+
+def test_phase_out_period_rule():
+    """渐退期: living aid within 180 days of exit is allowed; later payments are flagged."""
+    from survey_stats.review import audit_registry
+
+    r = ss.datasets.simulate_review(seed=2)
+    reg, led = r["registry"], r["ledger"]
+    ex = reg.loc[reg["status"] == "exited"].iloc[5:7]
+    extra = pd.DataFrame({"household_id": ex["household_id"], "aid_type": "living", "amount": 500.0,
+                          "channel": "bank_card", "fund_source": "central",
+                          "paid_on": [ex["exited_on"].iloc[0] + pd.Timedelta(days=90),
+                                      ex["exited_on"].iloc[1] + pd.Timedelta(days=200)]})
+    probs = audit_registry(reg, ledger=pd.concat([led, extra], ignore_index=True)).problems
+    hit = set(probs.loc[probs["rule"] == "living_aid_after_exit", "household_id"])
+    assert ex["household_id"].iloc[1] in hit and ex["household_id"].iloc[0] not in hit

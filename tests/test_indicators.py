@@ -24,6 +24,9 @@ def counts_frame(group, N, n, **ones):
     return df
 
 
+ADMIN = {"info_check_rate": (600, 656), "aid_diversity": (120, 410), "employment_aid_coverage": (90, 656)}
+
+
 @pytest.fixture(scope="module")
 def samples():
     reg = pd.concat([
@@ -53,7 +56,7 @@ def samples():
 
 @pytest.fixture(scope="module")
 def table(samples):
-    return ss.evaluate_indicators(ss.IndicatorSystem.default(), samples, administrative={"info_check_rate": (600, 656)})
+    return ss.evaluate_indicators(ss.IndicatorSystem.default(), samples, administrative=ADMIN)
 
 
 def test_shipped_system_has_spec_indicators():

@@ -451,6 +451,10 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
         "evaluator_inputs": _evaluator_inputs(),
     }
     truth = _truth(reg, unreg, dereg)
+    paid = ledger[ledger["household_id"].isin(reg["household_id"])]
+    kinds = paid.groupby("household_id")["aid_type"].nunique()
+    truth["aid_diversity"] = float((kinds >= 2).mean())
+    truth["employment_aid_coverage"] = float(paid.loc[paid["aid_type"] == "employment", "household_id"].nunique() / n)
     weights = {p["id"]: float(p["weight"]) for p in _social_parts()}
     truth["social_satisfaction"] = float(sum(w * social.loc[social["respondent_group"] == g, "satisfied"].mean()
                                              for g, w in weights.items()))

@@ -47,7 +47,7 @@ from .review import LedgerAudit, RegistryAudit, audit_ledger, audit_registry
 from .sampling import Frame, Sample, select
 
 __all__ = ["EvaluationRun", "check_and_code", "draw_samples", "estimate", "fieldwork", "review_documents",
-           "run_evaluation", "scoring_inputs", "social_survey_plan", "write_outputs"]
+           "aid_mix", "run_evaluation", "scoring_inputs", "social_survey_plan", "write_outputs"]
 
 #: sample name → (population in the simulator, questionnaire)
 SAMPLES = {"registered": ("registry", "home_visit"), "phone": ("registry", "phone_unexited"),
@@ -102,6 +102,7 @@ class EvaluationRun:
     decisions: pd.DataFrame | None = None
     by_county: pd.DataFrame | None = None
     social_plan: pd.DataFrame | None = None
+    aid_kinds: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -351,6 +352,35 @@ def _designs(run: EvaluationRun) -> dict[str, Any]:
     return designs
 
 
+def aid_mix(ledger: pd.DataFrame, registry_ids: Any) -> tuple[dict[str, tuple[int, int]], pd.DataFrame]:
+    """帮扶方式多样性 and 就业帮扶 from the aid ledger (administrative counts, no sampling error).
+
+    Returns the administrative counts of ``aid_diversity`` (households paid two or more
+    kinds of aid / households paid) and ``employment_aid_coverage`` (households paid
+    employment aid / registered households), and the share of registered households
+    receiving each kind of aid.
+
+    Examples
+    --------
+    >>> led = pd.DataFrame({"household_id": ["A", "A", "B", "C"], "aid_type": ["living", "medical", "living", "employment"]})
+    >>> counts, kinds = aid_mix(led, ["A", "B", "C", "D"])
+    >>> counts
+    {'aid_diversity': (1, 3), 'employment_aid_coverage': (1, 4)}
+    >>> kinds.set_index("aid_type")["households"].to_dict()
+    {'living': 2, 'employment': 1, 'medical': 1}
+    """
+    ids = pd.Index(pd.unique(pd.Series(list(registry_ids))))
+    led = ledger[ledger["household_id"].isin(ids)]
+    kinds_per = led.groupby("household_id")["aid_type"].nunique()
+    emp = led.loc[led["aid_type"] == "employment", "household_id"].nunique()
+    counts = {"aid_diversity": (int((kinds_per >= 2).sum()), int(len(kinds_per))),
+              "employment_aid_coverage": (int(emp), int(len(ids)))}
+    by_kind = led.groupby("aid_type")["household_id"].nunique().sort_values(ascending=False, kind="stable")
+    kinds = pd.DataFrame({"aid_type": by_kind.index, "households": by_kind.to_numpy(),
+                          "share": by_kind.to_numpy() / len(ids)})
+    return counts, kinds
+
+
 def _populations(run: EvaluationRun) -> dict[str, int]:
     reg = run.sim.registry
     n_ex = int((reg["status"] == "exited").sum())
@@ -371,14 +401,18 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     reg, phone = designs["registered"], designs["phone"]
     run.unverified = run.samples["registered"].unverified(run.coded["registered"], set_aside=run.set_aside["registered"])
     checked = int(run.sim.registry["info_checked"].sum())
+    mix, run.aid_kinds = aid_mix(run.sim.documents["ledger"], run.sim.registry["household_id"])
     run.indicators = evaluate_indicators(IndicatorSystem.default(), designs,
-                                         administrative={"info_check_rate": (checked, len(run.sim.registry))},
+                                         administrative={"info_check_rate": (checked, len(run.sim.registry)), **mix},
                                          ci_method=ci_method, na="drop")  # type: ignore[arg-type]
     if with_decisions:
         run.decisions = additional_sample(run.indicators, populations=_populations(run))
         # every indicator by county (分报告), NCHS flags on each cell
         counts = run.sim.registry.groupby(run.sim.registry["county"].map(_COUNTY_CODES))["info_checked"].agg(["sum", "size"])
-        admin = {c: {"info_check_rate": (int(r["sum"]), int(r["size"]))} for c, r in counts.iterrows()}
+        codes = run.sim.registry["county"].map(_COUNTY_CODES)
+        admin = {c: {"info_check_rate": (int(r["sum"]), int(r["size"])),
+                     **aid_mix(run.sim.documents["ledger"], run.sim.registry.loc[codes == c, "household_id"])[0]}
+                 for c, r in counts.iterrows()}
         run.by_county = by_domain(IndicatorSystem.default(), designs, "county", list(_COUNTY_CODES.values()),
                                   administrative=admin, ci_method=ci_method)
     # the census verified by the home visits of the same unexited households
@@ -444,6 +478,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
               "需追加样本 Extra sample to decide": run.decisions,
               "分县区指标 Indicators by county": run.by_county,
               "社会满意度调查样本量 Social survey plan": run.social_plan,
+              "帮扶类型 Aid received by kind": run.aid_kinds,
               "评分输入 Scoring inputs": run.scoring_inputs}
     tables = {k: v for k, v in tables.items() if v is not None}
     phone_channels = run.channels[run.channels["group"] == "unexited"] if run.channels is not None else None
@@ -452,7 +487,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
              "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
              "分县区指标 Indicators by county": "by_county",
-             "社会满意度调查样本量 Social survey plan": "social_plan", "评分输入 Scoring inputs": "scoring_inputs"}
+             "社会满意度调查样本量 Social survey plan": "social_plan", "帮扶类型 Aid received by kind": "aid_kinds", "评分输入 Scoring inputs": "scoring_inputs"}
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,
                                  channels=run.channels, tables={sheet[k]: v for k, v in tables.items()})

@@ -137,7 +137,8 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
         Rule set shaped like :func:`default_rules`; rule kinds: ``required``,
         ``id_card``, ``unique``, ``id_birth``, ``expression`` (a pandas query flagging the
         rows where it is true; ``@name`` refers to ``thresholds``), ``cause_aid``,
-        ``aid_after_exit``.
+        ``aid_after_exit`` (payments of ``aid_type`` later than ``grace_days`` after the
+        exit date: the 渐退期 phase-out period, 180 days in the shipped rules).
 
     Returns
     -------
@@ -209,7 +210,9 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
             led["paid_on"] = pd.to_datetime(led["paid_on"])
             last = led.groupby("household_id")["paid_on"].max()
             lp = reg[id_column].map(last)
-            bad = ((reg["status"] == "exited") & reg["exited_on"].notna() & lp.notna() & (lp > reg["exited_on"])).to_numpy()
+            grace = pd.Timedelta(days=int(rule.get("grace_days", 0)))  # 渐退期: aid may continue this long
+            bad = ((reg["status"] == "exited") & reg["exited_on"].notna() & lp.notna()
+                   & (lp > reg["exited_on"] + grace)).to_numpy()
             hit(bad, rule)
         else:
             raise DataError(f"rule {rule['id']!r}: unknown kind {kind!r}.")
