@@ -211,3 +211,21 @@ def test_phase_out_period_rule():
     probs = audit_registry(reg, ledger=pd.concat([led, extra], ignore_index=True)).problems
     hit = set(probs.loc[probs["rule"] == "living_aid_after_exit", "household_id"])
     assert ex["household_id"].iloc[1] in hit and ex["household_id"].iloc[0] not in hit
+
+
+def test_interviews_plan_coding_themes_and_anonymised_quotes(run):
+    plan = run.samples["interviews"].summary()
+    assert len(plan) == 15 and (plan["n"] == 2).all()  # 3 roles × 5 counties, 2 each
+    themes = run.interview_themes
+    assert set(themes["role"]) == {"union_cadre", "enterprise", "community"}
+    assert ((themes["mentioned"] <= themes["interviewees"]) & (themes["share"].between(0, 1))).all()
+    q = run.interview_quotes
+    assert len(q) > 10 and not q["quote"].str.contains(r"1[3-9]\d{9}").any()
+    assert not q["who"].str.contains("IV").any()  # attributed to role and county only
+    from survey_stats.interviews import code_interviews, quotes
+
+    notes = pd.DataFrame({"interviewee_id": ["IV9"], "role": ["enterprise"], "county": ["泗县"],
+                          "measures": ["有心理疏导；也办了技能培训。电话13912345678"]})
+    codes = code_interviews(notes)
+    assert set(codes["code"]) == {"psychological", "skills"}  # several codes per answer
+    assert quotes(codes, notes)["quote"].tolist() == ["有心理疏导", "也办了技能培训"]

@@ -32,6 +32,7 @@ __all__ = [
     "poverty_design",
     "SimulatedEvaluation",
     "simulate_evaluation",
+    "simulate_interviews",
     "simulate_registry",
     "simulate_review",
 ]
@@ -203,9 +204,10 @@ class SimulatedEvaluation:
     seed : int
     documents : dict
         What document review reads: ``ledger``, ``standards``, ``transfers``,
-        ``deregistered`` (ids and dates) and ``evaluator_inputs`` — the checklist
+        ``deregistered`` (ids and dates), ``evaluator_inputs`` — the checklist
         findings and figures the data cannot supply (key, value, evidence), as an
-        evaluator would record them.
+        evaluator would record them — and ``interview_roster`` (union cadres, enterprise
+        heads and community workers per county, for the semi-structured interviews).
     """
 
     registry: pd.DataFrame
@@ -401,7 +403,7 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
     >>> 0 < sim.truth["missed_exit_rate"] < 0.1
     True
     >>> sorted(sim.documents)
-    ['deregistered', 'evaluator_inputs', 'ledger', 'standards', 'transfers']
+    ['deregistered', 'evaluator_inputs', 'interview_roster', 'ledger', 'standards', 'transfers']
     """
     from .review import audit_registry
 
@@ -449,6 +451,7 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
                                    "transferred_on": ["2025-03-04", "2025-03-24"]}),
         "deregistered": pd.DataFrame({"household_id": dereg["household_id"], "deregistered_on": pd.Timestamp("2024-12-31")}),
         "evaluator_inputs": _evaluator_inputs(),
+        "interview_roster": _roster(rng),
     }
     truth = _truth(reg, unreg, dereg)
     paid = ledger[ledger["household_id"].isin(reg["household_id"])]
@@ -504,6 +507,50 @@ def _truth(reg: pd.DataFrame, unreg: pd.DataFrame, dereg: pd.DataFrame) -> dict[
     for level in ("well", "some", "none"):
         truth[f"awareness.registered.{level}"] = float((reg["awareness_level"] == level).mean())
     return truth
+
+
+#: interviewees on the roster per county and role, and how often each role raises each topic's codes
+_ROSTER = {"union_cadre": 6, "enterprise": 10, "community": 8}
+_MENTION = {"union_cadre": 0.55, "enterprise": 0.30, "community": 0.45}
+_OPENERS = ["我们这里在", "说到", "这两年在", "群众反映", "关于"]
+_CLOSERS = ["方面做了一些工作", "这一块还有欠缺", "方面情况比较好", "上还需要加强", "的问题比较突出"]
+
+
+def simulate_interviews(roster: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Simulated notes of semi-structured interviews (one row per interviewee, one column per topic).
+
+    Each topic's answer raises each code of the shipped coding frame with a probability
+    depending on the role (union cadres 55%, community workers 45%, enterprise heads
+    30%), phrased with one of the code's key phrases; a few notes carry a phone number,
+    as real notes do, which reports must mask.
+
+    Examples
+    --------
+    >>> roster = pd.DataFrame({"interviewee_id": ["IV001"], "role": ["community"], "county": ["萧县"]})
+    >>> list(simulate_interviews(roster, seed=1).columns)[:4]
+    ['interviewee_id', 'role', 'county', 'identification']
+    """
+    from .interviews import default_codebook
+
+    rng = rng_for(seed, "survey_stats.simulate_interviews")
+    book = default_codebook()
+    out = roster[["interviewee_id", "role", "county"]].copy().reset_index(drop=True)
+    for topic, spec in book["topics"].items():
+        notes = []
+        for r in out["role"]:
+            said = [f"{rng.choice(_OPENERS)}{rng.choice(c['keywords'])}{rng.choice(_CLOSERS)}"
+                    for c in spec["codes"].values() if rng.random() < _MENTION[r]]
+            if rng.random() < 0.05:
+                said.append(f"联系电话1{rng.choice([3, 5, 8])}{rng.integers(0, 10**9):09d}")
+            notes.append("；".join(said) if said else "无补充")
+        out[topic] = notes
+    return out
+
+
+def _roster(rng: np.random.Generator) -> pd.DataFrame:
+    rows = [(c, r) for c in COUNTIES for r, k in _ROSTER.items() for _ in range(k)]
+    return pd.DataFrame({"interviewee_id": [f"IV{i + 1:03d}" for i in range(len(rows))],
+                         "county": [c for c, _ in rows], "role": [r for _, r in rows]})
 
 
 def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:

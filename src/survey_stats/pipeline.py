@@ -36,11 +36,12 @@ import pandas as pd
 
 from . import __version__
 from ._validation import check_option, describe_values, rng_for
-from .datasets import CHANNELS, SimulatedEvaluation, simulate_evaluation
+from .datasets import CHANNELS, SimulatedEvaluation, simulate_evaluation, simulate_interviews
 from .errors import DataError
 from .indicators import IndicatorSystem, IndicatorTable, ScoreResult, ScoringRules, evaluate_indicators, score
 from .indicators.checks import additional_sample, by_domain, triangulate
 from .indicators.groups import awareness_levels, channels_by_group, recode_dont_know
+from .interviews import code_interviews, interview_plan, quotes, theme_frequencies
 from .questionnaires import Questionnaire, code_responses, generate_responses, load_questionnaire, questionnaire_path
 from .questionnaires import read_export, validate
 from .review import LedgerAudit, RegistryAudit, audit_ledger, audit_registry
@@ -53,6 +54,8 @@ __all__ = ["EvaluationRun", "check_and_code", "draw_samples", "estimate", "field
 SAMPLES = {"registered": ("registry", "home_visit"), "phone": ("registry", "phone_unexited"),
            "unregistered": ("unregistered", "unregistered"), "deregistered": ("deregistered", "deregistered"),
            "social": ("social", "social_satisfaction")}
+#: interviewees per role in each county
+INTERVIEWS_PER_ROLE = {"union_cadre": 2, "enterprise": 2, "community": 2}
 #: planning assumption of the 社会满意度 survey: satisfaction anticipated in each group
 SOCIAL_ANTICIPATED = {"official": 0.95, "worker": 0.95, "union": 0.95, "beneficiary": 0.95}
 _COUNTY_CODES = {"埇桥区": "yongqiao", "砀山县": "dangshan", "萧县": "xiao", "灵璧县": "lingbi", "泗县": "si"}
@@ -103,6 +106,9 @@ class EvaluationRun:
     by_county: pd.DataFrame | None = None
     social_plan: pd.DataFrame | None = None
     aid_kinds: pd.DataFrame | None = None
+    interview_notes: pd.DataFrame | None = None
+    interview_themes: pd.DataFrame | None = None
+    interview_quotes: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -174,7 +180,10 @@ def draw_samples(run: EvaluationRun) -> None:
         # 档案抽检 (seed 000 attachment: 抽检比例原则上不低于10%), its own seed stream
         "spot_check": select(files, fraction=run.spot_check_fraction, seed=seed + 1),
         "social": select(social, n=run.social_plan.set_index("group")["n"].to_dict(), seed=seed + 2),
+        # semi-structured interviews (seed 000 §五.2): 2 union cadres, 2 enterprise heads, 2 community workers per county
+        "interviews": interview_plan(sim.documents["interview_roster"], INTERVIEWS_PER_ROLE, seed=seed + 3),
     }
+    run.frames["interviews"] = Frame(sim.documents["interview_roster"], id="interviewee_id", strata=["county", "role"])
 
 
 def _likert(v: float, rng: np.random.Generator) -> str:
@@ -228,6 +237,9 @@ def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = T
         raise DataError(f"spot_check_fraction={run.spot_check_fraction}: 档案抽检 covers at least 10% of the files.")
     rng = rng_for(run.seed, "survey_stats.fieldwork")
     files = run.sim.respond(run.samples["spot_check"].ids(), "registry")  # every sampled file is inspected
+    roster = run.sim.documents["interview_roster"]
+    chosen = roster[roster["interviewee_id"].isin(run.samples["interviews"].ids())]
+    run.interview_notes = simulate_interviews(chosen, seed=run.seed)
     run.coded["spot_check"] = files[["household_id", "county", "status", "file_complete", "file_consistent"]].assign(
         county=files["county"].map(_COUNTY_CODES))
     for name, (population, form_name) in SAMPLES.items():
@@ -425,6 +437,10 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     run.awareness = awareness_levels(groups, pooled={"registered": ["exited", "unexited"]}, ci_method=ci_method)  # type: ignore[arg-type]
     labels = {code: f"{zh} ({code})" for code, zh in CHANNELS.items()}
     run.channels = channels_by_group(groups, labels=labels, ci_method=ci_method)  # type: ignore[arg-type]
+    if run.interview_notes is not None:
+        codes = code_interviews(run.interview_notes)
+        run.interview_themes = theme_frequencies(codes, run.interview_notes)
+        run.interview_quotes = quotes(codes, run.interview_notes)
     docs = run.sim.documents
     run.scoring_inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=run.ledger_audit,
                                         registry_audit=run.registry_audit, ledger=docs["ledger"],
@@ -479,6 +495,8 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
               "分县区指标 Indicators by county": run.by_county,
               "社会满意度调查样本量 Social survey plan": run.social_plan,
               "帮扶类型 Aid received by kind": run.aid_kinds,
+              "访谈主题 Interview themes by role": run.interview_themes,
+              "访谈引语 Interview quotes (anonymised)": run.interview_quotes,
               "评分输入 Scoring inputs": run.scoring_inputs}
     tables = {k: v for k, v in tables.items() if v is not None}
     phone_channels = run.channels[run.channels["group"] == "unexited"] if run.channels is not None else None
@@ -487,7 +505,9 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
              "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
              "分县区指标 Indicators by county": "by_county",
-             "社会满意度调查样本量 Social survey plan": "social_plan", "帮扶类型 Aid received by kind": "aid_kinds", "评分输入 Scoring inputs": "scoring_inputs"}
+             "社会满意度调查样本量 Social survey plan": "social_plan", "帮扶类型 Aid received by kind": "aid_kinds",
+             "访谈主题 Interview themes by role": "interview_themes",
+             "访谈引语 Interview quotes (anonymised)": "interview_quotes", "评分输入 Scoring inputs": "scoring_inputs"}
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,
                                  channels=run.channels, tables={sheet[k]: v for k, v in tables.items()})
