@@ -6,6 +6,7 @@ feeding sample and score, "说不清" in the denominator, awareness levels and c
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -229,3 +230,41 @@ def test_interviews_plan_coding_themes_and_anonymised_quotes(run):
     codes = code_interviews(notes)
     assert set(codes["code"]) == {"psychological", "skills"}  # several codes per answer
     assert quotes(codes, notes)["quote"].tolist() == ["有心理疏导", "也办了技能培训"]
+
+
+def test_cli_chain_audit_flags_and_ledger_inputs(tmp_path, capsys):
+    from survey_stats import cli
+
+    sim = simulate_evaluation(5)
+    reg = sim.registry.drop(columns=["name", "id_card", "phone", "address", "channels"]).assign(
+        id_card=sim.registry["id_card"])
+    reg.to_csv(tmp_path / "registry.csv", index=False)
+    sim.documents["ledger"].to_csv(tmp_path / "ledger.csv", index=False)
+    assert cli.main(["sample", str(tmp_path / "registry.csv"), "--id", "household_id", "--strata", "county", "status",
+                     "--audit", "--ledger", str(tmp_path / "ledger.csv"), "--fraction", "0.3", "--seed", "5",
+                     "--out", str(tmp_path / "s")]) == 0
+    m = json.loads((tmp_path / "s" / "manifest.json").read_text(encoding="utf-8"))
+    from survey_stats.review import audit_registry
+
+    assert m["certainty_units"] == int(audit_registry(sim.registry, ledger=sim.documents["ledger"]).flags().sum())
+    assert m["flagged"] == "in_addition"
+    # ledger audit feeds the score; the evaluator's rows carry evidence
+    sim.documents["standards"].to_csv(tmp_path / "standards.csv", index=False)
+    sim.documents["transfers"].to_csv(tmp_path / "transfers.csv", index=False)
+    ev = sim.documents["evaluator_inputs"]
+    (tmp_path / "inputs.json").write_text(ev.to_json(orient="records", force_ascii=False), encoding="utf-8")
+    units = pd.read_csv(tmp_path / "s" / "sample_units.csv")
+    form = ss.load_questionnaire(ss.questionnaire_path("home_visit"))
+    raw = ss.generate_responses(form, len(units), seed=1, fixed={"household_id": units["household_id"].tolist(),
+                                                                 "status": units["status"].tolist()})
+    raw.to_csv(tmp_path / "hv.csv", index=False)
+    spec = f"registered={tmp_path / 's' / 'sample_units.csv'}:{tmp_path / 'hv.csv'}:home_visit"
+    assert cli.main(["analyze", "--sample", spec, "--select", "misidentification_rate", "--out",
+                     str(tmp_path / "a.json")]) == 0
+    assert cli.main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--scoring-inputs",
+                     str(tmp_path / "inputs.json"), "--ledger", str(tmp_path / "ledger.csv"), "--registry",
+                     str(tmp_path / "registry.csv"), "--standards", str(tmp_path / "standards.csv"), "--transfers",
+                     str(tmp_path / "transfers.csv"), "--missing-zero"]) == 0
+    wb = __import__("openpyxl").load_workbook(tmp_path / "r" / "evaluation_report.xlsx")
+    detail = " ".join(str(c.value) for row in wb["scoring"].iter_rows() for c in row)
+    assert "off_standard_households = 4" in detail and "fund_transfer_working_days = 23" in detail
