@@ -268,3 +268,17 @@ def test_cli_chain_audit_flags_and_ledger_inputs(tmp_path, capsys):
     wb = __import__("openpyxl").load_workbook(tmp_path / "r" / "evaluation_report.xlsx")
     detail = " ".join(str(c.value) for row in wb["scoring"].iter_rows() for c in row)
     assert "off_standard_households = 4" in detail and "fund_transfer_working_days = 23" in detail
+
+
+def test_new_entry_review_rule_flags_registration_before_review():
+    from survey_stats.review import audit_registry
+
+    sim = simulate_evaluation(6)
+    reg = sim.registry.copy()
+    clean = audit_registry(reg).problems
+    i = reg.index[~reg["household_id"].isin(clean["household_id"])][0]
+    reg.loc[i, "reviewed_on"] = reg.at[i, "registered_on"] + pd.Timedelta(days=3)
+    probs = audit_registry(reg).problems
+    hit = probs[probs["rule"] == "registered_before_review"]
+    assert reg.at[i, "household_id"] in set(hit["household_id"])
+    assert (hit["message_zh"].str.contains("先建档后审核")).all()

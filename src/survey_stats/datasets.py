@@ -296,6 +296,7 @@ def _review_files(reg: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     reg.loc[exited, "exited_on"] = (pd.Timestamp("2023-06-01")
                                     + pd.to_timedelta(rng.integers(0, 500, int(exited.sum())), unit="D"))
     reg["birth_date"] = pd.to_datetime(reg["id_card"].str[6:14], format="%Y%m%d")
+    reg["reviewed_on"] = reg["registered_on"] - pd.to_timedelta(rng.integers(3, 30, n), unit="D")
     reg["info_checked"] = rng.random(n) < 0.93  # 信息比对 done for the household (administrative record)
     # what a file spot check (档案抽检) of the paper file finds
     reg["file_complete"] = (rng.random(n) < 0.92).astype(float)
@@ -307,7 +308,7 @@ def _plant_file_problems(reg: pd.DataFrame, rng: np.random.Generator, rate: floa
     """Make about *rate* of the files incomplete or illogical, one problem each."""
     exited = (reg["status"] == "exited").to_numpy()
     for i in np.flatnonzero(rng.random(len(reg)) < rate):
-        kinds = ["required_missing", "members_mismatch", "birth_mismatch"]
+        kinds = ["required_missing", "members_mismatch", "birth_mismatch", "registered_before_review"]
         kinds += ["income_below_threshold_exited", "exit_before_registration"] if exited[i] else ["income_above_threshold"]
         kind = kinds[rng.integers(len(kinds))]
         if kind == "required_missing":
@@ -318,6 +319,8 @@ def _plant_file_problems(reg: pd.DataFrame, rng: np.random.Generator, rate: floa
             reg.loc[i, "birth_date"] = reg.at[i, "birth_date"] + pd.Timedelta(days=366)
         elif kind == "income_below_threshold_exited":
             reg.loc[i, "income_per_head"] = 700.0
+        elif kind == "registered_before_review":
+            reg.loc[i, "reviewed_on"] = reg.at[i, "registered_on"] + pd.Timedelta(days=15)
         elif kind == "exit_before_registration":
             reg.loc[i, "exited_on"] = reg.at[i, "registered_on"] - pd.Timedelta(days=100)
         else:
@@ -572,7 +575,7 @@ def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
     --------
     >>> r = simulate_review(seed=1)
     >>> sorted(r)[:4], len(r["planted"])
-    (['allocations', 'deregistered', 'ledger', 'planted'], 17)
+    (['allocations', 'deregistered', 'ledger', 'planted'], 18)
     """
     rng = rng_for(seed, "survey_stats.simulate_review")
     reg = simulate_registry(n, n_exited=n // 2, seed=seed).drop(columns=["flagged"])
@@ -582,6 +585,7 @@ def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
     reg["registered_on"] = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 365 * 4, n), unit="D")
     reg["exited_on"] = pd.NaT
     reg.loc[exited, "exited_on"] = pd.Timestamp("2023-06-01") + pd.to_timedelta(rng.integers(0, 500, int(exited.sum())), unit="D")
+    reg["reviewed_on"] = reg["registered_on"] - pd.Timedelta(days=10)  # 新增审核 before registration
     reg["birth_date"] = pd.to_datetime(reg["id_card"].str[6:14], format="%Y%m%d")
     aid_for = {"illness": "medical", "disability": "living", "schooling": "schooling", "unemployment": "living",
                "disaster": "living", "other": "living"}
@@ -629,6 +633,9 @@ def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
     e, g, j = exd[0], exd[1], exd[2]
     reg.loc[at(e), "exited_on"] = reg.at[at(e), "registered_on"] - pd.Timedelta(days=100)
     planted.append((e, "exit_before_registration"))
+    rv = unex[8]
+    reg.loc[at(rv), "reviewed_on"] = reg.at[at(rv), "registered_on"] + pd.Timedelta(days=20)
+    planted.append((rv, "registered_before_review"))
     f, h = unex[5], unex[6]
     reg.loc[at(f), "income_per_head"] = 950.0
     planted.append((f, "income_above_threshold"))
