@@ -149,7 +149,7 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
     if id_column not in registry.columns:
         raise DataError(f"registry has no id column {id_column!r}.")
     reg = registry.reset_index(drop=True).copy()
-    for c in ("registered_on", "exited_on", "birth_date"):
+    for c in ("registered_on", "exited_on", "birth_date", "reviewed_on"):
         if c in reg.columns:
             reg[c] = pd.to_datetime(reg[c], errors="coerce")
     county = reg["county"] if "county" in reg.columns else pd.Series("", index=reg.index)
