@@ -177,6 +177,11 @@ def test_every_indicator_by_county_with_flags(run):
     assert m["n"].sum() == run.indicators["missed_exit_rate"].n
     assert (m["ci_high"] - m["ci_low"] > run.indicators["missed_exit_rate"].ci_high
             - run.indicators["missed_exit_rate"].ci_low).all()
+    from survey_stats.indicators.checks import by_domain
+
+    with pytest.raises(ss.DataError, match="domain"):  # a value never becomes expression syntax
+        by_domain(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": None}, "county",
+                  ["x' or county == 'y"])
 
 
 def test_social_satisfaction_survey_feeds_item_19(run):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -186,7 +187,15 @@ def additional_sample(table: IndicatorTable, *, populations: Mapping[str, int] |
     return pd.DataFrame(out, columns=["id", "name_zh", "estimate", "reference", "leaning", "n", "n_needed", "additional"])
 
 
+_SAFE_VALUE = re.compile(r"^[\w\u4e00-\u9fff /·-]+$")
+_SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _restrict(expr: str | None, column: str, value: str) -> str:
+    """Add ``column == 'value'`` to a denominator; the value can only be a plain literal."""
+    if not _SAFE_NAME.match(column) or not _SAFE_VALUE.match(str(value)):
+        raise DataError(f"domain {column!r} = {str(value)!r}: use an identifier column and values of letters, "
+                        "digits, Chinese characters, spaces, '-', '/' or '·' only.")
     cond = f"{column} == '{value}'"
     return cond if expr is None else f"({expr}) and {cond}"
 
