@@ -92,10 +92,18 @@ def cmd_sample(a: argparse.Namespace) -> int:
 
     if (a.fraction is None) == (a.n is None):
         raise _UsageError("survey-stats sample: give --fraction or --n (one of them).")
-    f = Frame(_read(a.registry, id_column=a.id), id=a.id, strata=a.strata or None,
-              certainty=a.certainty or None)
+    registry = _read(a.registry, id_column=a.id)
+    certainty = list(a.certainty or [])
+    if a.audit:  # document review → flags → certainty units (seed 000 §五.3)
+        from .review import audit_registry
+
+        audit = audit_registry(registry, ledger=_read(a.ledger) if a.ledger else None, id_column=a.id)
+        registry = registry.assign(flagged_by_audit=registry[a.id].map(audit.flags()).fillna(False).astype(bool))
+        certainty.append("flagged_by_audit")
+        print(f"registry audit: {int(audit.households['flagged'].sum())} file(s) incomplete or illogical")
+    f = Frame(registry, id=a.id, strata=a.strata or None, certainty=certainty or None)
     s = select(f, fraction=a.fraction, n=a.n, census=a.census or (), seed=a.seed, reserve=a.reserve,
-               method=a.method)
+               method=a.method, flagged=a.flagged)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     s.write_manifest(out / "manifest.json")
@@ -277,11 +285,28 @@ def cmd_report(a: argparse.Namespace) -> int:
     from .pipeline import scoring_inputs
     from .report import write_excel, write_figures, write_html
 
-    inputs = _load_json(a.scoring_inputs, "scoring-inputs file") if a.scoring_inputs else scoring_inputs()
-    if not isinstance(inputs, dict):
-        raise DataError(f"{a.scoring_inputs}: scoring inputs must be a JSON object (name → value).")
     table = _table_from_json(a.analysis)
-    result = score(ScoringRules.default(), inputs, table, seed=a.seed, missing="zero" if a.missing_zero else "fail")
+    inputs: dict = {}
+    evidence: dict = {}
+    ledger_audit = None
+    if a.ledger:  # ledger audit → off-standard households, transfer days, payment checks
+        from .review import audit_ledger
+
+        if not (a.registry and a.standards):
+            raise _UsageError("survey-stats report: --ledger needs --registry and --standards.")
+        ledger_audit = audit_ledger(_read(a.ledger), registry=_read(a.registry), standards=_read(a.standards),
+                                    transfers=_read(a.transfers) if a.transfers else None)
+    if a.scoring_inputs or ledger_audit is not None:  # evaluator rows {"key", "value", "evidence"}
+        rows = _load_json(a.scoring_inputs, "scoring-inputs file") if a.scoring_inputs else []
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise DataError(f"{a.scoring_inputs}: scoring inputs must be a JSON list of "
+                            '{"key": ..., "value": ..., "evidence": ...} objects.')
+        found = scoring_inputs(pd.DataFrame(rows, columns=["key", "value", "evidence"]), ledger_audit=ledger_audit,
+                               require_all=not a.missing_zero)
+        inputs = dict(zip(found["key"], found["value"]))
+        evidence = dict(zip(found["key"], found["evidence"]))
+    result = score(ScoringRules.default(), inputs, table, seed=a.seed, evidence=evidence,
+                   missing="zero" if a.missing_zero else "fail")
     out = Path(a.out)
     meta = {"title": a.title, "title_en": "", "seed": a.seed, "version": __version__}
     figs = write_figures(table, result, out / "figures")
@@ -327,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--id", required=True)
     s.add_argument("--strata", nargs="*")
     s.add_argument("--certainty", nargs="*")
+    s.add_argument("--audit", action="store_true",
+                   help="audit the registry files and take every flagged (incomplete/illogical) file with certainty")
+    s.add_argument("--ledger", help="aid ledger for the audit's cause/aid and aid-after-exit rules")
+    s.add_argument("--flagged", default="in_addition", choices=["in_addition", "within"],
+                   help="certainty units on top of the fraction (default) or counted in it")
     s.add_argument("--fraction", type=float, help="sampling fraction per stratum, e.g. 0.3")
     s.add_argument("--n", type=int, help="units per stratum")
     s.add_argument("--census", nargs="*", help="strata taken whole")
@@ -363,7 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="Excel workbook, HTML report and figures from an analysis JSON")
     r.add_argument("analysis")
     r.add_argument("--out", required=True)
-    r.add_argument("--scoring-inputs", help="JSON with checklist answers and numbers for the 100-point score")
+    r.add_argument("--scoring-inputs", help="JSON list of {key, value, evidence}: checklist findings and numbers for "
+                   "the 100-point score, each with its evidence reference")
+    r.add_argument("--ledger", help="aid ledger: its audit supplies off-standard households, transfer days, payments")
+    r.add_argument("--registry", help="household registry (for the ledger audit)")
+    r.add_argument("--standards", help="aid standards table (aid_type, period, min_amount, max_amount)")
+    r.add_argument("--transfers", help="fund transfers (fund_source, arrived_on, transferred_on)")
     r.add_argument("--missing-zero", action="store_true", help="score absent scoring inputs as 0")
     r.add_argument("--title", default="困难职工帮扶工作第三方评估报告")
     r.add_argument("--seed", type=int, default=1)

@@ -74,6 +74,7 @@ def write_excel(
     channels: pd.DataFrame | None = None,
     plan: pd.DataFrame | None = None,
     headers: str = "bilingual",
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the indicator workbook.
 
@@ -81,9 +82,10 @@ def write_excel(
     rows coloured by verdict), ``scoring`` (19 items, points, score interval, grade
     probabilities, scores to 2 decimals), ``rectification`` (问题清单及整改方案: *plan*,
     default :func:`~survey_stats.report.rectification_plan`), ``awareness`` and
-    ``channels`` when given, ``methods`` (one statement per row), ``validation`` and
-    ``samples`` (the sample manifests, one stratum per row).  *headers* is
-    ``"bilingual"`` (中文 English) or ``"zh"`` (Chinese only) on every sheet.
+    ``channels`` when given, one more sheet per entry of *tables* (sheet name → frame),
+    ``methods`` (one statement per row), ``validation`` and ``samples`` (the sample
+    manifests, one stratum per row).  *headers* is ``"bilingual"`` (中文 English) or
+    ``"zh"`` (Chinese only) on every sheet.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +119,8 @@ def write_excel(
         _sheet(wb, "awareness", localise_headers(_pp(awareness), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
     if channels is not None:
         _sheet(wb, "channels", localise_headers(_pp(channels), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
+    for name, frame in (tables or {}).items():
+        _sheet(wb, name[:31], localise_headers(frame if len(frame) else pd.DataFrame({"result": ["无 none"]}), headers))
     _sheet(wb, "methods", localise_headers(methods_frame(meta, table, score, manifests), headers))
     if validation is not None:
         validation = mask_frame(validation, personal="mask")[0]  # ID/phone numbers in answers or messages

@@ -55,7 +55,8 @@ def _table(df: pd.DataFrame, row_classes: list[str] | None = None) -> str:
 
 def render_html(table: IndicatorTable, score: ScoreResult, *, meta: dict[str, Any] | None = None,
                 figures: dict[str, Path] | None = None, validation: pd.DataFrame | None = None,
-                awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None) -> str:
+                awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None,
+                tables: dict[str, pd.DataFrame] | None = None) -> str:
     """The report as one HTML string with figures embedded as base64 PNG."""
     meta = dict(meta or {})
     ind = indicator_frame(table, score)
@@ -83,6 +84,8 @@ def render_html(table: IndicatorTable, score: ScoreResult, *, meta: dict[str, An
         parts += ["<h2>政策宣传渠道 Publicity channels</h2>", _table(channels)]
         if "figure_channels" in figs:
             parts.append(_img(figs["figure_channels"], captions["figure_channels"]))
+    for title, frame in (tables or {}).items():
+        parts += [f"<h2>{html.escape(title)}</h2>", _table(frame) if len(frame) else "<p>—</p>"]
     parts += ["<h2>绩效评分 Performance score</h2>", _table(scoring_frame(score))]
     if "figure_score" in figs:
         parts.append(_img(figs["figure_score"], captions["figure_score"]))
