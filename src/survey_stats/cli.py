@@ -239,6 +239,15 @@ def cmd_analyze(a: argparse.Namespace) -> int:
                        f"{counts['unmatched']} set aside as not in the units file")
         print(f"{name}: {notes[name]}"
               + (f" (ids {', '.join(counts['unmatched_ids'][:5])})" if counts["unmatched"] else ""))
+    if not a.select:  # the indicators the given samples and --admin counts can produce; the rest are named, not dropped
+        ready, skipped = _computable(system, set(names), set(admin))
+        if skipped:
+            print(f"not estimated ({len(skipped)}; give their samples, --admin counts or --select): "
+                  + "; ".join(f"{i} (needs {need})" for i, need in skipped.items()))
+        if not ready:
+            raise _UsageError("survey-stats analyze: the given --sample/--admin inputs produce no indicator of the "
+                              "system; see 'not estimated' above.")
+        system = system.select(ready)
     table = evaluate_indicators(system, designs, administrative=admin, ci_method=a.ci_method, na="drop")
     out = {"version": __version__, "level": table.level, "ci_method": table.ci_method, "samples": notes,
            "indicators": table.to_frame().replace({np.nan: None}).to_dict("records"),
@@ -251,6 +260,25 @@ def cmd_analyze(a: argparse.Namespace) -> int:
           .to_string(index=False))
     print(f"\nwrote {a.out}")
     return 0
+
+
+def _computable(system: Any, samples: set[str], admin: set[str]) -> tuple[list[str], dict[str, str]]:
+    """Ids of the indicators computable from *samples* and *admin* counts; the others with what they need."""
+    needs: dict[str, set[str]] = {}
+    for ind in system:  # composites come after their terms in a valid system
+        if ind.kind == "rate":
+            need = {f"sample {ind.sample}"}
+        elif ind.kind == "weighted_parts":
+            need = {f"sample {p['sample']}" for p in ind.parts}
+        elif ind.kind == "administrative":
+            need = {f"--admin {ind.id}"}
+        else:
+            need = set().union(*(needs.get(t, {f"indicator {t}"}) for t in ind.terms))
+        needs[ind.id] = need
+    have = {f"sample {s}" for s in samples} | {f"--admin {i}" for i in admin}
+    ready = [i for i, need in needs.items() if need <= have]
+    skipped = {i: ", ".join(sorted(need - have)) for i, need in needs.items() if not need <= have}
+    return ready, skipped
 
 
 def _load_json(path: str, what: str) -> Any:
@@ -285,7 +313,6 @@ def cmd_report(a: argparse.Namespace) -> int:
     from .pipeline import scoring_inputs
     from .report import write_excel, write_figures, write_html
 
-    table = _table_from_json(a.analysis)
     inputs: dict = {}
     evidence: dict = {}
     ledger_audit = None
@@ -305,6 +332,7 @@ def cmd_report(a: argparse.Namespace) -> int:
                                require_all=not a.missing_zero)
         inputs = dict(zip(found["key"], found["value"]))
         evidence = dict(zip(found["key"], found["evidence"]))
+    table = _table_from_json(a.analysis)
     result = score(ScoringRules.default(), inputs, table, seed=a.seed, evidence=evidence,
                    missing="zero" if a.missing_zero else "fail")
     out = Path(a.out)
