@@ -1,0 +1,1016 @@
+"""KoboToolbox and ODK Central exports: read every layout they produce, and write them for tests.
+
+What the servers write (checked against KoboToolbox's ``formpack`` export code and ODK Central's
+``lib/data/briefcase.js``; see ``docs/questionnaires.md``):
+
+* **KoboToolbox** (formpack): CSV separated by ``;`` with every cell quoted (the default) or
+  XLSX; headers are XML names or labels in one form language; with "include groups in
+  headers" the group path is joined by ``/`` (default) or another separator, such as ``-``;
+  a select-multiple question is one space-separated column, one ``1``/``0`` column per choice
+  (``grp/q/code``, or ``Question label/Choice label``), or both; geopoints add
+  ``_q_latitude``, ``_q_longitude``, ``_q_altitude``, ``_q_precision``; metadata
+  ``_id``, ``_uuid``, ``_submission_time``, ``_validation_status``, ``_notes``, ``_status``,
+  ``_submitted_by``, ``__version__``, ``_tags``, ``_index``.  Repeat groups are extra XLSX
+  sheets whose ``_parent_index`` points at the parent sheet's ``_index`` (the CSV export
+  holds the main table only).
+* **ODK Central**: CSV with ``,``; ``SubmissionDate`` first, group paths joined by ``-``
+  (or bare names), select-multiple choices split as ``grp-q/code`` columns (``0`` also for
+  unanswered questions), geopoints as ``q-Latitude`` … ``q-Accuracy``, then ``KEY``,
+  ``SubmitterID``, ``SubmitterName``, ``AttachmentsPresent``, ``AttachmentsExpected``,
+  ``Status``, ``ReviewState``, ``DeviceID``, ``Edits``, ``FormVersion``; repeat groups are
+  separate CSV files in the zip whose ``PARENT_KEY`` points at the parent's ``KEY``.
+
+Every export column is mapped to a question, recognised as metadata, or reported; no row is
+dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+import tempfile
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, QuestionnaireError
+from ..readers import read_table
+from .schema import Question, Questionnaire
+
+__all__ = ["EXPORT_LAYOUTS", "ExportLayout", "read_export", "write_export"]
+
+#: Metadata columns KoboToolbox adds to every export (main sheet and, prefixed ``_submission_``, repeat sheets).
+KOBO_METADATA = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
+                 "__version__", "_tags", "_index", "_parent_table_name", "_parent_index", "_attachments",
+                 "_geolocation", "_xform_id_string", "_media_count", "_total_media", "_media_all_received",
+                 "_version_", "_edited", "_duration", "_bamboo_dataset_id")
+#: Metadata columns ODK Central adds (main table and repeat tables) and ODK Briefcase's ``SET-OF-`` links.
+CENTRAL_METADATA = ("SubmissionDate", "KEY", "PARENT_KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+                    "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion", "instanceID",
+                    "instanceName")
+#: XLSForm metadata question types a server may export although the form does not list them.
+ODK_METADATA_QUESTIONS = ("start", "end", "today", "deviceid", "username", "simserial", "subscriberid",
+                          "phonenumber", "email", "audit", "start-geopoint", "background-audio")
+_META_PREFIXES = ("meta/", "meta-", "formhub/", "formhub-", "_submission_", "SET-OF-")
+_METADATA = frozenset(KOBO_METADATA + CENTRAL_METADATA + ODK_METADATA_QUESTIONS)
+_KOBO_GEO = re.compile(r"^(?:(?P<prefix>.+)[/-])?_(?P<name>[^/]+?)_(?P<part>latitude|longitude|altitude|precision)$")
+_CENTRAL_GEO = re.compile(r"^(?P<name>.+)-(?P<part>Latitude|Longitude|Altitude|Accuracy)$")
+_GEO_ORDER = {"latitude": 0, "longitude": 1, "altitude": 2, "precision": 3, "accuracy": 3}
+_TRUE = {"1", "1.0", "true", "yes"}
+_FALSE = {"0", "0.0", "false", "no"}
+
+
+@dataclass(frozen=True)
+class ExportLayout:
+    """How a server lays out an export (see :data:`EXPORT_LAYOUTS` for the real ones).
+
+    Attributes
+    ----------
+    server : {"kobo", "central"}
+        Which metadata columns, one-hot headers and repeat links to write.
+    headers : {"xml", "labels"}
+        XML names (and codes as values), or labels in ``language`` (and choice labels as values).
+    language : str, optional
+        Form language of label headers; the form's first language when None.
+    group_sep : str or None
+        Separator of group paths in headers (``"/"``, ``"-"``); None writes bare names.
+    select_multiple : {"summary", "details", "both"}
+        One space-separated column, one 0/1 column per choice, or both.
+    sep : str
+        CSV separator.
+    encoding : str
+        CSV encoding (``"utf-8"``, ``"utf-8-sig"``, ``"gbk"``...).
+    """
+
+    server: Literal["kobo", "central"] = "kobo"
+    headers: Literal["xml", "labels"] = "xml"
+    language: str | None = None
+    group_sep: str | None = "/"
+    select_multiple: Literal["summary", "details", "both"] = "both"
+    sep: str = ";"
+    encoding: str = "utf-8"
+
+
+#: The layouts KoboToolbox and ODK Central produce, by name.
+EXPORT_LAYOUTS: dict[str, ExportLayout] = {
+    "kobo_default": ExportLayout(),
+    "kobo_dash_details": ExportLayout(group_sep="-", select_multiple="details", sep=","),
+    "kobo_no_groups_summary": ExportLayout(group_sep=None, select_multiple="summary", sep=","),
+    "kobo_labels": ExportLayout(headers="labels", sep=";"),
+    "kobo_labels_no_groups_gbk": ExportLayout(headers="labels", group_sep=None, select_multiple="summary", sep=";",
+                                             encoding="gbk"),
+    "central": ExportLayout(server="central", group_sep="-", select_multiple="both", sep=","),
+    "central_no_groups": ExportLayout(server="central", group_sep=None, select_multiple="summary", sep=","),
+}
+
+
+# ---------------------------------------------------------------- the form's fields
+
+@dataclass(frozen=True)
+class _Field:
+    key: str  # output column: the question name, or its path when the name is not unique
+    q: Question
+    path: tuple[str, ...]
+    repeat: str | None  # innermost repeat group
+    repeats: tuple[str, ...]  # enclosing repeat groups, outermost first
+
+
+def repeat_groups(form: Questionnaire) -> tuple[str, ...]:
+    """Names of the form's repeat groups (``form.repeats`` when the loader provides it, else from the file)."""
+    known = getattr(form, "repeats", None)
+    if known is not None:
+        return tuple(known)
+    if not form.path or not Path(form.path).is_file():
+        return ()
+    return _repeats_in_file(form.path, Path(form.path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:
+    try:
+        survey = pd.read_excel(path, sheet_name=None, dtype=str, header=None)
+    except Exception:  # noqa: BLE001  (unreadable form file: no repeat information)
+        return ()
+    sheet = next((s for n, s in survey.items() if str(n).strip().lower() == "survey"), None)
+    if sheet is None or sheet.empty:
+        return ()
+    head = [str(h).strip().lower() for h in sheet.iloc[0]]
+    if "type" not in head or "name" not in head:
+        return ()
+    t, n = head.index("type"), head.index("name")
+    out = []
+    for _, row in sheet.iloc[1:].iterrows():
+        typ = re.sub(r"\s+", " ", str(row.iloc[t]).strip().lower().replace("_", " "))
+        if typ in ("begin repeat", "begin loop") and isinstance(row.iloc[n], str):
+            out.append(row.iloc[n].strip())
+    return tuple(out)
+
+
+def form_fields(form: Questionnaire) -> list[_Field]:
+    reps = set(repeat_groups(form))
+    names = Counter(q.name for q in form.questions)
+    out = []
+    for q in form.questions:
+        path = (*q.group, q.name)
+        chain = tuple(g for g in q.group if g in reps)
+        key = q.name if names[q.name] == 1 else "/".join(path)
+        out.append(_Field(key, q, path, chain[-1] if chain else None, chain))
+    return out
+
+
+def _present(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return False
+    if isinstance(v, float) and np.isnan(v):
+        return False
+    return not (isinstance(v, str) and not v.strip())
+
+
+def canonical_code(value: Any, codes: list[str]) -> Any:
+    """The choice code a value stands for: ``5.0``/``"5.0"``/``5`` → ``"5"`` when ``"5"`` is a code.
+
+    Examples
+    --------
+    >>> canonical_code("5.0", ["1", "5"]), canonical_code(5.0, ["1", "5"]), canonical_code(" yes", ["yes"])
+    ('5', '5', 'yes')
+    """
+    if not _present(value):
+        return value
+    s = str(value).strip()
+    if s in codes:
+        return s
+    try:
+        x = float(s)
+    except ValueError:
+        return s
+    for c in codes:
+        try:
+            if np.isfinite(x) and float(c) == x:
+                return c
+        except ValueError:
+            continue
+    return s
+
+
+def _canonical_multi(value: Any, codes: list[str]) -> Any:
+    if not _present(value):
+        return value
+    return " ".join(str(canonical_code(t, codes)) for t in str(value).split())
+
+
+# ---------------------------------------------------------------- loading tables
+
+def _load_tables(data: Any) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, Any]]:
+    if isinstance(data, pd.DataFrame):
+        return [("main", data)], {"source": "DataFrame"}
+    if isinstance(data, Mapping):
+        tables = [(str(k), v) for k, v in data.items()]
+        if not tables or not all(isinstance(v, pd.DataFrame) for _, v in tables):
+            raise DataError("an export given as a mapping must map sheet names to DataFrames.")
+        return tables, {"source": "mapping"}
+    if not isinstance(data, (str, Path)):
+        raise DataError(f"an export is a DataFrame, a mapping of sheets or a file path, not {type(data).__name__}.")
+    p = Path(data)
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return _load_workbook(p)
+    if suffix == ".zip":
+        return _load_zip(p)
+    table = read_table(p, all_text=True)
+    return [(p.stem, table)], {"source": str(p), "encoding": table.attrs.get("encoding"),
+                               "separator": table.attrs.get("separator")}
+
+
+def _load_workbook(p: Path) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, Any]]:
+    if not p.is_file():
+        raise DataError(f"{p}: no such file.")
+    try:
+        with pd.ExcelFile(p) as book:
+            names = list(book.sheet_names)
+    except Exception as exc:  # noqa: BLE001  (openpyxl/xlrd raise their own classes on corrupt files)
+        raise DataError(f"{p.name}: cannot read it as an Excel workbook ({type(exc).__name__}).") from exc
+    tables, empty = [], []
+    for i, name in enumerate(names):
+        try:
+            tables.append((str(name), read_table(p, all_text=True, sheet=name)))
+        except DataError as exc:
+            if i == 0 or "no table" not in str(exc):
+                raise
+            empty.append(str(name))
+    return tables, {"source": str(p), "encoding": "xlsx", "empty_sheets": empty}
+
+
+def _load_zip(p: Path) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, Any]]:
+    try:
+        with zipfile.ZipFile(p) as zf, tempfile.TemporaryDirectory() as tmp:
+            members = [m for m in zf.namelist() if m.lower().endswith(".csv") and not m.endswith("/")]
+            if not members:
+                raise DataError(f"{p.name}: the zip file holds no CSV table.")
+            tables = []
+            for i, m in enumerate(members):
+                target = Path(tmp) / f"{i}.csv"
+                target.write_bytes(zf.read(m))
+                tables.append((Path(m).stem, read_table(target, all_text=True)))
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"{p.name}: not a readable zip file.") from exc
+    return tables, {"source": str(p), "encoding": tables[0][1].attrs.get("encoding")}
+
+
+# ---------------------------------------------------------------- mapping headers
+
+@dataclass(frozen=True)
+class _Col:
+    kind: str  # question, one_hot, geo_part, metadata, unrecognised, ambiguous
+    key: str = ""
+    part: str = ""  # choice code of a one-hot column, or geopoint part
+    note: str = ""
+
+
+def _xml_index(fields: list[_Field], base: tuple[str, ...]) -> dict[str, set[str]]:
+    """Every header a field can have: its path (or any tail of it) joined by ``/`` or ``-``."""
+    index: dict[str, set[str]] = {}
+    for f in fields:
+        path = f.path[len(base):] if f.path[:len(base)] == base else f.path
+        for k in range(len(path)):
+            for sep in ("/", "-"):
+                index.setdefault(sep.join(path[k:]), set()).add(f.key)
+    return index
+
+
+def _label_index(fields: list[_Field], language: str) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for f in fields:
+        label = _norm_label(f.q.labels.get(language, ""))
+        if label:
+            index.setdefault(label, set()).add(f.key)
+    return index
+
+
+def _norm_label(s: Any) -> str:
+    return re.sub(r"\s+", " ", str(s)).strip()
+
+
+def _splits(h: str) -> list[int]:
+    return [i for i, ch in enumerate(h) if ch in "/-"]
+
+
+def _match(h: str, index: dict[str, set[str]], *, tails: bool) -> set[str]:
+    hit = index.get(h, set())
+    if hit or not tails:
+        return hit
+    for i in _splits(h):  # a group-label prefix the form does not describe
+        hit = index.get(h[i + 1:], set())
+        if hit:
+            return hit
+    return set()
+
+
+def _map_header(h: str, fields: dict[str, _Field], index: dict[str, set[str]], form: Questionnaire,
+                language: str | None) -> _Col:
+    labels = language is not None
+    keys = _match(_norm_label(h) if labels else h, index, tails=labels)
+    if len(keys) == 1:
+        return _Col("question", next(iter(keys)))
+    if len(keys) > 1:
+        return _Col("ambiguous", note=", ".join(sorted(keys)))
+    for i in reversed(_splits(h)):  # one-hot column: <question header><sep><choice>
+        base, code = h[:i], h[i + 1:]
+        cand = [k for k in _match(_norm_label(base) if labels else base, index, tails=labels)
+                if fields[k].q.type == "select_multiple"]
+        if len(cand) == 1:
+            return _Col("one_hot", cand[0], _choice_code(form, fields[cand[0]].q, code, language))
+    geo = _geo_part(h, fields, index, labels)
+    if geo is not None:
+        return geo
+    if is_metadata(h):
+        return _Col("metadata", note="server metadata")
+    return _Col("unrecognised")
+
+
+def _geo_part(h: str, fields: dict[str, _Field], index: dict[str, set[str]], labels: bool) -> _Col | None:
+    for rx in (_KOBO_GEO, _CENTRAL_GEO):
+        m = rx.match(h)
+        if not m:
+            continue
+        prefix = m.groupdict().get("prefix")
+        name = m.group("name")
+        base = f"{prefix}/{name}" if prefix else name
+        keys = _match(_norm_label(base) if labels else base, index, tails=labels) or \
+            _match(_norm_label(name) if labels else name, index, tails=labels)
+        keys = {k for k in keys if fields[k].q.type == "geopoint"}
+        if len(keys) == 1:
+            return _Col("geo_part", next(iter(keys)), m.group("part").lower())
+    return None
+
+
+def _choice_code(form: Questionnaire, q: Question, text: str, language: str | None) -> str:
+    """The code a one-hot header's choice part stands for (a code, or a choice label)."""
+    choices = form.choices.get(q.list_name or "", ())
+    if language is not None:
+        for c in choices:
+            if _norm_label(c.labels.get(language, "")) == _norm_label(text):
+                return c.name
+    return str(canonical_code(text, [c.name for c in choices]))
+
+
+def _header_style(columns: list[str], fields: list[_Field], form: Questionnaire, base: tuple[str, ...],
+                  language: str | None) -> str | None:
+    """None for XML headers, else the language whose labels the headers are."""
+    if language is not None:
+        if language not in form.languages:
+            raise QuestionnaireError(f"form {form.form_id!r} has no language {language!r}; "
+                                     f"its languages are {', '.join(map(repr, form.languages))}.")
+        return language
+    by_key = {f.key: f for f in fields}
+    xml = _xml_index(fields, base)
+    best, best_hits = None, sum(_map_header(c, by_key, xml, form, None).kind in ("question", "one_hot")
+                                for c in columns)
+    for lang in form.languages:
+        idx = _label_index(fields, lang)
+        hits = sum(_map_header(c, by_key, idx, form, lang).kind in ("question", "one_hot") for c in columns)
+        if hits > best_hits:
+            best, best_hits = lang, hits
+    return best
+
+
+# ---------------------------------------------------------------- normalising one table
+
+def _flag(v: Any) -> int | None | str:
+    if not _present(v):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    s = str(v).strip().lower()
+    if s in _TRUE:
+        return 1
+    if s in _FALSE:
+        return 0
+    return "bad"
+
+
+def _decode_labels(value: Any, q: Question, form: Questionnaire, language: str) -> Any:
+    """Choice labels back to codes (KoboToolbox "Labels" exports write labels as values)."""
+    if not _present(value) or q.type not in ("select_one", "select_multiple"):
+        return value
+    lookup: dict[str, str] = {}
+    for c in form.choices.get(q.list_name or "", ()):
+        lookup.setdefault(_norm_label(c.labels.get(language, "")), c.name)
+    lookup.pop("", None)
+    text = _norm_label(value)
+    if q.type == "select_one":
+        return lookup.get(text, value)
+    return _segment(text, lookup) or value
+
+
+def _segment(text: str, lookup: dict[str, str]) -> str | None:
+    """Split space-joined choice labels (which may contain spaces) into codes; None if impossible."""
+    tokens = text.split(" ")
+    best: list[list[str] | None] = [None] * (len(tokens) + 1)
+    best[0] = []
+    for i in range(len(tokens)):
+        if best[i] is None:
+            continue
+        for j in range(i + 1, len(tokens) + 1):
+            code = lookup.get(" ".join(tokens[i:j]))
+            if code is not None and best[j] is None:
+                best[j] = [*best[i], code]  # type: ignore[misc]
+    return " ".join(best[-1]) if best[-1] is not None else None
+
+
+@dataclass
+class _Table:
+    name: str
+    out: pd.DataFrame
+    columns: dict[str, str]  # export column → what it was read as
+    problems: list[dict[str, Any]]
+    repeat: str | None = None
+
+
+def _problem(row: Any, column: str, problem: str, value: Any = None, table: str | None = None) -> dict[str, Any]:
+    return {"row": row, "column": column, "problem": problem, "value": value, "table": table}
+
+
+def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_Field], base: tuple[str, ...],
+               language: str | None, repeat: str | None) -> _Table:
+    by_key = {f.key: f for f in fields}
+    index = _xml_index(fields, base) if language is None else _label_index(fields, language)
+    table_label = None if repeat is None else repeat
+    cols: dict[str, _Col] = {str(c): _map_header(str(c), by_key, index, form, language) for c in df.columns}
+    problems: list[dict[str, Any]] = []
+    out: dict[str, pd.Series] = {}
+    described: dict[str, str] = {}
+    summary: dict[str, list[str]] = {}
+    onehot: dict[str, dict[str, list[str]]] = {}
+    geo: dict[str, dict[str, str]] = {}
+    for c, m in cols.items():
+        if m.kind == "question":
+            summary.setdefault(m.key, []).append(c)
+        elif m.kind == "one_hot":
+            onehot.setdefault(m.key, {}).setdefault(m.part, []).append(c)
+        elif m.kind == "geo_part":
+            geo.setdefault(m.key, {})[m.part] = c
+    for c in map(str, df.columns):
+        m = cols[c]
+        if m.kind == "question" and m.key not in out:
+            out[m.key] = _question_column(df, summary[m.key], by_key[m.key], form, language, described)
+        elif m.kind in ("one_hot", "geo_part") and m.key not in out and m.key not in summary:
+            if m.kind == "one_hot":
+                out[m.key] = pd.Series(np.nan, index=df.index, dtype=object)
+            else:
+                out[m.key] = _join_geo(df, geo[m.key])
+        elif m.kind in ("metadata", "unrecognised", "ambiguous"):
+            out[c] = df[c]
+            described[c] = {"metadata": "metadata", "unrecognised": "not in the questionnaire",
+                            "ambiguous": f"matches several questions ({m.note})"}[m.kind]
+            if m.kind == "unrecognised":
+                problems.append(_problem(None, c, "column not in the questionnaire", table=table_label))
+            elif m.kind == "ambiguous":
+                problems.append(_problem(None, c, f"column matches several questions ({m.note}); export with XML "
+                                                  "headers and group names", table=table_label))
+    for key, by_code in onehot.items():
+        joined, bad = _join_onehot(df, by_code, form, by_key[key].q, key)
+        for idx, col, v in bad:
+            problems.append(_problem(idx, col, "one-hot column value is not 0 or 1", v, table_label))
+        for code, cs in by_code.items():
+            for col in cs:
+                described[col] = f"{key} (choice {code})"
+        if key in summary:
+            problems += _compare_multi(out[key], joined, set(by_code), key, summary[key][0], table_label)
+        else:
+            out[key] = joined
+    for key, parts in geo.items():
+        for part, col in parts.items():
+            described[col] = f"{key} ({part})"
+    result = pd.DataFrame(out, index=df.index)
+    return _Table(name, result, described, problems, repeat)
+
+
+def _question_column(df: pd.DataFrame, cols: list[str], f: _Field, form: Questionnaire, language: str | None,
+                     described: dict[str, str]) -> pd.Series:
+    series = [_decode_column(df[c], f.q, form, language) for c in cols]
+    first = series[0]
+    described[cols[0]] = f.key
+    for c, s in zip(cols[1:], series[1:]):
+        a, b = first.map(_as_key), s.map(_as_key)
+        differ = a != b
+        if differ.any():
+            rows = list(df.index[differ.to_numpy()][:5])
+            raise QuestionnaireError(
+                f"columns {cols[0]!r} and {c!r} both hold question {f.key!r} but differ in {int(differ.sum())} "
+                f"row(s) (rows {', '.join(map(str, rows))}); keep one of them and read the export again.")
+        described[c] = f"{f.key} (same values as {cols[0]!r})"
+    return first
+
+
+def _as_key(v: Any) -> str:
+    return str(v).strip() if _present(v) else ""
+
+
+def _decode_column(s: pd.Series, q: Question, form: Questionnaire, language: str | None) -> pd.Series:
+    if q.type not in ("select_one", "select_multiple"):
+        return s
+    if language is not None:
+        s = s.map(lambda v: _decode_labels(v, q, form, language))
+    codes = [c.name for c in form.choices.get(q.list_name or "", ())]
+    if q.type == "select_one":
+        return s.map(lambda v: canonical_code(v, codes)).astype(object)
+    return s.map(lambda v: _canonical_multi(v, codes)).astype(object)
+
+
+def _join_onehot(df: pd.DataFrame, by_code: dict[str, list[str]], form: Questionnaire, q: Question,
+                 key: str) -> tuple[pd.Series, list[tuple[Any, str, Any]]]:
+    order = [c.name for c in form.choices.get(q.list_name or "", ())]
+    codes = sorted(by_code, key=lambda c: (order.index(c) if c in order else len(order), c))
+    bad: list[tuple[Any, str, Any]] = []
+    values = []
+    for idx in df.index:
+        chosen = []
+        for code in codes:
+            for col in by_code[code]:
+                flag = _flag(df.at[idx, col])
+                if flag == "bad":
+                    bad.append((idx, col, df.at[idx, col]))
+                elif flag == 1 and code not in chosen:
+                    chosen.append(code)
+        values.append(" ".join(chosen) if chosen else np.nan)
+    return pd.Series(values, index=df.index, dtype=object), bad
+
+
+def _compare_multi(summary: pd.Series, joined: pd.Series, with_columns: set[str], key: str, col: str,
+                   table: str | None) -> list[dict[str, Any]]:
+    """Rows where the space-separated column and the 0/1 columns (for the codes that have one) disagree."""
+    problems = []
+    for idx in summary.index:
+        s, j = summary.at[idx], joined.at[idx]
+        a = set(str(s).split()) & with_columns if _present(s) else set()
+        b = set(str(j).split()) if _present(j) else set()
+        if a != b:
+            problems.append(_problem(idx, key, f"select-multiple columns disagree: {col!r} says "
+                                               f"{' '.join(sorted(a)) or 'nothing'}, the 0/1 columns say "
+                                               f"{' '.join(sorted(b)) or 'nothing'}", table=table))
+    return problems
+
+
+def _join_geo(df: pd.DataFrame, parts: dict[str, str]) -> pd.Series:
+    cols = sorted(parts, key=lambda p: _GEO_ORDER[p])
+
+    def one(idx: Any) -> Any:
+        vals = [df.at[idx, parts[p]] for p in cols]
+        return " ".join(str(v).strip() for v in vals if _present(v)) if any(_present(v) for v in vals) else np.nan
+
+    return pd.Series([one(i) for i in df.index], index=df.index, dtype=object)
+
+
+def _drop_tag_row(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Remove KoboToolbox's HXL hashtag row (``#indicator+...``) under the header, if there is one."""
+    if len(df) == 0:
+        return df, False
+    first = [v for v in df.iloc[0].tolist() if _present(v)]
+    if first and all(isinstance(v, str) and v.strip().startswith("#") for v in first):
+        return df.iloc[1:], True
+    return df, False
+
+
+# ---------------------------------------------------------------- repeats
+
+class RepeatTables(dict):  # type: ignore[type-arg]
+    """Repeat-group tables by group name; compares by content so pandas can carry it in ``attrs``."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, dict) or set(self) != set(other):
+            return False
+        return all(isinstance(other[k], pd.DataFrame) and self[k].equals(other[k]) for k in self)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _repeat_of(name: str, table: pd.DataFrame, reps: tuple[str, ...], fields: list[_Field],
+               form: Questionnaire) -> str | None:
+    for r in reps:
+        if name == r or name.endswith("-" + r) or (name.endswith("...") and r.startswith(name[:-3])):
+            return r
+    best, hits = None, 0
+    for r in reps:
+        rf = [f for f in fields if f.repeat == r]
+        idx = _xml_index(rf, ())
+        n = sum(str(c) in idx for c in table.columns)
+        if n > hits:
+            best, hits = r, n
+    return best
+
+
+def _link_repeats(main: _Table, main_raw: pd.DataFrame, reps: list[tuple[_Table, pd.DataFrame]],
+                  fields: list[_Field]) -> None:
+    """Add ``_row`` (row of the submission in the main table) and ``_parent_row`` to each repeat table."""
+    parent_of = {}
+    for f in fields:
+        if f.repeat and len(f.repeats) > 1:
+            parent_of[f.repeat] = f.repeats[-2]
+    keyed: dict[str, tuple[str | None, Any]] = {}
+    for col in ("KEY", "meta-instanceID", "meta/instanceID", "instanceID", "_uuid"):
+        if col in main_raw.columns:
+            for idx, v in main_raw[col].items():
+                if _present(v):
+                    keyed.setdefault(str(v).strip(), (None, idx))
+    kobo_index: dict[str | None, dict[str, Any]] = {None: {}}
+    if "_index" in main_raw.columns:
+        kobo_index[None] = {_as_key(v): idx for idx, v in main_raw["_index"].items() if _present(v)}
+    root_of: dict[tuple[str | None, Any], Any] = {(None, i): i for i in main_raw.index}
+    depth = {f.repeat: len(f.repeats) for f in fields if f.repeat}
+    for t, raw in sorted(reps, key=lambda tr: depth.get(tr[0].repeat, 0)):
+        parent = parent_of.get(t.repeat or "")
+        parent_rows, roots = [], []
+        for idx in raw.index:
+            hit: tuple[str | None, Any] | None = None
+            if "PARENT_KEY" in raw.columns and _present(raw.at[idx, "PARENT_KEY"]):
+                hit = keyed.get(str(raw.at[idx, "PARENT_KEY"]).strip())
+            elif "_parent_index" in raw.columns and _present(raw.at[idx, "_parent_index"]):
+                row = kobo_index.get(parent, {}).get(_as_key(raw.at[idx, "_parent_index"]))
+                hit = None if row is None else (parent, row)
+            parent_rows.append(np.nan if hit is None else hit[1])
+            roots.append(np.nan if hit is None else root_of.get(hit, np.nan))
+            if hit is None:
+                t.problems.append(_problem(None, "PARENT_KEY" if "PARENT_KEY" in raw.columns else "_parent_index",
+                                           f"repeat row {idx} has no parent row in the export", table=t.repeat))
+        t.out.insert(0, "_parent_row", pd.Series(parent_rows, index=raw.index, dtype=object))
+        t.out.insert(0, "_row", pd.Series(roots, index=raw.index, dtype=object))
+        for idx, root in zip(raw.index, roots):
+            root_of[(t.repeat, idx)] = root
+            if "KEY" in raw.columns and _present(raw.at[idx, "KEY"]):
+                keyed[str(raw.at[idx, "KEY"]).strip()] = (t.repeat, idx)
+        if "_index" in raw.columns:
+            kobo_index[t.repeat] = {_as_key(v): i for i, v in raw["_index"].items() if _present(v)}
+
+
+# ---------------------------------------------------------------- read_export
+
+def read_export(
+    data: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path,
+    questionnaire: Questionnaire,
+    *,
+    language: str | None = None,
+) -> pd.DataFrame:
+    """Normalise a KoboToolbox/ODK export to one column per question, whatever its layout.
+
+    Reads CSV (``,`` or ``;``, quoted, UTF-8/BOM/GBK/UTF-16), XLSX with one sheet per repeat
+    group, ODK Central's zip of CSVs, a DataFrame or a mapping of sheet name → DataFrame.
+    Headers may be XML names with or without group paths (``/`` or ``-``), or labels in any
+    form language (then choice labels in the values are turned back into codes).
+    Select-multiple questions may come as one space-separated column, as one 0/1 column per
+    choice (``grp/q/code``, ``grp-q-code``, ``grp-q/code``), or both (then they are compared).
+    Numeric codes written as numbers (``5.0``) become the form's code (``"5"``).
+
+    Parameters
+    ----------
+    data : DataFrame, mapping of DataFrames, or path
+    questionnaire : Questionnaire
+    language : str, optional
+        Language of label headers; detected when None.
+
+    Returns
+    -------
+    DataFrame
+        One row per submission (the export's rows, none dropped), one column per question
+        (its name), then metadata and unrecognised columns as they were.  ``attrs`` holds
+        ``export`` (layout found: server, headers, encoding, separator, tables),
+        ``export_columns`` (each export column → what it was read as), ``export_problems``
+        (unrecognised columns, one-hot disagreements...; :func:`validate` reports them),
+        ``absent_questions`` and ``repeats`` (repeat-group tables with ``_row``, the
+        submission's row in this table, and ``_parent_row``).
+
+    Raises
+    ------
+    QuestionnaireError
+        No column matches the form, or two columns hold the same question with different
+        values (both named).
+    DataError
+        Unreadable file, duplicate column names.
+
+    Examples
+    --------
+    >>> import pandas as pd, survey_stats as ss
+    >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
+    >>> raw = pd.DataFrame({"policy/channels/tv": [1, 0], "policy-channels-wechat": ["1", "1"], "_uuid": ["a", "b"]})
+    >>> ss.read_export(raw, form)["channels"].tolist()
+    ['wechat tv', 'wechat']
+    """
+    tables, info = _load_tables(data)
+    tables = [(n, t.set_axis([str(c).strip() for c in t.columns], axis=1)) for n, t in tables]
+    for name, t in tables:
+        dup = sorted({str(c) for c in t.columns if list(map(str, t.columns)).count(str(c)) > 1})
+        if dup:
+            raise DataError(f"export table {name!r}: column name(s) {', '.join(map(repr, dup))} appear more than once.")
+    if not tables[0][1].index.is_unique:
+        raise DataError("the export's row index has duplicate labels; call reset_index() first.")
+    fields = form_fields(questionnaire)
+    reps = repeat_groups(questionnaire)
+    main_i = next((i for i, (_, t) in enumerate(tables)
+                   if not {"_parent_index", "PARENT_KEY", "_parent_table_name"} & set(map(str, t.columns))), 0)
+    main_name, main_raw = tables[main_i]
+    main_raw, tag_row = _drop_tag_row(main_raw)
+    cols = [str(c) for c in main_raw.columns]
+    lang = _header_style(cols, fields, questionnaire, (), language)
+    main = _normalise(main_name, main_raw, questionnaire, fields, (), lang, None)
+    n_questions = sum(1 for c in main.out.columns if c in {f.key for f in fields})
+    others = [c for c in cols if not (c in _METADATA or c.startswith(_META_PREFIXES))]
+    if others and n_questions == 0:
+        raise QuestionnaireError(
+            f"no column of this export matches a question of form {questionnaire.form_id!r} "
+            f"(first columns: {', '.join(map(repr, cols[:6]))}); is it the export of another form, or labels in a "
+            f"language the form does not have (form languages: {', '.join(questionnaire.languages) or 'none'})?")
+    repeat_tables: list[tuple[_Table, pd.DataFrame]] = []
+    problems = list(main.problems)
+    columns = {f"{main_name}:{k}" if len(tables) > 1 else k: v for k, v in main.columns.items()}
+    for i, (name, raw) in enumerate(tables):
+        if i == main_i:
+            continue
+        raw, _ = _drop_tag_row(raw)
+        rep = _repeat_of(name, raw, reps, fields, questionnaire)
+        if rep is None:
+            problems.append(_problem(None, name, "sheet/table not matched to a repeat group of the form; not read",
+                                     table=name))
+            continue
+        rf = [f for f in fields if f.repeat == rep]
+        base = next(f.path[:f.path.index(rep) + 1] for f in rf) if rf else ()
+        t = _normalise(name, raw, questionnaire, rf, base, lang, rep)
+        repeat_tables.append((t, raw))
+        problems += t.problems
+        columns.update({f"{name}:{k}": v for k, v in t.columns.items()})
+    _link_repeats(main, main_raw, repeat_tables, fields)
+    out = main.out
+    present = set(out.columns) | {c for t, _ in repeat_tables for c in t.out.columns}
+    out.attrs["export"] = {**info, "server": _server(cols), "headers": "xml" if lang is None else f"labels:{lang}",
+                           "tables": [n for n, _ in tables], "hxl_tag_row": tag_row}
+    out.attrs["export_columns"] = columns
+    out.attrs["export_problems"] = problems + [p for t, _ in repeat_tables for p in t.problems if p not in problems]
+    out.attrs["absent_questions"] = [f.key for f in fields if f.q.answered and f.key not in present]
+    out.attrs["repeats"] = RepeatTables({t.repeat: t.out for t, _ in repeat_tables})
+    return out
+
+
+def _server(cols: list[str]) -> str:
+    if {"SubmissionDate", "KEY", "ReviewState"} & set(cols):
+        return "central"
+    if {"_uuid", "_submission_time", "_index", "_id"} & set(cols):
+        return "kobo"
+    return "unknown"
+
+
+def is_metadata(column: str) -> bool:
+    """True for the metadata columns KoboToolbox, ODK Central and ODK Briefcase add to exports.
+
+    Examples
+    --------
+    >>> [is_metadata(c) for c in ("_uuid", "meta-instanceID", "ReviewState", "age")]
+    [True, True, True, False]
+    """
+    return column in _METADATA or column.startswith(_META_PREFIXES)
+
+
+def is_normalised(df: pd.DataFrame) -> bool:
+    """True when *df* came from :func:`read_export` (so it need not be read again)."""
+    return isinstance(getattr(df, "attrs", None), dict) and "export_columns" in df.attrs
+
+
+# ---------------------------------------------------------------- write_export
+
+def write_export(
+    data: pd.DataFrame,
+    questionnaire: Questionnaire,
+    layout: str | ExportLayout = "kobo_default",
+    *,
+    path: str | Path | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Lay out normalised responses as KoboToolbox or ODK Central would export them (for tests).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One column per question with XML codes (as :func:`read_export` or
+        :func:`generate_responses` with ``group_prefix=None`` give); ``_uuid`` and
+        ``_submission_time`` are used when present.
+    questionnaire : Questionnaire
+    layout : str or ExportLayout
+        A name in :data:`EXPORT_LAYOUTS` or an :class:`ExportLayout`.
+    path : path, optional
+        Also write the export: ``.csv`` (main table, the layout's separator and encoding,
+        KoboToolbox quotes every cell), ``.xlsx`` (a sheet per table) or ``.zip`` (a CSV per
+        table, as ODK Central).  Cells are written as text, never as formulas.
+
+    Returns
+    -------
+    dict
+        Table name → DataFrame of text cells; the main table first, then one per repeat
+        group (each submission gets one repeat instance).
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
+    >>> data = ss.read_export(ss.generate_responses(form, 3, seed=1, group_prefix=None), form)
+    >>> main = next(iter(write_export(data, form, "central").values()))
+    >>> [c for c in main.columns if "channels" in c][:2], main.columns[0]
+    (['policy-channels', 'policy-channels/community'], 'SubmissionDate')
+    >>> ss.read_export(main, form)["channels"].equals(data["channels"])
+    True
+    """
+    lay = EXPORT_LAYOUTS[layout] if isinstance(layout, str) and layout in EXPORT_LAYOUTS else layout
+    if not isinstance(lay, ExportLayout):
+        raise QuestionnaireError(f"unknown export layout {layout!r}; use one of {', '.join(EXPORT_LAYOUTS)} "
+                                 "or an ExportLayout.")
+    if lay.headers == "labels":
+        lang = lay.language or (questionnaire.languages[0] if questionnaire.languages else None)
+        if lang is None or lang not in questionnaire.languages:
+            raise QuestionnaireError(f"form {questionnaire.form_id!r} has no language {lang!r} for label headers.")
+        lay = replace(lay, language=lang)
+    fields = [f for f in form_fields(questionnaire) if f.key in data.columns]
+    n = len(data)
+    ids = _submission_ids(data, questionnaire)
+    tables: dict[str, pd.DataFrame] = {}
+    main_name = re.sub(r"[\[\]:*?/\\]", "_", questionnaire.form_id)[:31] or "data"
+    main_cols = _table_columns(data, questionnaire, [f for f in fields if f.repeat is None], lay, ())
+    tables[main_name] = _with_metadata(main_cols, data, ids, lay, has_children=any(f.repeat for f in fields))
+    for rep in dict.fromkeys(f.repeat for f in fields if f.repeat):
+        rf = [f for f in fields if f.repeat == rep]
+        base = rf[0].path[:rf[0].path.index(rep) + 1]
+        cols = _table_columns(data, questionnaire, rf, lay, base if lay.server == "central" else ())
+        parent = rf[0].repeats[-2] if len(rf[0].repeats) > 1 else None
+        tables[rep[:31]] = _repeat_metadata(cols, ids, lay, rep, parent, main_name, base)
+    if path is not None:
+        _save(tables, Path(path), lay)
+    return tables
+
+
+def _submission_ids(data: pd.DataFrame, form: Questionnaire) -> list[str]:
+    if "_uuid" in data.columns and all(_present(v) for v in data["_uuid"]):
+        return [str(v) for v in data["_uuid"]]
+    return [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{form.form_id}/{i}")) for i in range(len(data))]
+
+
+def _header(f: _Field, lay: ExportLayout, base: tuple[str, ...]) -> str:
+    path = f.path[len(base):]
+    if lay.headers == "labels":
+        label = _norm_label(f.q.labels.get(lay.language or "", "")) or f.q.name
+        path = (*path[:-1], label)
+    if lay.group_sep is None:
+        return path[-1]
+    return lay.group_sep.join(path)
+
+
+def _table_columns(data: pd.DataFrame, form: Questionnaire, fields: list[_Field], lay: ExportLayout,
+                   base: tuple[str, ...]) -> dict[str, list[str]]:
+    cols: dict[str, list[str]] = {}
+    for f in fields:
+        h = _header(f, lay, base)
+        values = data[f.key].tolist()
+        q = f.q
+        if q.type == "geopoint":
+            _geo_columns(cols, h, f, values, lay)
+            continue
+        if q.type == "select_multiple" and lay.select_multiple in ("details", "both"):
+            if lay.select_multiple == "both":
+                cols[h] = [_value_text(v, q, form, lay) for v in values]
+            sep = "/" if lay.server == "central" else (lay.group_sep or "/")
+            for c in form.choices.get(q.list_name or "", ()):
+                label = c.name if lay.headers == "xml" else (_norm_label(c.labels.get(lay.language or "", "")) or c.name)
+                cols[f"{h}{sep}{label}"] = [_onehot_text(v, c.name, lay) for v in values]
+            continue
+        cols[h] = [_value_text(v, q, form, lay) for v in values]
+    return cols
+
+
+def _geo_columns(cols: dict[str, list[str]], h: str, f: _Field, values: list[Any], lay: ExportLayout) -> None:
+    parts = [str(v).split() if _present(v) else [] for v in values]
+    if lay.server == "central":
+        for i, name in enumerate(("Latitude", "Longitude", "Altitude", "Accuracy")):
+            cols[f"{h}-{name}"] = [p[i] if len(p) > i else "" for p in parts]
+        return
+    cols[h] = [_text(v) for v in values]
+    prefix = h[: len(h) - len(h.split(lay.group_sep)[-1])] if lay.group_sep else ""
+    for i, name in enumerate(("latitude", "longitude", "altitude", "precision")):
+        cols[f"{prefix}_{f.q.name}_{name}"] = [p[i] if len(p) > i else "" for p in parts]
+
+
+def _text(v: Any) -> str:
+    if not _present(v):
+        return ""
+    if isinstance(v, float) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _value_text(v: Any, q: Question, form: Questionnaire, lay: ExportLayout) -> str:
+    s = _text(v)
+    if not s or lay.headers == "xml" or q.type not in ("select_one", "select_multiple"):
+        return s
+    labels = {c.name: _norm_label(c.labels.get(lay.language or "", "")) or c.name
+              for c in form.choices.get(q.list_name or "", ())}
+    return " ".join(labels.get(t, t) for t in s.split()) if q.type == "select_multiple" else labels.get(s, s)
+
+
+def _onehot_text(v: Any, code: str, lay: ExportLayout) -> str:
+    if not _present(v):
+        return "0" if lay.server == "central" else ""
+    return "1" if code in str(v).split() else "0"
+
+
+def _with_metadata(cols: dict[str, list[str]], data: pd.DataFrame, ids: list[str], lay: ExportLayout,
+                   has_children: bool) -> pd.DataFrame:
+    n = len(ids)
+    times = [_text(v) for v in data["_submission_time"]] if "_submission_time" in data.columns else [""] * n
+    if lay.server == "central":
+        inst = "meta-instanceID" if lay.group_sep else "instanceID"
+        body = {"SubmissionDate": times, **cols, inst: [f"uuid:{u}" for u in ids], "KEY": [f"uuid:{u}" for u in ids],
+                "SubmitterID": ["5"] * n, "SubmitterName": ["enumerator"] * n, "AttachmentsPresent": ["0"] * n,
+                "AttachmentsExpected": ["0"] * n, "Status": [""] * n, "ReviewState": [""] * n,
+                "DeviceID": [""] * n, "Edits": ["0"] * n, "FormVersion": ["1"] * n}
+    else:
+        body = {**cols, "_id": [str(i + 1) for i in range(n)], "_uuid": ids, "_submission_time": times,
+                "_validation_status": [""] * n, "_notes": [""] * n, "_status": ["submitted_via_web"] * n,
+                "_submitted_by": [""] * n, "__version__": ["v1"] * n, "_tags": [""] * n}
+        if has_children:
+            body["_index"] = [str(i + 1) for i in range(n)]
+    return pd.DataFrame(body, dtype=object)
+
+
+def _repeat_metadata(cols: dict[str, list[str]], ids: list[str], lay: ExportLayout, rep: str, parent: str | None,
+                     main_name: str, base: tuple[str, ...]) -> pd.DataFrame:
+    n = len(ids)
+    if lay.server == "central":
+        parent_path = base[: base.index(parent) + 1] if parent else ()
+        parent_key = [f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g == parent else "") for g in parent_path)
+                      for u in ids]
+        key = [f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g in (rep, parent) else "") for g in base) for u in ids]
+        return pd.DataFrame({**cols, "PARENT_KEY": parent_key, "KEY": key}, dtype=object)
+    return pd.DataFrame({**cols, "_index": [str(i + 1) for i in range(n)],
+                         "_parent_table_name": [parent or main_name] * n,
+                         "_parent_index": [str(i + 1) for i in range(n)],
+                         "_submission__id": [str(i + 1) for i in range(n)], "_submission__uuid": ids}, dtype=object)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(v: str) -> str:
+    """OWASP CSV-injection guard: text (not a number) starting with = + - @ tab CR gets a leading quote."""
+    if v.startswith(_FORMULA_START):
+        try:
+            float(v)
+        except ValueError:
+            return "'" + v
+    return v
+
+
+def _csv_bytes(table: pd.DataFrame, lay: ExportLayout) -> bytes:
+    buf = io.StringIO()
+    quoting = csv.QUOTE_ALL if lay.server == "kobo" else csv.QUOTE_MINIMAL
+    w = csv.writer(buf, delimiter=lay.sep, quoting=quoting, lineterminator="\r\n" if lay.server == "central" else "\n")
+    w.writerow([_neutral(str(c)) for c in table.columns])
+    for row in table.itertuples(index=False):
+        w.writerow([_neutral(_text(v)) for v in row])
+    try:
+        return buf.getvalue().encode(lay.encoding)
+    except UnicodeEncodeError as exc:
+        raise DataError(f"the export holds text that {lay.encoding} cannot encode ({exc.object[exc.start:exc.end]!r}); "
+                        "use utf-8.") from exc
+
+
+def _save(tables: dict[str, pd.DataFrame], path: Path, lay: ExportLayout) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        path.write_bytes(_csv_bytes(next(iter(tables.values())), lay))
+    elif suffix == ".zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, t in tables.items():
+                zf.writestr(f"{name}.csv", _csv_bytes(t, lay))
+    elif suffix == ".xlsx":
+        _save_xlsx(tables, path)
+    else:
+        raise DataError(f"{path.name}: write an export as .csv, .xlsx or .zip.")
+
+
+def _save_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, t in tables.items():
+        ws = wb.create_sheet(name[:31])
+        ws.append([str(c) for c in t.columns])
+        for row in t.itertuples(index=False):
+            ws.append([_text(v) for v in row])
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # text that looks like a formula stays text
+                    cell.data_type = "s"
+    wb.save(path)
