@@ -14,14 +14,17 @@ from pathlib import Path
 from ..errors import QuestionnaireError
 from .analysis import SATISFACTION_DIMENSIONS, cronbach_alpha, satisfaction_dimensions
 from .generate import ERROR_KINDS, generate_responses
+from .exports import EXPORT_LAYOUTS, ExportLayout, write_export
 from .responses import ValidationReport, code_responses, read_export, validate
 from .schema import Choice, Question, Questionnaire, load_questionnaire
 
 __all__ = [
     "ERROR_KINDS",
+    "EXPORT_LAYOUTS",
     "FORMS",
     "SATISFACTION_DIMENSIONS",
     "Choice",
+    "ExportLayout",
     "Question",
     "Questionnaire",
     "ValidationReport",
@@ -33,6 +36,7 @@ __all__ = [
     "read_export",
     "satisfaction_dimensions",
     "validate",
+    "write_export",
 ]
 
 #: The shipped forms: name → what it is for.

@@ -275,11 +275,11 @@ class _Col:
     note: str = ""
 
 
-def _xml_index(fields: list[_Field], base: tuple[str, ...]) -> dict[str, set[str]]:
-    """Every header a field can have: its path (or any tail of it) joined by ``/`` or ``-``."""
+def _xml_index(fields: list[_Field]) -> dict[str, set[str]]:
+    """Every header a field can have: its path or any tail of it (paths relative to a repeat), joined by / or -."""
     index: dict[str, set[str]] = {}
     for f in fields:
-        path = f.path[len(base):] if f.path[:len(base)] == base else f.path
+        path = f.path
         for k in range(len(path)):
             for sep in ("/", "-"):
                 index.setdefault(sep.join(path[k:]), set()).add(f.key)
@@ -362,8 +362,7 @@ def _choice_code(form: Questionnaire, q: Question, text: str, language: str | No
     return str(canonical_code(text, [c.name for c in choices]))
 
 
-def _header_style(columns: list[str], fields: list[_Field], form: Questionnaire, base: tuple[str, ...],
-                  language: str | None) -> str | None:
+def _header_style(columns: list[str], fields: list[_Field], form: Questionnaire, language: str | None) -> str | None:
     """None for XML headers, else the language whose labels the headers are."""
     if language is not None:
         if language not in form.languages:
@@ -371,7 +370,7 @@ def _header_style(columns: list[str], fields: list[_Field], form: Questionnaire,
                                      f"its languages are {', '.join(map(repr, form.languages))}.")
         return language
     by_key = {f.key: f for f in fields}
-    xml = _xml_index(fields, base)
+    xml = _xml_index(fields)
     best, best_hits = None, sum(_map_header(c, by_key, xml, form, None).kind in ("question", "one_hot")
                                 for c in columns)
     for lang in form.languages:
@@ -439,10 +438,10 @@ def _problem(row: Any, column: str, problem: str, value: Any = None, table: str 
     return {"row": row, "column": column, "problem": problem, "value": value, "table": table}
 
 
-def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_Field], base: tuple[str, ...],
-               language: str | None, repeat: str | None) -> _Table:
+def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_Field], language: str | None,
+               repeat: str | None) -> _Table:
     by_key = {f.key: f for f in fields}
-    index = _xml_index(fields, base) if language is None else _label_index(fields, language)
+    index = _xml_index(fields) if language is None else _label_index(fields, language)
     table_label = None if repeat is None else repeat
     cols: dict[str, _Col] = {str(c): _map_header(str(c), by_key, index, form, language) for c in df.columns}
     problems: list[dict[str, Any]] = []
@@ -516,6 +515,7 @@ def _as_key(v: Any) -> str:
 
 
 def _decode_column(s: pd.Series, q: Question, form: Questionnaire, language: str | None) -> pd.Series:
+    s = s.map(lambda v: v if _present(v) else np.nan)  # blank cells are missing answers
     if q.type not in ("select_one", "select_multiple"):
         return s
     if language is not None:
@@ -601,7 +601,7 @@ def _repeat_of(name: str, table: pd.DataFrame, reps: tuple[str, ...], fields: li
     best, hits = None, 0
     for r in reps:
         rf = [f for f in fields if f.repeat == r]
-        idx = _xml_index(rf, ())
+        idx = _xml_index(rf)
         n = sum(str(c) in idx for c in table.columns)
         if n > hits:
             best, hits = r, n
@@ -718,8 +718,8 @@ def read_export(
     main_name, main_raw = tables[main_i]
     main_raw, tag_row = _drop_tag_row(main_raw)
     cols = [str(c) for c in main_raw.columns]
-    lang = _header_style(cols, fields, questionnaire, (), language)
-    main = _normalise(main_name, main_raw, questionnaire, fields, (), lang, None)
+    lang = _header_style(cols, fields, questionnaire, language)
+    main = _normalise(main_name, main_raw, questionnaire, fields, lang, None)
     n_questions = sum(1 for c in main.out.columns if c in {f.key for f in fields})
     others = [c for c in cols if not (c in _METADATA or c.startswith(_META_PREFIXES))]
     if others and n_questions == 0:
@@ -740,20 +740,23 @@ def read_export(
                                      table=name))
             continue
         rf = [f for f in fields if f.repeat == rep]
-        base = next(f.path[:f.path.index(rep) + 1] for f in rf) if rf else ()
-        t = _normalise(name, raw, questionnaire, rf, base, lang, rep)
+        t = _normalise(name, raw, questionnaire, rf, lang, rep)
         repeat_tables.append((t, raw))
         problems += t.problems
         columns.update({f"{name}:{k}": v for k, v in t.columns.items()})
     _link_repeats(main, main_raw, repeat_tables, fields)
     out = main.out
-    present = set(out.columns) | {c for t, _ in repeat_tables for c in t.out.columns}
+    repeats = RepeatTables({t.repeat: t.out for t, _ in repeat_tables})
+    if not repeats and isinstance(data, pd.DataFrame) and data.attrs.get("repeats"):
+        repeats = RepeatTables(data.attrs["repeats"])  # a frame read before, with columns added since
+    present = set(out.columns) | {c for t in repeats.values() for c in t.columns}
     out.attrs["export"] = {**info, "server": _server(cols), "headers": "xml" if lang is None else f"labels:{lang}",
                            "tables": [n for n, _ in tables], "hxl_tag_row": tag_row}
     out.attrs["export_columns"] = columns
     out.attrs["export_problems"] = problems + [p for t, _ in repeat_tables for p in t.problems if p not in problems]
     out.attrs["absent_questions"] = [f.key for f in fields if f.q.answered and f.key not in present]
-    out.attrs["repeats"] = RepeatTables({t.repeat: t.out for t, _ in repeat_tables})
+    out.attrs["repeats"] = repeats
+    out.attrs["export_output_columns"] = [str(c) for c in out.columns]
     return out
 
 
@@ -776,9 +779,11 @@ def is_metadata(column: str) -> bool:
     return column in _METADATA or column.startswith(_META_PREFIXES)
 
 
-def is_normalised(df: pd.DataFrame) -> bool:
-    """True when *df* came from :func:`read_export` (so it need not be read again)."""
-    return isinstance(getattr(df, "attrs", None), dict) and "export_columns" in df.attrs
+def is_normalised(df: Any) -> bool:
+    """True when *df* came from :func:`read_export` and has no column added since (so it need not be read again)."""
+    if not isinstance(df, pd.DataFrame) or "export_output_columns" not in df.attrs:
+        return False
+    return set(map(str, df.columns)) <= set(df.attrs["export_output_columns"])
 
 
 # ---------------------------------------------------------------- write_export
@@ -844,7 +849,8 @@ def write_export(
         base = rf[0].path[:rf[0].path.index(rep) + 1]
         cols = _table_columns(data, questionnaire, rf, lay, base if lay.server == "central" else ())
         parent = rf[0].repeats[-2] if len(rf[0].repeats) > 1 else None
-        tables[rep[:31]] = _repeat_metadata(cols, ids, lay, rep, parent, main_name, base)
+        name = f"{main_name}-{rep}" if lay.server == "central" else rep[:31]
+        tables[name] = _repeat_metadata(cols, ids, lay, rep, parent, main_name, base)
     if path is not None:
         _save(tables, Path(path), lay)
     return tables
@@ -896,8 +902,9 @@ def _geo_columns(cols: dict[str, list[str]], h: str, f: _Field, values: list[Any
         return
     cols[h] = [_text(v) for v in values]
     prefix = h[: len(h) - len(h.split(lay.group_sep)[-1])] if lay.group_sep else ""
+    own = h[len(prefix):]  # the question's name, or its label in a labels export
     for i, name in enumerate(("latitude", "longitude", "altitude", "precision")):
-        cols[f"{prefix}_{f.q.name}_{name}"] = [p[i] if len(p) > i else "" for p in parts]
+        cols[f"{prefix}_{own}_{name}"] = [p[i] if len(p) > i else "" for p in parts]
 
 
 def _text(v: Any) -> str:

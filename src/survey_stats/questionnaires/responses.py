@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import QuestionnaireError
 from ..privacy import detect_pii_columns, mask_id_card, mask_phone
-from .exports import canonical_code, form_fields, is_metadata, is_normalised, read_export, repeat_groups
+from .exports import canonical_code, form_fields, is_normalised, read_export, repeat_groups
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
@@ -174,8 +174,7 @@ def validate(
     >>> ss.validate(raw, form).problems[["column", "problem"]].values.tolist()
     [['household_id', 'required question not in the export']]
     """
-    df = responses if isinstance(responses, pd.DataFrame) and is_normalised(responses) else \
-        read_export(responses, questionnaire, language=language)
+    df = responses if is_normalised(responses) else read_export(responses, questionnaire, language=language)
     fields = form_fields(questionnaire)
     by_key = {f.key: f for f in fields}
     repeats: dict[str, pd.DataFrame] = dict(df.attrs.get("repeats", {}))
@@ -190,10 +189,6 @@ def validate(
 
     for p in df.attrs.get("export_problems", []):
         add(p["row"], p["column"], p["problem"], p.get("value"), p.get("table"))
-    read = {str(k).split(":", 1)[-1] for k in df.attrs.get("export_columns", {})} | set(by_key)
-    for c in df.columns:  # columns added after read_export
-        if str(c) not in read and not is_metadata(str(c)):
-            add(None, str(c), "column not in the questionnaire")
     _absent(df, by_key, repeat_groups(questionnaire), repeats, add)
     exprs = _Expressions()
     main_fields = [f for f in fields if f.q.answered and f.key in df.columns]
