@@ -13,7 +13,7 @@ import pytest
 
 import survey_stats as ss
 from survey_stats.questionnaires import EXPORT_LAYOUTS, ERROR_KINDS, FORMS, ExportLayout, write_export
-from survey_stats.questionnaires.exports import form_fields
+from _exports import LAYOUT_FILES, assert_same, canon, round_trip
 
 DATA = Path(__file__).resolve().parent / "data" / "exports"
 
@@ -84,52 +84,6 @@ def roster_data(form, n=40, seed=4):
     data["location"] = [f"31.{i} 120.{i} {i} 5" if i % 4 else np.nan for i in range(n)]
     data["contact_phone"] = [f"139{i:08d}" for i in range(n)]
     return data
-
-
-def canon(values):
-    """Values as a server writes them: missing → None, numbers → float, else stripped text."""
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
-            out.append(None)
-            continue
-        try:
-            out.append(float(v))
-        except (TypeError, ValueError):
-            out.append(str(v).strip())
-    return out
-
-
-def assert_same(original, back, form, *, repeats=True):
-    """Identical coded data: every question (main and repeat tables) and every indicator."""
-    c1, c2 = ss.code_responses(original, form), ss.code_responses(back, form)
-    fields = [f for f in form_fields(form) if f.key in original.columns]
-    main = [f.key for f in fields if f.repeat is None or f.key in back.columns]
-    indicators = [f.q.indicator for f in fields if f.q.indicator]
-    assert len(back) == len(original)
-    for col in main + indicators:
-        assert canon(c1[col]) == canon(c2[col]), col
-    rep_fields = [f for f in fields if f.repeat is not None and f.key not in back.columns]
-    if not repeats:
-        return
-    tables = back.attrs["repeats"]
-    for f in rep_fields:
-        t = tables[f.repeat]
-        assert t["_row"].tolist() == list(original.index)  # each repeat row joined to its submission
-        assert canon(t[f.key]) == canon(original[f.key]), f.key
-
-
-LAYOUT_FILES = [(name, suffix) for name in EXPORT_LAYOUTS for suffix in ("frame", ".csv", ".xlsx")]
-LAYOUT_FILES += [("central", ".zip"), ("central_no_groups", ".zip")]
-
-
-def round_trip(data, form, layout, suffix, tmp_path):
-    if suffix == "frame":
-        tables = write_export(data, form, layout)
-        return ss.read_export(tables if len(tables) > 1 else next(iter(tables.values())), form)
-    path = tmp_path / f"export{suffix}"
-    write_export(data, form, layout, path=path)
-    return ss.read_export(path, form)
 
 
 @pytest.mark.parametrize("layout, suffix", LAYOUT_FILES)

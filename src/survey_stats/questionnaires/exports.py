@@ -362,23 +362,48 @@ def _choice_code(form: Questionnaire, q: Question, text: str, language: str | No
     return str(canonical_code(text, [c.name for c in choices]))
 
 
-def _header_style(columns: list[str], fields: list[_Field], form: Questionnaire, language: str | None) -> str | None:
-    """None for XML headers, else the language whose labels the headers are."""
+def _header_style(df: pd.DataFrame, fields: list[_Field], form: Questionnaire, language: str | None) -> str | None:
+    """None for XML headers, else the language whose labels the headers are.
+
+    The style matching more columns wins; on a tie (labels equal to names) the values decide:
+    choice labels where codes are expected mean a labels export.
+    """
     if language is not None:
         if language not in form.languages:
             raise QuestionnaireError(f"form {form.form_id!r} has no language {language!r}; "
                                      f"its languages are {', '.join(map(repr, form.languages))}.")
         return language
+    columns = [str(c) for c in df.columns]
     by_key = {f.key: f for f in fields}
-    xml = _xml_index(fields)
-    best, best_hits = None, sum(_map_header(c, by_key, xml, form, None).kind in ("question", "one_hot")
-                                for c in columns)
+
+    def hits(index: dict[str, set[str]], lang: str | None) -> int:
+        return sum(_map_header(c, by_key, index, form, lang).kind in ("question", "one_hot") for c in columns)
+
+    best, best_hits = None, hits(_xml_index(fields), None)
     for lang in form.languages:
-        idx = _label_index(fields, lang)
-        hits = sum(_map_header(c, by_key, idx, form, lang).kind in ("question", "one_hot") for c in columns)
-        if hits > best_hits:
-            best, best_hits = lang, hits
+        n = hits(_label_index(fields, lang), lang)
+        if n > best_hits or (n == best_hits and n and best is None and _label_values(df, by_key, form, lang)):
+            best, best_hits = lang, n
     return best
+
+
+def _label_values(df: pd.DataFrame, by_key: dict[str, _Field], form: Questionnaire, lang: str) -> bool:
+    """Whether select answers are choice labels (in *lang*) more often than codes."""
+    index = _label_index(list(by_key.values()), lang)
+    codes = labels = 0
+    for c in df.columns:
+        m = _map_header(str(c), by_key, index, form, lang)
+        q = by_key[m.key].q if m.kind == "question" else None
+        if q is None or q.type != "select_one":
+            continue
+        choices = form.choices.get(q.list_name or "", ())
+        names = {ch.name for ch in choices}
+        texts = {_norm_label(ch.labels.get(lang, "")) for ch in choices} - names
+        for v in df[c]:
+            if _present(v):
+                codes += str(v).strip() in names
+                labels += _norm_label(v) in texts
+    return labels > codes
 
 
 # ---------------------------------------------------------------- normalising one table
@@ -444,6 +469,12 @@ def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_F
     index = _xml_index(fields) if language is None else _label_index(fields, language)
     table_label = None if repeat is None else repeat
     cols: dict[str, _Col] = {str(c): _map_header(str(c), by_key, index, form, language) for c in df.columns}
+    if language is not None:  # a question without a label in that language is exported under its name
+        xml = _xml_index(fields)
+        for c, m in cols.items():
+            if m.kind in ("unrecognised", "metadata"):
+                alt = _map_header(c, by_key, xml, form, None)
+                cols[c] = alt if alt.kind in ("question", "one_hot", "geo_part") else m
     problems: list[dict[str, Any]] = []
     out: dict[str, pd.Series] = {}
     described: dict[str, str] = {}
@@ -718,7 +749,7 @@ def read_export(
     main_name, main_raw = tables[main_i]
     main_raw, tag_row = _drop_tag_row(main_raw)
     cols = [str(c) for c in main_raw.columns]
-    lang = _header_style(cols, fields, questionnaire, language)
+    lang = _header_style(main_raw, fields, questionnaire, language)
     main = _normalise(main_name, main_raw, questionnaire, fields, lang, None)
     n_questions = sum(1 for c in main.out.columns if c in {f.key for f in fields})
     others = [c for c in cols if not (c in _METADATA or c.startswith(_META_PREFIXES))]

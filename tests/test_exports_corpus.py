@@ -1,0 +1,67 @@
+"""Every form — bundled and the public corpus in tests/data/forms — round-trips through every export layout.
+
+For each form: generate 50 submissions, lay them out as KoboToolbox and ODK Central export them
+(every entry of EXPORT_LAYOUTS, as DataFrames and as CSV / XLSX / zip files), read them back and
+compare the coded data.  A labels export of a form whose labels cannot identify its questions
+(blank or repeated labels) must not come back silently different: it is refused with a typed
+error or reported.  The corpus directory can be pointed elsewhere with SURVEY_STATS_FORMS_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import survey_stats as ss
+from _exports import assert_same, labels_usable, round_trip
+from survey_stats.questionnaires import EXPORT_LAYOUTS, FORMS
+
+CORPUS = Path(os.environ.get("SURVEY_STATS_FORMS_DIR", Path(__file__).resolve().parent / "data" / "forms"))
+CORPUS_FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in (".xlsx", ".xls")) if CORPUS.is_dir() else []
+CASES = [(name, "frame") for name in EXPORT_LAYOUTS]
+CASES += [("kobo_default", ".csv"), ("kobo_labels_no_groups_gbk", ".csv"), ("kobo_default", ".xlsx"),
+          ("kobo_labels", ".xlsx"), ("central", ".zip"), ("central_no_groups", ".csv")]
+
+
+def _params():
+    bundled = [pytest.param(ss.questionnaire_path(n), id=f"bundled-{n}") for n in FORMS]
+    corpus = [pytest.param(p, id=p.name) for p in CORPUS_FORMS]
+    return bundled + corpus
+
+
+def test_corpus_directory():
+    if not CORPUS.is_dir():
+        pytest.skip(f"no form corpus at {CORPUS}")
+    assert CORPUS_FORMS, f"{CORPUS} holds no .xlsx/.xls form"
+
+
+@pytest.mark.parametrize("path", _params())
+def test_form_round_trips_through_every_export_layout(path, tmp_path):
+    form = ss.load_questionnaire(path)
+    data = ss.read_export(ss.generate_responses(form, 50, seed=7), form)
+    assert len(data) == 50
+    other_languages = [(replace(EXPORT_LAYOUTS["kobo_labels"], language=lang), "frame") for lang in form.languages[1:]]
+    for layout, suffix in CASES + other_languages:
+        lay = EXPORT_LAYOUTS[layout] if isinstance(layout, str) else layout
+        language = lay.language or (form.languages[0] if form.languages else None)
+        if lay.headers == "labels" and not (language and labels_usable(form, language)):
+            _refused_or_reported(data, form, layout, suffix, tmp_path)
+            continue
+        back = round_trip(data, form, layout, suffix, tmp_path)
+        assert_same(data, back, form, repeats=suffix != ".csv")
+        unread = [p for p in back.attrs["export_problems"] if p["row"] is None]
+        assert not unread, (layout, suffix, unread[:3])
+
+
+def _refused_or_reported(data, form, layout, suffix, tmp_path):
+    try:
+        back = round_trip(data, form, layout, suffix, tmp_path)
+    except ss.SurveyStatsError:
+        return
+    try:
+        assert_same(data, back, form, repeats=suffix != ".csv")
+    except (AssertionError, KeyError):  # a value differs, or a question was not read
+        assert back.attrs["export_problems"], f"{layout}{suffix}: labels export read back differently, unreported"
