@@ -299,8 +299,12 @@ def _norm_label(s: Any) -> str:
     return re.sub(r"\s+", " ", str(s)).strip()
 
 
+#: Characters a group or choice separator can be (KoboToolbox lets the user choose it; "/" and "-" are usual).
+_SEPARATOR_CHARS = "/-%|:\\>"
+
+
 def _splits(h: str) -> list[int]:
-    return [i for i, ch in enumerate(h) if ch in "/-"]
+    return [i for i, ch in enumerate(h) if ch in _SEPARATOR_CHARS]
 
 
 def _match(h: str, index: dict[str, set[str]], *, tails: bool) -> set[str]:
@@ -466,15 +470,8 @@ def _problem(row: Any, column: str, problem: str, value: Any = None, table: str 
 def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_Field], language: str | None,
                repeat: str | None) -> _Table:
     by_key = {f.key: f for f in fields}
-    index = _xml_index(fields) if language is None else _label_index(fields, language)
     table_label = None if repeat is None else repeat
-    cols: dict[str, _Col] = {str(c): _map_header(str(c), by_key, index, form, language) for c in df.columns}
-    if language is not None:  # a question without a label in that language is exported under its name
-        xml = _xml_index(fields)
-        for c, m in cols.items():
-            if m.kind in ("unrecognised", "metadata"):
-                alt = _map_header(c, by_key, xml, form, None)
-                cols[c] = alt if alt.kind in ("question", "one_hot", "geo_part") else m
+    cols = _map_columns(df, fields, form, language, [f for f in fields if f.repeat is None] if repeat is None else fields)
     problems: list[dict[str, Any]] = []
     out: dict[str, pd.Series] = {}
     described: dict[str, str] = {}
@@ -522,6 +519,29 @@ def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_F
             described[col] = f"{key} ({part})"
     result = pd.DataFrame(out, index=df.index)
     return _Table(name, result, described, problems, repeat)
+
+
+def _map_columns(df: pd.DataFrame, fields: list[_Field], form: Questionnaire, language: str | None,
+                 first: list[_Field]) -> dict[str, _Col]:
+    """What each column is.  *first* (the main table's own questions) are tried before the rest, so a
+    name that a repeat group reuses is read as the main table's question; a question without a label
+    in a labels export is looked up by its name, as the servers then write it."""
+    by_key = {f.key: f for f in fields}
+    passes = [(first, language), (fields, language)]
+    if language is not None:
+        passes += [(first, None), (fields, None)]
+    indexes = [(_xml_index(subset) if lang is None else _label_index(subset, lang), lang) for subset, lang in passes]
+    cols: dict[str, _Col] = {}
+    for c in map(str, df.columns):
+        found = None
+        for index, lang in indexes:
+            m = _map_header(c, by_key, index, form, lang)
+            if m.kind in ("question", "one_hot", "geo_part", "ambiguous"):
+                found = m
+                break
+            found = found or m
+        cols[c] = found  # type: ignore[assignment]
+    return cols
 
 
 def _question_column(df: pd.DataFrame, cols: list[str], f: _Field, form: Questionnaire, language: str | None,
