@@ -22,8 +22,8 @@ from survey_stats.questionnaires import EXPORT_LAYOUTS, FORMS
 CORPUS = Path(os.environ.get("SURVEY_STATS_FORMS_DIR", Path(__file__).resolve().parent / "data" / "forms"))
 CORPUS_FORMS = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in (".xlsx", ".xls")) if CORPUS.is_dir() else []
 CASES = [(name, "frame") for name in EXPORT_LAYOUTS]
-CASES += [("kobo_default", ".csv"), ("kobo_labels_no_groups_gbk", ".csv"), ("kobo_default", ".xlsx"),
-          ("kobo_labels", ".xlsx"), ("central", ".zip"), ("central_no_groups", ".csv")]
+CASES += [("kobo_default", ".csv"), ("kobo_xml", ".csv"), ("kobo_labels_gbk", ".csv"), ("kobo_xml", ".xlsx"),
+          ("kobo_labels_groups", ".xlsx"), ("central", ".zip"), ("central_no_groups", ".csv")]
 
 
 def _params():
@@ -43,7 +43,7 @@ def test_form_round_trips_through_every_export_layout(path, tmp_path):
     form = ss.load_questionnaire(path)
     data = ss.read_export(ss.generate_responses(form, 50, seed=7), form)
     assert len(data) == 50
-    other_languages = [(replace(EXPORT_LAYOUTS["kobo_labels"], language=lang), "frame") for lang in form.languages[1:]]
+    other_languages = [(replace(EXPORT_LAYOUTS["kobo_default"], language=lang), "frame") for lang in form.languages[1:]]
     for layout, suffix in CASES + other_languages:
         lay = EXPORT_LAYOUTS[layout] if isinstance(layout, str) else layout
         language = lay.language or (form.languages[0] if form.languages else None)

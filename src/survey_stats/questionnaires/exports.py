@@ -100,14 +100,16 @@ class ExportLayout:
     encoding: str = "utf-8"
 
 
-#: The layouts KoboToolbox and ODK Central produce, by name.
+#: The layouts KoboToolbox and ODK Central produce, by name.  ``kobo_default`` is what KoboToolbox's
+#: export page gives unless told otherwise: labels in the form's first language, no group names,
+#: select-multiple as one column plus one 0/1 column per choice, ``;``-separated.
 EXPORT_LAYOUTS: dict[str, ExportLayout] = {
-    "kobo_default": ExportLayout(),
-    "kobo_dash_details": ExportLayout(group_sep="-", select_multiple="details", sep=","),
-    "kobo_no_groups_summary": ExportLayout(group_sep=None, select_multiple="summary", sep=","),
-    "kobo_labels": ExportLayout(headers="labels", sep=";"),
-    "kobo_labels_no_groups_gbk": ExportLayout(headers="labels", group_sep=None, select_multiple="summary", sep=";",
-                                             encoding="gbk"),
+    "kobo_default": ExportLayout(headers="labels", group_sep=None),
+    "kobo_xml": ExportLayout(),
+    "kobo_xml_dash_details": ExportLayout(group_sep="-", select_multiple="details", sep=","),
+    "kobo_xml_no_groups_summary": ExportLayout(group_sep=None, select_multiple="summary", sep=","),
+    "kobo_labels_groups": ExportLayout(headers="labels"),
+    "kobo_labels_gbk": ExportLayout(headers="labels", group_sep=None, select_multiple="summary", encoding="gbk"),
     "central": ExportLayout(server="central", group_sep="-", select_multiple="both", sep=","),
     "central_no_groups": ExportLayout(server="central", group_sep=None, select_multiple="summary", sep=","),
 }
@@ -894,7 +896,7 @@ def write_export(
     tables: dict[str, pd.DataFrame] = {}
     main_name = re.sub(r"[\[\]:*?/\\]", "_", questionnaire.form_id)[:31] or "data"
     main_cols = _table_columns(data, questionnaire, [f for f in fields if f.repeat is None], lay, ())
-    tables[main_name] = _with_metadata(main_cols, data, ids, lay, has_children=any(f.repeat for f in fields))
+    tables[main_name] = _with_metadata(main_cols, data, ids, lay)
     for rep in dict.fromkeys(f.repeat for f in fields if f.repeat):
         rf = [f for f in fields if f.repeat == rep]
         base = rf[0].path[:rf[0].path.index(rep) + 1]
@@ -981,8 +983,7 @@ def _onehot_text(v: Any, code: str, lay: ExportLayout) -> str:
     return "1" if code in str(v).split() else "0"
 
 
-def _with_metadata(cols: dict[str, list[str]], data: pd.DataFrame, ids: list[str], lay: ExportLayout,
-                   has_children: bool) -> pd.DataFrame:
+def _with_metadata(cols: dict[str, list[str]], data: pd.DataFrame, ids: list[str], lay: ExportLayout) -> pd.DataFrame:
     n = len(ids)
     times = [_text(v) for v in data["_submission_time"]] if "_submission_time" in data.columns else [""] * n
     if lay.server == "central":
@@ -994,9 +995,7 @@ def _with_metadata(cols: dict[str, list[str]], data: pd.DataFrame, ids: list[str
     else:
         body = {**cols, "_id": [str(i + 1) for i in range(n)], "_uuid": ids, "_submission_time": times,
                 "_validation_status": [""] * n, "_notes": [""] * n, "_status": ["submitted_via_web"] * n,
-                "_submitted_by": [""] * n, "__version__": ["v1"] * n, "_tags": [""] * n}
-        if has_children:
-            body["_index"] = [str(i + 1) for i in range(n)]
+                "_submitted_by": [""] * n, "_tags": [""] * n, "_index": [str(i + 1) for i in range(n)]}
     return pd.DataFrame(body, dtype=object)
 
 
