@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import zipfile
 from pathlib import Path
 
@@ -257,7 +256,8 @@ def test_validate_reads_raw_group_prefixed_exports_and_finds_every_planted_error
             p = ss.validate(raw, form).problems
             assert len(p) == len(injected)
             for _, e in injected.iterrows():
-                hit = p[(p["row"] == e["row"]) & (p["column"] == e["column"]) & p["problem"].str.startswith(e["problem"])]
+                at = (p["row"] == e["row"]) & (p["column"] == e["column"])
+                hit = p[at & p["problem"].str.startswith(e["problem"])]
                 assert len(hit) == 1, (name, prefix, e.to_dict())
 
 
@@ -299,7 +299,7 @@ def test_repeat_tables_join_to_their_parent_and_are_validated(roster, tmp_path):
     assert jobs["_row"].tolist() == list(range(12)) and jobs["_parent_row"].tolist() == list(range(12))
 
 
-def test_central_zip_repeat_keys_and_orphans(roster, tmp_path):
+def test_central_zip_repeat_keys_and_orphans(roster):
     data = roster_data(roster, n=6)
     tables = write_export(data, roster, "central")
     assert list(tables) == ["household_roster", "household_roster-members", "household_roster-jobs"]
@@ -314,7 +314,7 @@ def test_central_zip_repeat_keys_and_orphans(roster, tmp_path):
     assert pd.isna(back.attrs["repeats"]["jobs"].loc[2, "_row"])  # its child has no submission either
 
 
-def test_unmatched_sheet_is_reported(roster, tmp_path):
+def test_unmatched_sheet_is_reported(roster):
     data = roster_data(roster, n=3)
     tables = write_export(data, roster, "kobo_default")
     tables["notes"] = pd.DataFrame({"_parent_index": ["1"], "remark": ["x"]})
@@ -325,7 +325,8 @@ def test_unmatched_sheet_is_reported(roster, tmp_path):
 
 def test_geopoint_parts_of_both_servers(roster):
     data = roster_data(roster, n=8)
-    for layout, part in (("kobo_xml", "info/address/_location_latitude"), ("central", "info-address-location-Latitude")):
+    parts = {"kobo_xml": "info/address/_location_latitude", "central": "info-address-location-Latitude"}
+    for layout, part in parts.items():
         main = next(iter(write_export(data, roster, layout).values()))
         assert part in main.columns
         assert canon(ss.read_export(main, roster)["location"]) == canon(data["location"])

@@ -57,7 +57,8 @@ def test_random_frames_give_a_result_or_a_typed_error(df):
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from(["5", 5.0, "5.0", 4, "4.0", "3", 3.0, "dk", None, np.nan, " 5 "]), min_size=1, max_size=8))
+@given(st.lists(st.sampled_from(["5", 5.0, "5.0", 4, "4.0", "3", 3.0, "dk", None, np.nan, " 5 "]),
+                min_size=1, max_size=8))
 def test_numeric_spellings_code_like_their_code(values):
     raw = pd.DataFrame({"household_id": [f"H{i}" for i in range(len(values))], "sat_overall": values})
     coded = ss.code_responses(raw, FORM)["satisfied"]

@@ -1,4 +1,4 @@
-"""Exports written by KoboToolbox and ODK Central themselves (tests/data/exports/SOURCES) read to the submitted values."""
+"""Exports as KoboToolbox and ODK Central write them (tests/data/exports/SOURCES) read to the submitted values."""
 
 from __future__ import annotations
 

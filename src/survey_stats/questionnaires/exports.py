@@ -137,7 +137,7 @@ def repeat_groups(form: Questionnaire) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:
+def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:  # noqa: ARG001  (mtime: cache key only)
     try:
         survey = pd.read_excel(path, sheet_name=None, dtype=str, header=None)
     except Exception:  # noqa: BLE001  (unreadable form file: no repeat information)
@@ -203,7 +203,8 @@ def canonical_code(value: Any, codes: list[str]) -> Any:
     return s
 
 
-def _canonical_multi(value: Any, codes: list[str]) -> Any:
+def canonical_multi(value: Any, codes: list[str]) -> Any:
+    """Each code of a space-separated select-multiple answer as the form writes it (see :func:`canonical_code`)."""
     if not _present(value):
         return value
     return " ".join(str(canonical_code(t, codes)) for t in str(value).split())
@@ -473,7 +474,8 @@ def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_F
                repeat: str | None) -> _Table:
     by_key = {f.key: f for f in fields}
     table_label = None if repeat is None else repeat
-    cols = _map_columns(df, fields, form, language, [f for f in fields if f.repeat is None] if repeat is None else fields)
+    own = [f for f in fields if f.repeat is None] if repeat is None else fields
+    cols = _map_columns(df, fields, form, language, own)
     problems: list[dict[str, Any]] = []
     out: dict[str, pd.Series] = {}
     described: dict[str, str] = {}
@@ -506,7 +508,7 @@ def _normalise(name: str, df: pd.DataFrame, form: Questionnaire, fields: list[_F
                 problems.append(_problem(None, c, f"column matches several questions ({m.note}); export with XML "
                                                   "headers and group names", table=table_label))
     for key, by_code in onehot.items():
-        joined, bad = _join_onehot(df, by_code, form, by_key[key].q, key)
+        joined, bad = _join_onehot(df, by_code, form, by_key[key].q)
         for idx, col, v in bad:
             problems.append(_problem(idx, col, "one-hot column value is not 0 or 1", v, table_label))
         for code, cs in by_code.items():
@@ -576,11 +578,11 @@ def _decode_column(s: pd.Series, q: Question, form: Questionnaire, language: str
     codes = [c.name for c in form.choices.get(q.list_name or "", ())]
     if q.type == "select_one":
         return s.map(lambda v: canonical_code(v, codes)).astype(object)
-    return s.map(lambda v: _canonical_multi(v, codes)).astype(object)
+    return s.map(lambda v: canonical_multi(v, codes)).astype(object)
 
 
-def _join_onehot(df: pd.DataFrame, by_code: dict[str, list[str]], form: Questionnaire, q: Question,
-                 key: str) -> tuple[pd.Series, list[tuple[Any, str, Any]]]:
+def _join_onehot(df: pd.DataFrame, by_code: dict[str, list[str]], form: Questionnaire,
+                 q: Question) -> tuple[pd.Series, list[tuple[Any, str, Any]]]:
     order = [c.name for c in form.choices.get(q.list_name or "", ())]
     codes = sorted(by_code, key=lambda c: (order.index(c) if c in order else len(order), c))
     bad: list[tuple[Any, str, Any]] = []
@@ -646,8 +648,7 @@ class RepeatTables(dict):  # type: ignore[type-arg]
     __hash__ = None  # type: ignore[assignment]
 
 
-def _repeat_of(name: str, table: pd.DataFrame, reps: tuple[str, ...], fields: list[_Field],
-               form: Questionnaire) -> str | None:
+def _repeat_of(name: str, table: pd.DataFrame, reps: tuple[str, ...], fields: list[_Field]) -> str | None:
     for r in reps:
         if name == r or name.endswith("-" + r) or (name.endswith("...") and r.startswith(name[:-3])):
             return r
@@ -661,8 +662,7 @@ def _repeat_of(name: str, table: pd.DataFrame, reps: tuple[str, ...], fields: li
     return best
 
 
-def _link_repeats(main: _Table, main_raw: pd.DataFrame, reps: list[tuple[_Table, pd.DataFrame]],
-                  fields: list[_Field]) -> None:
+def _link_repeats(main_raw: pd.DataFrame, reps: list[tuple[_Table, pd.DataFrame]], fields: list[_Field]) -> None:
     """Add ``_row`` (row of the submission in the main table) and ``_parent_row`` to each repeat table."""
     parent_of = {}
     for f in fields:
@@ -787,7 +787,7 @@ def read_export(
         if i == main_i:
             continue
         raw, _ = _drop_tag_row(raw)
-        rep = _repeat_of(name, raw, reps, fields, questionnaire)
+        rep = _repeat_of(name, raw, reps, fields)
         if rep is None:
             problems.append(_problem(None, name, "sheet/table not matched to a repeat group of the form; not read",
                                      table=name))
@@ -797,7 +797,7 @@ def read_export(
         repeat_tables.append((t, raw))
         problems += t.problems
         columns.update({f"{name}:{k}": v for k, v in t.columns.items()})
-    _link_repeats(main, main_raw, repeat_tables, fields)
+    _link_repeats(main_raw, repeat_tables, fields)
     out = main.out
     repeats = RepeatTables({t.repeat: t.out for t, _ in repeat_tables})
     if not repeats and isinstance(data, pd.DataFrame) and data.attrs.get("repeats"):
@@ -891,7 +891,6 @@ def write_export(
             raise QuestionnaireError(f"form {questionnaire.form_id!r} has no language {lang!r} for label headers.")
         lay = replace(lay, language=lang)
     fields = [f for f in form_fields(questionnaire) if f.key in data.columns]
-    n = len(data)
     ids = _submission_ids(data, questionnaire)
     tables: dict[str, pd.DataFrame] = {}
     main_name = re.sub(r"[\[\]:*?/\\]", "_", questionnaire.form_id)[:31] or "data"
@@ -933,21 +932,22 @@ def _table_columns(data: pd.DataFrame, form: Questionnaire, fields: list[_Field]
         values = data[f.key].tolist()
         q = f.q
         if q.type == "geopoint":
-            _geo_columns(cols, h, f, values, lay)
+            _geo_columns(cols, h, values, lay)
             continue
         if q.type == "select_multiple" and lay.select_multiple in ("details", "both"):
             if lay.select_multiple == "both":
                 cols[h] = [_value_text(v, q, form, lay) for v in values]
             sep = "/" if lay.server == "central" else (lay.group_sep or "/")
             for c in form.choices.get(q.list_name or "", ()):
-                label = c.name if lay.headers == "xml" else (_norm_label(c.labels.get(lay.language or "", "")) or c.name)
+                text = _norm_label(c.labels.get(lay.language or "", "")) if lay.headers == "labels" else ""
+                label = text or c.name
                 cols[f"{h}{sep}{label}"] = [_onehot_text(v, c.name, lay) for v in values]
             continue
         cols[h] = [_value_text(v, q, form, lay) for v in values]
     return cols
 
 
-def _geo_columns(cols: dict[str, list[str]], h: str, f: _Field, values: list[Any], lay: ExportLayout) -> None:
+def _geo_columns(cols: dict[str, list[str]], h: str, values: list[Any], lay: ExportLayout) -> None:
     parts = [str(v).split() if _present(v) else [] for v in values]
     if lay.server == "central":
         for i, name in enumerate(("Latitude", "Longitude", "Altitude", "Accuracy")):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import QuestionnaireError
 from ..privacy import detect_pii_columns, mask_id_card, mask_phone
-from .exports import canonical_code, form_fields, is_normalised, read_export, repeat_groups
+from .exports import canonical_code, canonical_multi, form_fields, is_normalised, read_export
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
@@ -64,7 +64,8 @@ class ValidationReport:
     def __str__(self) -> str:
         if self.ok:
             return f"{self.form_id}: {self.n_rows} rows, no problems"
-        return f"{self.form_id}: {self.n_rows} rows, {len(self.problems)} problem(s)\n{self.summary().to_string(index=False)}"
+        summary = self.summary().to_string(index=False)
+        return f"{self.form_id}: {self.n_rows} rows, {len(self.problems)} problem(s)\n{summary}"
 
 
 def _present(v: Any) -> bool:
@@ -189,12 +190,12 @@ def validate(
 
     for p in df.attrs.get("export_problems", []):
         add(p["row"], p["column"], p["problem"], p.get("value"), p.get("table"))
-    _absent(df, by_key, repeat_groups(questionnaire), repeats, add)
+    _absent(df, by_key, repeats, add)
     exprs = _Expressions()
     main_fields = [f for f in fields if f.q.answered and f.key in df.columns]
     records = df.to_dict("index")
     for idx, rec in records.items():
-        _check_row(questionnaire, main_fields, _context(fields, rec), rec, exprs, lambda *a: add(idx, *a))
+        _check_row(questionnaire, main_fields, _context(fields, rec), rec, exprs, lambda *a, i=idx: add(i, *a))
     for rep, table in repeats.items():
         rep_fields = [f for f in fields if f.q.answered and f.key in table.columns]
         for _, rec in table.to_dict("index").items():
@@ -202,7 +203,7 @@ def validate(
             scope = _context(fields, records.get(root, {}) if _present(root) else {})
             scope.update(_context(fields, rec))
             _check_row(questionnaire, rep_fields, scope, rec, exprs,
-                       lambda c, pr, v=None, r=root: add(r if _present(r) else None, c, pr, v, rep))
+                       lambda c, pr, v=None, r=root, t=rep: add(r if _present(r) else None, c, pr, v, t))
     for (key, _kind), message in exprs.failed.items():
         add(None, key, message)
     for key in dict.fromkeys(k for k in (sub_col, id_column) if k):
@@ -217,8 +218,7 @@ def validate(
     return report
 
 
-def _absent(df: pd.DataFrame, by_key: dict[str, Any], reps: tuple[str, ...], repeats: dict[str, pd.DataFrame],
-            add: Any) -> None:
+def _absent(df: pd.DataFrame, by_key: dict[str, Any], repeats: dict[str, pd.DataFrame], add: Any) -> None:
     for key in df.attrs.get("absent_questions", []):
         f = by_key.get(key)
         if f is None or not f.q.required:
@@ -271,12 +271,17 @@ def _typed(q: Question, v: Any) -> Any:
     return v
 
 
+def _codes(form: Questionnaire, q: Question, *, missing: bool | None = None) -> list[str]:
+    """Choice codes of a select question (``missing`` filters declared missing codes)."""
+    return [c.name for c in form.choices.get(q.list_name or "", ()) if missing is None or c.missing == missing]
+
+
 def _check_value(form: Questionnaire, q: Question, v: Any) -> str | None:
     if q.type == "select_one":
-        if canonical_code(v, form.codes(q.name)) not in form.codes(q.name):
+        if canonical_code(v, _codes(form, q)) not in _codes(form, q):
             return "unknown choice code"
     elif q.type == "select_multiple":
-        codes = form.codes(q.name)
+        codes = _codes(form, q)
         if any(canonical_code(c, codes) not in codes for c in str(v).split()):
             return "unknown choice code"
     elif q.type in ("integer", "decimal"):
@@ -291,7 +296,9 @@ def _check_value(form: Questionnaire, q: Question, v: Any) -> str | None:
     return None
 
 
-def code_responses(responses: pd.DataFrame, questionnaire: Questionnaire, *, language: str | None = None) -> pd.DataFrame:
+def code_responses(
+    responses: pd.DataFrame | str | Path, questionnaire: Questionnaire, *, language: str | None = None
+) -> pd.DataFrame:
     """Turn answers into analysis columns named after the indicators they feed.
 
     Codings (``survey_stats::coding``): ``top2`` — a 5-point scale is 1 for its two top
@@ -322,9 +329,9 @@ def code_responses(responses: pd.DataFrame, questionnaire: Questionnaire, *, lan
         if q.type in ("integer", "decimal"):
             out[f.key] = pd.to_numeric(col.map(lambda v: str(v).strip() if _present(v) else np.nan), errors="coerce")
         elif q.type in ("select_one", "select_multiple") and q.list_name:
-            codes = questionnaire.codes(q.name)
-            col = col.map(lambda v: canonical_code(v, codes) if q.type == "select_one" or not _present(v)
-                          else " ".join(str(canonical_code(t, codes)) for t in str(v).split())).astype(object)
+            canon = canonical_code if q.type == "select_one" else canonical_multi
+            codes = _codes(questionnaire, q)
+            col = col.map(lambda v, c=codes, f=canon: f(v, c)).astype(object)
             out[f.key] = col
         if not q.indicator:
             continue
@@ -333,7 +340,7 @@ def code_responses(responses: pd.DataFrame, questionnaire: Questionnaire, *, lan
 
 
 def _code(col: pd.Series, q: Question, form: Questionnaire) -> pd.Series:
-    miss_codes = set(form.codes(q.name, missing=True)) if q.list_name else set()
+    miss_codes = set(_codes(form, q, missing=True))
     s = col.map(lambda v: str(v).strip() if _present(v) else None)
     missing = s.isna() | s.isin(miss_codes) | (s == "")
     c = q.coding
