@@ -428,14 +428,18 @@ def _flag(v: Any) -> int | None | str:
     return "bad"
 
 
-def _decode_labels(value: Any, q: Question, form: Questionnaire, language: str) -> Any:
-    """Choice labels back to codes (KoboToolbox "Labels" exports write labels as values)."""
-    if not _present(value) or q.type not in ("select_one", "select_multiple"):
-        return value
+def _label_lookup(q: Question, form: Questionnaire, language: str) -> dict[str, str]:
     lookup: dict[str, str] = {}
     for c in form.choices.get(q.list_name or "", ()):
         lookup.setdefault(_norm_label(c.labels.get(language, "")), c.name)
     lookup.pop("", None)
+    return lookup
+
+
+def _decode_labels(value: Any, q: Question, lookup: dict[str, str]) -> Any:
+    """Choice labels back to codes (KoboToolbox "Labels" exports write labels as values)."""
+    if not _present(value):
+        return value
     text = _norm_label(value)
     if q.type == "select_one":
         return lookup.get(text, value)
@@ -570,33 +574,48 @@ def _as_key(v: Any) -> str:
 
 
 def _decode_column(s: pd.Series, q: Question, form: Questionnaire, language: str | None) -> pd.Series:
-    s = s.map(lambda v: v if _present(v) else np.nan)  # blank cells are missing answers
+    """Blank cells as missing; choice labels (labels exports) and numbers (``5.0``) as the form's codes."""
     if q.type not in ("select_one", "select_multiple"):
-        return s
-    if language is not None:
-        s = s.map(lambda v: _decode_labels(v, q, form, language))
+        return s.map(lambda v: v if _present(v) else np.nan)
     codes = [c.name for c in form.choices.get(q.list_name or "", ())]
-    if q.type == "select_one":
-        return s.map(lambda v: canonical_code(v, codes)).astype(object)
-    return s.map(lambda v: canonical_multi(v, codes)).astype(object)
+    lookup = _label_lookup(q, form, language) if language is not None else {}
+    canon = canonical_code if q.type == "select_one" else canonical_multi
+
+    def one(v: Any) -> Any:
+        if not _present(v):
+            return np.nan
+        return canon(_decode_labels(v, q, lookup) if lookup else v, codes)
+
+    cache: dict[Any, Any] = {}
+    out = []
+    for v in s.to_numpy(dtype=object):
+        try:
+            key = (type(v), v)  # 5, 5.0 and True are equal keys otherwise
+            if key not in cache:
+                cache[key] = one(v)
+            out.append(cache[key])
+        except TypeError:  # an unhashable cell
+            out.append(one(v))
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _join_onehot(df: pd.DataFrame, by_code: dict[str, list[str]], form: Questionnaire,
                  q: Question) -> tuple[pd.Series, list[tuple[Any, str, Any]]]:
+    """The space-separated answer the 0/1 columns spell (form order), and the cells that are not 0/1."""
     order = [c.name for c in form.choices.get(q.list_name or "", ())]
     codes = sorted(by_code, key=lambda c: (order.index(c) if c in order else len(order), c))
     bad: list[tuple[Any, str, Any]] = []
-    values = []
-    for idx in df.index:
-        chosen = []
-        for code in codes:
-            for col in by_code[code]:
-                flag = _flag(df.at[idx, col])
+    chosen: list[list[str]] = [[] for _ in range(len(df))]
+    for code in codes:
+        for col in by_code[code]:
+            cells = df[col].to_numpy(dtype=object)
+            for i, (idx, v) in enumerate(zip(df.index, cells)):
+                flag = _flag(v)
                 if flag == "bad":
-                    bad.append((idx, col, df.at[idx, col]))
-                elif flag == 1 and code not in chosen:
-                    chosen.append(code)
-        values.append(" ".join(chosen) if chosen else np.nan)
+                    bad.append((idx, col, v))
+                elif flag == 1 and code not in chosen[i]:
+                    chosen[i].append(code)
+    values = [" ".join(c) if c else np.nan for c in chosen]
     return pd.Series(values, index=df.index, dtype=object), bad
 
 
@@ -604,8 +623,7 @@ def _compare_multi(summary: pd.Series, joined: pd.Series, with_columns: set[str]
                    table: str | None) -> list[dict[str, Any]]:
     """Rows where the space-separated column and the 0/1 columns (for the codes that have one) disagree."""
     problems = []
-    for idx in summary.index:
-        s, j = summary.at[idx], joined.at[idx]
+    for idx, s, j in zip(summary.index, summary.to_numpy(dtype=object), joined.to_numpy(dtype=object)):
         a = set(str(s).split()) & with_columns if _present(s) else set()
         b = set(str(j).split()) if _present(j) else set()
         if a != b:
@@ -616,13 +634,13 @@ def _compare_multi(summary: pd.Series, joined: pd.Series, with_columns: set[str]
 
 
 def _join_geo(df: pd.DataFrame, parts: dict[str, str]) -> pd.Series:
-    cols = sorted(parts, key=lambda p: _GEO_ORDER[p])
-
-    def one(idx: Any) -> Any:
-        vals = [df.at[idx, parts[p]] for p in cols]
-        return " ".join(str(v).strip() for v in vals if _present(v)) if any(_present(v) for v in vals) else np.nan
-
-    return pd.Series([one(i) for i in df.index], index=df.index, dtype=object)
+    """ODK Central's four geopoint columns back into one ``lat lon alt accuracy`` answer."""
+    cols = [df[parts[p]].to_numpy(dtype=object) for p in sorted(parts, key=lambda p: _GEO_ORDER[p])]
+    values = []
+    for row in zip(*cols):
+        present = [str(v).strip() for v in row if _present(v)]
+        values.append(" ".join(present) if present else np.nan)
+    return pd.Series(values, index=df.index, dtype=object)
 
 
 def _drop_tag_row(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -757,7 +775,7 @@ def read_export(
     ['wechat tv', 'wechat']
     """
     tables, info = _load_tables(data)
-    tables = [(n, t.set_axis([str(c).strip() for c in t.columns], axis=1)) for n, t in tables]
+    tables = [(n, _working_copy(t)) for n, t in tables]
     for name, t in tables:
         dup = sorted({str(c) for c in t.columns if list(map(str, t.columns)).count(str(c)) > 1})
         if dup:
@@ -810,6 +828,13 @@ def read_export(
     out.attrs["absent_questions"] = [f.key for f in fields if f.q.answered and f.key not in present]
     out.attrs["repeats"] = repeats
     out.attrs["export_output_columns"] = [str(c) for c in out.columns]
+    return out
+
+
+def _working_copy(t: pd.DataFrame) -> pd.DataFrame:
+    """The table with text headers and no ``attrs`` (pandas copies ``attrs`` on every operation)."""
+    out = t.set_axis([str(c).strip() for c in t.columns], axis=1)
+    out.attrs = {}
     return out
 
 
