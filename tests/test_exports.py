@@ -42,7 +42,7 @@ SURVEY = [
     ["text", "member_name", "Member name", "成员姓名", "yes"],
     ["integer", "member_age", "Age", "年龄", "yes", "", ". >= 0 and . <= 110"],
     ["begin_repeat", "jobs", "Jobs", "工作"],
-    ["select_one job", "job", "Job", "工作类型"],
+    ["select_one job", "job", "Job", "工作类型", "yes", "${member_age} >= 16"],
     ["end_repeat"],
     ["end_repeat"],
     ["calculate", "total_calc", "", "", "", "", "", "1"],
@@ -93,7 +93,7 @@ def test_roster_round_trips_through_every_layout(roster, layout, suffix, tmp_pat
     report = ss.validate(back, roster)
     if suffix == ".csv":  # KoboToolbox/Central CSV holds the main table only: repeat questions are absent
         absent = report.problems[report.problems["problem"].str.startswith("required question not in the export")]
-        assert set(absent["column"]) == {"member_name", "member_age"} and len(report.problems) == 2
+        assert set(absent["column"]) == {"member_name", "member_age", "job"} and len(report.problems) == 3
         assert "repeat group 'members'" in absent["problem"].iloc[0]
     else:
         assert report.ok, str(report)
@@ -104,21 +104,6 @@ def test_roster_round_trips_through_every_layout(roster, layout, suffix, tmp_pat
     assert info["server"] == lay.server
     if suffix == ".csv":
         assert info["separator"] == lay.sep and (info["encoding"] == "gb18030") == (lay.encoding == "gbk")
-
-
-# every layout for every bundled form, each through one of the file kinds (the roster form takes them all)
-BUNDLED_CASES = [(layout, ("frame", ".csv", ".xlsx")[i % 3]) for i, layout in enumerate(EXPORT_LAYOUTS)]
-BUNDLED_CASES += [("central", ".zip")]
-
-
-@pytest.mark.parametrize("name", list(FORMS))
-@pytest.mark.parametrize("layout, suffix", BUNDLED_CASES)
-def test_bundled_forms_round_trip_through_every_layout(name, layout, suffix, tmp_path):
-    form = bundled(name)
-    data = ss.read_export(ss.generate_responses(form, 30, seed=2), form)
-    back = round_trip(data, form, layout, suffix, tmp_path)
-    assert_same(data, back, form)
-    assert ss.validate(back, form).ok
 
 
 def test_kobo_default_csv_has_kobos_real_shape(tmp_path):
@@ -294,9 +279,23 @@ def test_repeat_tables_join_to_their_parent_and_are_validated(roster, tmp_path):
     p = rep.problems.set_index("problem")
     assert p.loc["violates constraint . >= 0 and . <= 110", "row"] == 5
     assert p.loc["violates constraint . >= 0 and . <= 110", "table"] == "members"
-    assert p.loc["missing required answer", "row"] == 7 and len(rep.problems) == 2
+    missing = rep.problems[rep.problems["problem"] == "missing required answer"]
+    assert ["member_name", 7, "members"] in missing[["column", "row", "table"]].values.tolist()
+    # a job is required from 16 on: row 5's member, now 130, had none (children have no job)
+    expected_jobs = int(pd.isna(data.loc[5, "job"]))
+    assert len(missing) == 1 + expected_jobs and len(rep.problems) == 2 + expected_jobs
     jobs = ss.read_export(path, roster).attrs["repeats"]["jobs"]
     assert jobs["_row"].tolist() == list(range(12)) and jobs["_parent_row"].tolist() == list(range(12))
+
+
+def test_nested_repeat_rows_see_their_parent_repeat_row(roster, tmp_path):
+    data = roster_data(roster, n=20)
+    adult = int(np.flatnonzero(pd.to_numeric(data["member_age"]) >= 16)[0])
+    child = int(np.flatnonzero(pd.to_numeric(data["member_age"]) < 16)[0])
+    data.loc[[adult, child], "job"] = np.nan  # required only where the parent member is 16 or older
+    write_export(data, roster, "central", path=tmp_path / "central.zip")
+    p = ss.validate(tmp_path / "central.zip", roster).problems
+    assert p[["row", "column", "problem", "table"]].values.tolist() == [[adult, "job", "missing required answer", "jobs"]]
 
 
 def test_central_zip_repeat_keys_and_orphans(roster):

@@ -127,7 +127,14 @@ class _Field:
 
 
 def repeat_groups(form: Questionnaire) -> tuple[str, ...]:
-    """Names of the form's repeat groups (``form.repeats`` when the loader provides it, else from the file)."""
+    """Names of the form's repeat groups (``form.repeats`` when the loader provides it, else from the file).
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> repeat_groups(ss.load_questionnaire(ss.questionnaire_path("home_visit")))
+    ()
+    """
     known = getattr(form, "repeats", None)
     if known is not None:
         return tuple(known)
@@ -158,6 +165,15 @@ def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:  # noqa: ARG001 
 
 
 def form_fields(form: Questionnaire) -> list[_Field]:
+    """Every question with its output column (its name; its path when the name is used twice) and repeat groups.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> f = form_fields(ss.load_questionnaire(ss.questionnaire_path("deregistered")))[-1]
+    >>> f.key, f.path, f.repeat
+    ('channels', ('policy', 'channels'), None)
+    """
     reps = set(repeat_groups(form))
     names = Counter(q.name for q in form.questions)
     out = []
@@ -204,7 +220,13 @@ def canonical_code(value: Any, codes: list[str]) -> Any:
 
 
 def canonical_multi(value: Any, codes: list[str]) -> Any:
-    """Each code of a space-separated select-multiple answer as the form writes it (see :func:`canonical_code`)."""
+    """Each code of a space-separated select-multiple answer as the form writes it (see :func:`canonical_code`).
+
+    Examples
+    --------
+    >>> canonical_multi("1.0 3", ["1", "2", "3"])
+    '1 3'
+    """
     if not _present(value):
         return value
     return " ".join(str(canonical_code(t, codes)) for t in str(value).split())
@@ -858,7 +880,16 @@ def is_metadata(column: str) -> bool:
 
 
 def is_normalised(df: Any) -> bool:
-    """True when *df* came from :func:`read_export` and has no column added since (so it need not be read again)."""
+    """True when *df* came from :func:`read_export` and has no column added since (so it need not be read again).
+
+    Examples
+    --------
+    >>> import pandas as pd, survey_stats as ss
+    >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
+    >>> raw = pd.DataFrame({"household_id": ["D1"]})
+    >>> is_normalised(raw), is_normalised(ss.read_export(raw, form))
+    (False, True)
+    """
     if not isinstance(df, pd.DataFrame) or "export_output_columns" not in df.attrs:
         return False
     return set(map(str, df.columns)) <= set(df.attrs["export_output_columns"])
@@ -878,9 +909,9 @@ def write_export(
     Parameters
     ----------
     data : DataFrame
-        One column per question with XML codes (as :func:`read_export` or
-        :func:`generate_responses` with ``group_prefix=None`` give); ``_uuid`` and
-        ``_submission_time`` are used when present.
+        Answers with XML codes: the result of :func:`read_export`, or anything it reads (such
+        as :func:`generate_responses` output); ``_uuid`` and ``_submission_time`` are used
+        when present.
     questionnaire : Questionnaire
     layout : str or ExportLayout
         A name in :data:`EXPORT_LAYOUTS` or an :class:`ExportLayout`.
@@ -899,7 +930,7 @@ def write_export(
     --------
     >>> import survey_stats as ss
     >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
-    >>> data = ss.read_export(ss.generate_responses(form, 3, seed=1, group_prefix=None), form)
+    >>> data = ss.read_export(ss.generate_responses(form, 3, seed=1), form)
     >>> main = next(iter(write_export(data, form, "central").values()))
     >>> [c for c in main.columns if "channels" in c][:2], main.columns[0]
     (['policy-channels', 'policy-channels/community'], 'SubmissionDate')
@@ -915,6 +946,8 @@ def write_export(
         if lang is None or lang not in questionnaire.languages:
             raise QuestionnaireError(f"form {questionnaire.form_id!r} has no language {lang!r} for label headers.")
         lay = replace(lay, language=lang)
+    if not is_normalised(data):
+        data = read_export(data, questionnaire)
     fields = [f for f in form_fields(questionnaire) if f.key in data.columns]
     ids = _submission_ids(data, questionnaire)
     tables: dict[str, pd.DataFrame] = {}

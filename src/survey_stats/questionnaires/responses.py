@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ class _Expressions:
 
 
 def validate(
-    responses: pd.DataFrame | str | Path,
+    responses: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path,
     questionnaire: Questionnaire,
     *,
     id_column: str | None = "household_id",
@@ -196,12 +197,15 @@ def validate(
     records = df.to_dict("index")
     for idx, rec in records.items():
         _check_row(questionnaire, main_fields, _context(fields, rec), rec, exprs, lambda *a, i=idx: add(i, *a))
+    rows_of = {rep: table.to_dict("index") for rep, table in repeats.items()}
+    parent_of = {f.repeat: f.repeats[-2] for f in fields if f.repeat and len(f.repeats) > 1}
     for rep, table in repeats.items():
         rep_fields = [f for f in fields if f.q.answered and f.key in table.columns]
-        for _, rec in table.to_dict("index").items():
+        for rec in rows_of[rep].values():
             root = rec.get("_row")
             scope = _context(fields, records.get(root, {}) if _present(root) else {})
-            scope.update(_context(fields, rec))
+            for ancestor in _ancestors(rep, rec, parent_of, rows_of):
+                scope.update(_context(fields, ancestor))
             _check_row(questionnaire, rep_fields, scope, rec, exprs,
                        lambda c, pr, v=None, r=root, t=rep: add(r if _present(r) else None, c, pr, v, t))
     for (key, _kind), message in exprs.failed.items():
@@ -216,6 +220,19 @@ def validate(
     if strict and not report.ok:
         raise QuestionnaireError(f"responses do not validate against {questionnaire.form_id!r}:\n{report}")
     return report
+
+
+def _ancestors(rep: str, rec: dict[str, Any], parent_of: dict[str, str],
+               rows_of: dict[str, dict[Any, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The enclosing repeat rows of a repeat row, outermost first, then the row itself."""
+    chain = [rec]
+    while rep in parent_of and _present(chain[0].get("_parent_row")):
+        rep = parent_of[rep]
+        parent = rows_of.get(rep, {}).get(chain[0]["_parent_row"])
+        if parent is None:
+            break
+        chain.insert(0, parent)
+    return chain
 
 
 def _absent(df: pd.DataFrame, by_key: dict[str, Any], repeats: dict[str, pd.DataFrame], add: Any) -> None:
@@ -297,7 +314,7 @@ def _check_value(form: Questionnaire, q: Question, v: Any) -> str | None:
 
 
 def code_responses(
-    responses: pd.DataFrame | str | Path, questionnaire: Questionnaire, *, language: str | None = None
+    responses: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path, questionnaire: Questionnaire, *, language: str | None = None
 ) -> pd.DataFrame:
     """Turn answers into analysis columns named after the indicators they feed.
 
