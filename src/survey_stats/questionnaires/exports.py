@@ -234,6 +234,10 @@ def canonical_multi(value: Any, codes: list[str]) -> Any:
 
 # ---------------------------------------------------------------- loading tables
 
+class MissingExportError(DataError, FileNotFoundError):
+    """The export file does not exist (a :class:`DataError` that is also a ``FileNotFoundError``)."""
+
+
 def _load_tables(data: Any) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, Any]]:
     if isinstance(data, pd.DataFrame):
         return [("main", data)], {"source": "DataFrame"}
@@ -245,6 +249,8 @@ def _load_tables(data: Any) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, A
     if not isinstance(data, (str, Path)):
         raise DataError(f"an export is a DataFrame, a mapping of sheets or a file path, not {type(data).__name__}.")
     p = Path(data)
+    if not p.is_file():
+        raise MissingExportError(f"No such file: {p}")
     suffix = p.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return _load_workbook(p)
