@@ -159,7 +159,7 @@ def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:  # noqa: ARG001 
     out = []
     for _, row in sheet.iloc[1:].iterrows():
         typ = re.sub(r"\s+", " ", str(row.iloc[t]).strip().lower().replace("_", " "))
-        if typ in ("begin repeat", "begin loop") and isinstance(row.iloc[n], str):
+        if typ == "begin repeat" and isinstance(row.iloc[n], str):
             out.append(row.iloc[n].strip())
     return tuple(out)
 

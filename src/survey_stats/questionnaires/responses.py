@@ -338,6 +338,7 @@ def code_responses(
     """
     df = responses if is_normalised(responses) else read_export(responses, questionnaire, language=language)
     out = df.copy()
+    out.attrs = {}  # analysis frames travel light: pandas copies attrs (repeat tables included) on every step
     for f in form_fields(questionnaire):
         q = f.q
         if f.key not in df.columns:
