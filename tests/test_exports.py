@@ -144,6 +144,18 @@ def test_gbk_semicolon_csv_with_chinese_label_headers(roster, tmp_path):
     assert_same(data, back, roster, repeats=False)
 
 
+def test_planted_errors_in_a_labels_export_are_found(roster):
+    data = roster_data(roster, n=10)
+    tables = write_export(data, roster, "kobo_default")  # main sheet and the two repeat sheets
+    main = next(iter(tables.values()))
+    main.loc[2, "县区"] = "不存在的区"  # a label the form does not have
+    main.loc[4, "家庭人口"] = "很多"  # not a number
+    main.loc[6, "户号"] = None  # required
+    p = ss.validate(tables, roster).problems
+    assert p[["row", "column", "problem"]].values.tolist() == [
+        [2, "county", "unknown choice code"], [4, "members_n", "not a number"], [6, "household_id", "missing required answer"]]
+
+
 def test_label_headers_in_the_second_language_and_explicit_language(roster):
     data = roster_data(roster)
     lay = ExportLayout(headers="labels", language="English (en)", group_sep="-", select_multiple="both", sep=",")

@@ -325,7 +325,8 @@ def code_responses(
     codes (don't know, refused) and unanswered or non-relevant items become NaN, never
     0.  Numeric answers written as numbers (``5.0``, ``"5.0"``) are read as the form's code
     (``"5"``).  Other questions are kept as they are, numbers converted to numbers.  A raw
-    export is read with :func:`read_export` first.
+    export is read with :func:`read_export` first.  The result carries no ``attrs`` (repeat
+    tables stay on the :func:`read_export` result).
 
     Examples
     --------
