@@ -175,6 +175,16 @@ def test_label_export_in_a_language_the_form_lacks_is_refused_with_the_reason(ro
         ss.validate(raw, roster)
 
 
+def test_labels_export_with_two_questions_sharing_a_label_is_refused_with_the_reason(tmp_path):
+    survey = [r[:] for r in SURVEY]
+    survey[9][3] = "获得帮扶"  # members_n gets aid's Chinese label
+    form = write_form(tmp_path / "dup.xlsx", survey)
+    data = roster_data(form, n=5)
+    write_export(data, form, "kobo_default", path=tmp_path / "dup.csv")
+    with pytest.raises(ss.DataError, match="appear more than once.*XML values and headers"):
+        ss.validate(tmp_path / "dup.csv", form)
+
+
 def test_ambiguous_label_headers_are_reported(tmp_path):
     survey = [r[:] for r in SURVEY]
     survey[9][2] = "Aid received"  # members_n gets the same English label as aid

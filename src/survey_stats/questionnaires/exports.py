@@ -252,11 +252,17 @@ def _load_tables(data: Any) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, A
     if not p.is_file():
         raise MissingExportError(f"No such file: {p}")
     suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return _load_workbook(p)
-    if suffix == ".zip":
-        return _load_zip(p)
-    table = read_table(p, all_text=True)
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return _load_workbook(p)
+        if suffix == ".zip":
+            return _load_zip(p)
+        table = read_table(p, all_text=True)
+    except DataError as exc:
+        if "more than once" in str(exc):
+            raise DataError(f"{exc} In a labels export this happens when two questions share a label: download "
+                            "it again with 'XML values and headers', or with group names in the headers.") from exc
+        raise
     return [(p.stem, table)], {"source": str(p), "encoding": table.attrs.get("encoding"),
                                "separator": table.attrs.get("separator")}
 
@@ -807,7 +813,9 @@ def read_export(
     for name, t in tables:
         dup = sorted({str(c) for c in t.columns if list(map(str, t.columns)).count(str(c)) > 1})
         if dup:
-            raise DataError(f"export table {name!r}: column name(s) {', '.join(map(repr, dup))} appear more than once.")
+            raise DataError(f"export table {name!r}: column name(s) {', '.join(map(repr, dup))} appear more than once. "
+                            "In a labels export this happens when two questions share a label: download it again "
+                            "with 'XML values and headers', or with group names in the headers.")
     if not tables[0][1].index.is_unique:
         raise DataError("the export's row index has duplicate labels; call reset_index() first.")
     fields = form_fields(questionnaire)
@@ -903,6 +911,8 @@ def is_normalised(df: Any) -> bool:
 
 # ---------------------------------------------------------------- write_export
 
+_Pairs = list[tuple[str, list[str]]]  # (header, cells) in export order; headers may repeat
+
 def write_export(
     data: pd.DataFrame,
     questionnaire: Questionnaire,
@@ -989,8 +999,8 @@ def _header(f: _Field, lay: ExportLayout, base: tuple[str, ...]) -> str:
 
 
 def _table_columns(data: pd.DataFrame, form: Questionnaire, fields: list[_Field], lay: ExportLayout,
-                   base: tuple[str, ...]) -> dict[str, list[str]]:
-    cols: dict[str, list[str]] = {}
+                   base: tuple[str, ...]) -> _Pairs:
+    cols: _Pairs = []
     for f in fields:
         h = _header(f, lay, base)
         values = data[f.key].tolist()
@@ -1000,28 +1010,28 @@ def _table_columns(data: pd.DataFrame, form: Questionnaire, fields: list[_Field]
             continue
         if q.type == "select_multiple" and lay.select_multiple in ("details", "both"):
             if lay.select_multiple == "both":
-                cols[h] = [_value_text(v, q, form, lay) for v in values]
+                cols.append((h, [_value_text(v, q, form, lay) for v in values]))
             sep = "/" if lay.server == "central" else (lay.group_sep or "/")
             for c in form.choices.get(q.list_name or "", ()):
                 text = _norm_label(c.labels.get(lay.language or "", "")) if lay.headers == "labels" else ""
                 label = text or c.name
-                cols[f"{h}{sep}{label}"] = [_onehot_text(v, c.name, lay) for v in values]
+                cols.append((f"{h}{sep}{label}", [_onehot_text(v, c.name, lay) for v in values]))
             continue
-        cols[h] = [_value_text(v, q, form, lay) for v in values]
+        cols.append((h, [_value_text(v, q, form, lay) for v in values]))
     return cols
 
 
-def _geo_columns(cols: dict[str, list[str]], h: str, values: list[Any], lay: ExportLayout) -> None:
+def _geo_columns(cols: _Pairs, h: str, values: list[Any], lay: ExportLayout) -> None:
     parts = [str(v).split() if _present(v) else [] for v in values]
     if lay.server == "central":
         for i, name in enumerate(("Latitude", "Longitude", "Altitude", "Accuracy")):
-            cols[f"{h}-{name}"] = [p[i] if len(p) > i else "" for p in parts]
+            cols.append((f"{h}-{name}", [p[i] if len(p) > i else "" for p in parts]))
         return
-    cols[h] = [_text(v) for v in values]
+    cols.append((h, [_text(v) for v in values]))
     prefix = h[: len(h) - len(h.split(lay.group_sep)[-1])] if lay.group_sep else ""
     own = h[len(prefix):]  # the question's name, or its label in a labels export
     for i, name in enumerate(("latitude", "longitude", "altitude", "precision")):
-        cols[f"{prefix}_{own}_{name}"] = [p[i] if len(p) > i else "" for p in parts]
+        cols.append((f"{prefix}_{own}_{name}", [p[i] if len(p) > i else "" for p in parts]))
 
 
 def _text(v: Any) -> str:
@@ -1047,23 +1057,23 @@ def _onehot_text(v: Any, code: str, lay: ExportLayout) -> str:
     return "1" if code in str(v).split() else "0"
 
 
-def _with_metadata(cols: dict[str, list[str]], data: pd.DataFrame, ids: list[str], lay: ExportLayout) -> pd.DataFrame:
+def _with_metadata(cols: _Pairs, data: pd.DataFrame, ids: list[str], lay: ExportLayout) -> pd.DataFrame:
     n = len(ids)
     times = [_text(v) for v in data["_submission_time"]] if "_submission_time" in data.columns else [""] * n
     if lay.server == "central":
         inst = "meta-instanceID" if lay.group_sep else "instanceID"
-        body = {"SubmissionDate": times, **cols, inst: [f"uuid:{u}" for u in ids], "KEY": [f"uuid:{u}" for u in ids],
-                "SubmitterID": ["5"] * n, "SubmitterName": ["enumerator"] * n, "AttachmentsPresent": ["0"] * n,
-                "AttachmentsExpected": ["0"] * n, "Status": [""] * n, "ReviewState": [""] * n,
-                "DeviceID": [""] * n, "Edits": ["0"] * n, "FormVersion": ["1"] * n}
-    else:
-        body = {**cols, "_id": [str(i + 1) for i in range(n)], "_uuid": ids, "_submission_time": times,
-                "_validation_status": [""] * n, "_notes": [""] * n, "_status": ["submitted_via_web"] * n,
-                "_submitted_by": [""] * n, "_tags": [""] * n, "_index": [str(i + 1) for i in range(n)]}
-    return pd.DataFrame(body, dtype=object)
+        keys = [f"uuid:{u}" for u in ids]
+        return _frame([("SubmissionDate", times), *cols, (inst, keys), ("KEY", keys), ("SubmitterID", ["5"] * n),
+                       ("SubmitterName", ["enumerator"] * n), ("AttachmentsPresent", ["0"] * n),
+                       ("AttachmentsExpected", ["0"] * n), ("Status", [""] * n), ("ReviewState", [""] * n),
+                       ("DeviceID", [""] * n), ("Edits", ["0"] * n), ("FormVersion", ["1"] * n)])
+    count = [str(i + 1) for i in range(n)]
+    return _frame([*cols, ("_id", count), ("_uuid", ids), ("_submission_time", times), ("_validation_status", [""] * n),
+                   ("_notes", [""] * n), ("_status", ["submitted_via_web"] * n), ("_submitted_by", [""] * n),
+                   ("_tags", [""] * n), ("_index", count)])
 
 
-def _repeat_metadata(cols: dict[str, list[str]], ids: list[str], lay: ExportLayout, rep: str, parent: str | None,
+def _repeat_metadata(cols: _Pairs, ids: list[str], lay: ExportLayout, rep: str, parent: str | None,
                      main_name: str, base: tuple[str, ...]) -> pd.DataFrame:
     n = len(ids)
     if lay.server == "central":
@@ -1071,11 +1081,19 @@ def _repeat_metadata(cols: dict[str, list[str]], ids: list[str], lay: ExportLayo
         parent_key = [f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g == parent else "") for g in parent_path)
                       for u in ids]
         key = [f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g in (rep, parent) else "") for g in base) for u in ids]
-        return pd.DataFrame({**cols, "PARENT_KEY": parent_key, "KEY": key}, dtype=object)
-    return pd.DataFrame({**cols, "_index": [str(i + 1) for i in range(n)],
-                         "_parent_table_name": [parent or main_name] * n,
-                         "_parent_index": [str(i + 1) for i in range(n)],
-                         "_submission__id": [str(i + 1) for i in range(n)], "_submission__uuid": ids}, dtype=object)
+        return _frame([*cols, ("PARENT_KEY", parent_key), ("KEY", key)])
+    count = [str(i + 1) for i in range(n)]
+    return _frame([*cols, ("_index", count), ("_parent_table_name", [parent or main_name] * n),
+                   ("_parent_index", count), ("_submission__id", count), ("_submission__uuid", ids)])
+
+
+def _frame(pairs: _Pairs) -> pd.DataFrame:
+    """A table of text cells; two columns may share a header, as in a labels export of two same-labelled questions."""
+    n = len(pairs[0][1]) if pairs else 0
+    table = pd.DataFrame({i: pd.Series(values, dtype=object) for i, (_, values) in enumerate(pairs)},
+                         index=pd.RangeIndex(n))
+    table.columns = [h for h, _ in pairs]
+    return table
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
