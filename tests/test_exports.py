@@ -9,10 +9,15 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from _exports import LAYOUT_FILES, assert_same, canon, round_trip
 
 import survey_stats as ss
-from survey_stats.questionnaires import EXPORT_LAYOUTS, ERROR_KINDS, FORMS, ExportLayout, write_export
-from _exports import LAYOUT_FILES, assert_same, canon, round_trip
+from survey_stats.questionnaires import (
+    ERROR_KINDS,
+    EXPORT_LAYOUTS,
+    ExportLayout,
+    write_export,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "exports"
 
@@ -153,7 +158,8 @@ def test_planted_errors_in_a_labels_export_are_found(roster):
     main.loc[6, "户号"] = None  # required
     p = ss.validate(tables, roster).problems
     assert p[["row", "column", "problem"]].values.tolist() == [
-        [2, "county", "unknown choice code"], [4, "members_n", "not a number"], [6, "household_id", "missing required answer"]]
+        [2, "county", "unknown choice code"], [4, "members_n", "not a number"],
+        [6, "household_id", "missing required answer"]]
 
 
 def test_label_headers_in_the_second_language_and_explicit_language(roster):
@@ -317,7 +323,8 @@ def test_nested_repeat_rows_see_their_parent_repeat_row(roster, tmp_path):
     data.loc[[adult, child], "job"] = np.nan  # required only where the parent member is 16 or older
     write_export(data, roster, "central", path=tmp_path / "central.zip")
     p = ss.validate(tmp_path / "central.zip", roster).problems
-    assert p[["row", "column", "problem", "table"]].values.tolist() == [[adult, "job", "missing required answer", "jobs"]]
+    found = p[["row", "column", "problem", "table"]].values.tolist()
+    assert found == [[adult, "job", "missing required answer", "jobs"]]
 
 
 def test_central_zip_repeat_keys_and_orphans(roster):

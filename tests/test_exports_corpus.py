@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from _exports import assert_same, labels_usable, round_trip
 
 import survey_stats as ss
-from _exports import assert_same, labels_usable, round_trip
 from survey_stats.questionnaires import EXPORT_LAYOUTS, FORMS
 from survey_stats.questionnaires.exports import repeat_groups
 

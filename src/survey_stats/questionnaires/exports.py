@@ -714,46 +714,58 @@ def _repeat_of(name: str, table: pd.DataFrame, reps: tuple[str, ...], fields: li
     return best
 
 
-def _link_repeats(main_raw: pd.DataFrame, reps: list[tuple[_Table, pd.DataFrame]], fields: list[_Field]) -> None:
-    """Add ``_row`` (row of the submission in the main table) and ``_parent_row`` to each repeat table."""
-    parent_of = {}
-    for f in fields:
-        if f.repeat and len(f.repeats) > 1:
-            parent_of[f.repeat] = f.repeats[-2]
+def _link_repeats(main_raw: pd.DataFrame, reps: list[tuple[_Table, pd.DataFrame]],
+                  fields: list[_Field]) -> list[dict[str, Any]]:
+    """Add ``_row`` (row of the submission in the main table) and ``_parent_row`` to each repeat table.
+
+    ODK Central links a row to its parent by ``PARENT_KEY`` = the parent's ``KEY`` (the instance id
+    for the main table); KoboToolbox by ``_parent_index`` = the parent sheet's ``_index``.  Parents
+    are read before their children.  Returns the rows whose parent is not in the export (kept, with
+    a missing ``_row``)."""
+    parent_of = {f.repeat: f.repeats[-2] for f in fields if f.repeat and len(f.repeats) > 1}
+    depth = {f.repeat: len(f.repeats) for f in fields if f.repeat}
     keyed: dict[str, tuple[str | None, Any]] = {}
     for col in ("KEY", "meta-instanceID", "meta/instanceID", "instanceID", "_uuid"):
-        if col in main_raw.columns:
-            for idx, v in main_raw[col].items():
-                if _present(v):
-                    keyed.setdefault(str(v).strip(), (None, idx))
-    kobo_index: dict[str | None, dict[str, Any]] = {None: {}}
-    if "_index" in main_raw.columns:
-        kobo_index[None] = {_as_key(v): idx for idx, v in main_raw["_index"].items() if _present(v)}
+        for idx, v in (main_raw[col].items() if col in main_raw.columns else ()):
+            if _present(v):
+                keyed.setdefault(str(v).strip(), (None, idx))
+    indexed: dict[str | None, dict[str, Any]] = {None: _kobo_index(main_raw)}
     root_of: dict[tuple[str | None, Any], Any] = {(None, i): i for i in main_raw.index}
-    depth = {f.repeat: len(f.repeats) for f in fields if f.repeat}
+    problems: list[dict[str, Any]] = []
     for t, raw in sorted(reps, key=lambda tr: depth.get(tr[0].repeat, 0)):
         parent = parent_of.get(t.repeat or "")
-        parent_rows, roots = [], []
-        for idx in raw.index:
-            hit: tuple[str | None, Any] | None = None
-            if "PARENT_KEY" in raw.columns and _present(raw.at[idx, "PARENT_KEY"]):
-                hit = keyed.get(str(raw.at[idx, "PARENT_KEY"]).strip())
-            elif "_parent_index" in raw.columns and _present(raw.at[idx, "_parent_index"]):
-                row = kobo_index.get(parent, {}).get(_as_key(raw.at[idx, "_parent_index"]))
-                hit = None if row is None else (parent, row)
-            parent_rows.append(np.nan if hit is None else hit[1])
-            roots.append(np.nan if hit is None else root_of.get(hit, np.nan))
-            if hit is None:
-                t.problems.append(_problem(None, "PARENT_KEY" if "PARENT_KEY" in raw.columns else "_parent_index",
-                                           f"repeat row {idx} has no parent row in the export", table=t.repeat))
-        t.out.insert(0, "_parent_row", pd.Series(parent_rows, index=raw.index, dtype=object))
+        hits = [_parent_of_row(raw, idx, keyed, indexed.get(parent, {}), parent) for idx in raw.index]
+        roots = [np.nan if h is None else root_of.get(h, np.nan) for h in hits]
+        for idx, h in zip(raw.index, hits):
+            if h is None:
+                problems.append(_problem(None, "PARENT_KEY" if "PARENT_KEY" in raw.columns else "_parent_index",
+                                         f"repeat row {idx} has no parent row in the export", table=t.repeat))
+        t.out.insert(0, "_parent_row", pd.Series([np.nan if h is None else h[1] for h in hits], index=raw.index,
+                                                 dtype=object))
         t.out.insert(0, "_row", pd.Series(roots, index=raw.index, dtype=object))
         for idx, root in zip(raw.index, roots):
             root_of[(t.repeat, idx)] = root
             if "KEY" in raw.columns and _present(raw.at[idx, "KEY"]):
                 keyed[str(raw.at[idx, "KEY"]).strip()] = (t.repeat, idx)
-        if "_index" in raw.columns:
-            kobo_index[t.repeat] = {_as_key(v): i for i, v in raw["_index"].items() if _present(v)}
+        indexed[t.repeat] = _kobo_index(raw)
+    return problems
+
+
+def _kobo_index(raw: pd.DataFrame) -> dict[str, Any]:
+    if "_index" not in raw.columns:
+        return {}
+    return {_as_key(v): i for i, v in raw["_index"].items() if _present(v)}
+
+
+def _parent_of_row(raw: pd.DataFrame, idx: Any, keyed: dict[str, tuple[str | None, Any]],
+                   parent_index: dict[str, Any], parent: str | None) -> tuple[str | None, Any] | None:
+    """(parent table, parent row) of one repeat row, or None."""
+    if "PARENT_KEY" in raw.columns and _present(raw.at[idx, "PARENT_KEY"]):
+        return keyed.get(str(raw.at[idx, "PARENT_KEY"]).strip())
+    if "_parent_index" in raw.columns and _present(raw.at[idx, "_parent_index"]):
+        row = parent_index.get(_as_key(raw.at[idx, "_parent_index"]))
+        return None if row is None else (parent, row)
+    return None
 
 
 # ---------------------------------------------------------------- read_export
@@ -809,68 +821,78 @@ def read_export(
     ['wechat tv', 'wechat']
     """
     tables, info = _load_tables(data)
-    tables = [(n, _working_copy(t)) for n, t in tables]
-    for name, t in tables:
-        dup = sorted({str(c) for c in t.columns if list(map(str, t.columns)).count(str(c)) > 1})
-        if dup:
-            raise DataError(f"export table {name!r}: column name(s) {', '.join(map(repr, dup))} appear more than once. "
-                            "In a labels export this happens when two questions share a label: download it again "
-                            "with 'XML values and headers', or with group names in the headers.")
-    if not tables[0][1].index.is_unique:
-        raise DataError("the export's row index has duplicate labels; call reset_index() first.")
+    tables = [(n, _working_copy(n, t)) for n, t in tables]
     fields = form_fields(questionnaire)
-    reps = repeat_groups(questionnaire)
-    main_i = next((i for i, (_, t) in enumerate(tables)
-                   if not {"_parent_index", "PARENT_KEY", "_parent_table_name"} & set(map(str, t.columns))), 0)
+    main_i = next((i for i, (_, t) in enumerate(tables) if not set(_PARENT_LINKS) & set(t.columns)), 0)
     main_name, main_raw = tables[main_i]
     main_raw, tag_row = _drop_tag_row(main_raw)
-    cols = [str(c) for c in main_raw.columns]
     lang = _header_style(main_raw, fields, questionnaire, language)
     main = _normalise(main_name, main_raw, questionnaire, fields, lang, None)
-    n_questions = sum(1 for c in main.out.columns if c in {f.key for f in fields})
-    others = [c for c in cols if not (c in _METADATA or c.startswith(_META_PREFIXES))]
-    if others and n_questions == 0:
-        raise QuestionnaireError(
-            f"no column of this export matches a question of form {questionnaire.form_id!r} "
-            f"(first columns: {', '.join(map(repr, cols[:6]))}); is it the export of another form, or labels in a "
-            f"language the form does not have (form languages: {', '.join(questionnaire.languages) or 'none'})?")
-    repeat_tables: list[tuple[_Table, pd.DataFrame]] = []
-    problems = list(main.problems)
+    _check_recognised(main, main_raw, fields, questionnaire)
+    others = [(n, t) for i, (n, t) in enumerate(tables) if i != main_i]
+    repeat_tables, problems = _read_repeats(others, questionnaire, fields, lang)
+    problems = main.problems + problems + _link_repeats(main_raw, repeat_tables, fields)
     columns = {f"{main_name}:{k}" if len(tables) > 1 else k: v for k, v in main.columns.items()}
-    for i, (name, raw) in enumerate(tables):
-        if i == main_i:
-            continue
+    for t, _ in repeat_tables:
+        columns.update({f"{t.name}:{k}": v for k, v in t.columns.items()})
+    repeats = RepeatTables({t.repeat: t.out for t, _ in repeat_tables})
+    if not repeats and isinstance(data, pd.DataFrame) and data.attrs.get("repeats"):
+        repeats = RepeatTables(data.attrs["repeats"])  # a frame read before, with columns added since
+    out = main.out
+    present = set(out.columns) | {c for t in repeats.values() for c in t.columns}
+    out.attrs.update(
+        export={**info, "server": _server(list(main_raw.columns)), "tables": [n for n, _ in tables],
+                "headers": "xml" if lang is None else f"labels:{lang}", "hxl_tag_row": tag_row},
+        export_columns=columns, export_problems=problems, repeats=repeats,
+        absent_questions=[f.key for f in fields if f.q.answered and f.key not in present],
+        export_output_columns=[str(c) for c in out.columns])
+    return out
+
+
+_PARENT_LINKS = ("_parent_index", "PARENT_KEY", "_parent_table_name")
+
+
+def _check_recognised(main: _Table, raw: pd.DataFrame, fields: list[_Field], form: Questionnaire) -> None:
+    """Refuse an export none of whose (non-metadata) columns is a question of the form."""
+    keys = {f.key for f in fields}
+    cols = [str(c) for c in raw.columns]
+    if any(not is_metadata(c) for c in cols) and not keys & set(main.out.columns):
+        raise QuestionnaireError(
+            f"no column of this export matches a question of form {form.form_id!r} "
+            f"(first columns: {', '.join(map(repr, cols[:6]))}); is it the export of another form, or labels in a "
+            f"language the form does not have (form languages: {', '.join(form.languages) or 'none'})?")
+
+
+def _read_repeats(tables: list[tuple[str, pd.DataFrame]], form: Questionnaire, fields: list[_Field],
+                  language: str | None) -> tuple[list[tuple[_Table, pd.DataFrame]], list[dict[str, Any]]]:
+    """Each further sheet/table read as the repeat group it holds (or reported when it holds none)."""
+    reps = repeat_groups(form)
+    read: list[tuple[_Table, pd.DataFrame]] = []
+    problems: list[dict[str, Any]] = []
+    for name, raw in tables:
         raw, _ = _drop_tag_row(raw)
         rep = _repeat_of(name, raw, reps, fields)
         if rep is None:
             problems.append(_problem(None, name, "sheet/table not matched to a repeat group of the form; not read",
                                      table=name))
             continue
-        rf = [f for f in fields if f.repeat == rep]
-        t = _normalise(name, raw, questionnaire, rf, lang, rep)
-        repeat_tables.append((t, raw))
+        t = _normalise(name, raw, form, [f for f in fields if f.repeat == rep], language, rep)
+        read.append((t, raw))
         problems += t.problems
-        columns.update({f"{name}:{k}": v for k, v in t.columns.items()})
-    _link_repeats(main_raw, repeat_tables, fields)
-    out = main.out
-    repeats = RepeatTables({t.repeat: t.out for t, _ in repeat_tables})
-    if not repeats and isinstance(data, pd.DataFrame) and data.attrs.get("repeats"):
-        repeats = RepeatTables(data.attrs["repeats"])  # a frame read before, with columns added since
-    present = set(out.columns) | {c for t in repeats.values() for c in t.columns}
-    out.attrs["export"] = {**info, "server": _server(cols), "headers": "xml" if lang is None else f"labels:{lang}",
-                           "tables": [n for n, _ in tables], "hxl_tag_row": tag_row}
-    out.attrs["export_columns"] = columns
-    out.attrs["export_problems"] = problems + [p for t, _ in repeat_tables for p in t.problems if p not in problems]
-    out.attrs["absent_questions"] = [f.key for f in fields if f.q.answered and f.key not in present]
-    out.attrs["repeats"] = repeats
-    out.attrs["export_output_columns"] = [str(c) for c in out.columns]
-    return out
+    return read, problems
 
 
-def _working_copy(t: pd.DataFrame) -> pd.DataFrame:
+def _working_copy(name: str, t: pd.DataFrame) -> pd.DataFrame:
     """The table with text headers and no ``attrs`` (pandas copies ``attrs`` on every operation)."""
     out = t.set_axis([str(c).strip() for c in t.columns], axis=1)
     out.attrs = {}
+    dup = sorted(c for c, k in Counter(out.columns).items() if k > 1)
+    if dup:
+        raise DataError(f"export table {name!r}: column name(s) {', '.join(map(repr, dup))} appear more than once. "
+                        "In a labels export this happens when two questions share a label: download it again "
+                        "with 'XML values and headers', or with group names in the headers.")
+    if not out.index.is_unique:
+        raise DataError(f"export table {name!r}: the row index has duplicate labels; call reset_index() first.")
     return out
 
 

@@ -314,7 +314,10 @@ def _check_value(form: Questionnaire, q: Question, v: Any) -> str | None:
 
 
 def code_responses(
-    responses: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path, questionnaire: Questionnaire, *, language: str | None = None
+    responses: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path,
+    questionnaire: Questionnaire,
+    *,
+    language: str | None = None,
 ) -> pd.DataFrame:
     """Turn answers into analysis columns named after the indicators they feed.
 
