@@ -1,11 +1,14 @@
 # survey_stats: `make demo` runs the bundled example, `make test` runs the test suite.
 # Both create .venv with the machine's Python 3.11 (or python3) on first use.
+# `make test-oldest` runs the suite in .venv-oldest with every dependency at its lowest declared
+# version (tools/oldest_constraints.py turns pyproject's `>=` floors into pip constraints).
 
 PY ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+OLDEST := .venv-oldest
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-oldest bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,8 +28,20 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+$(OLDEST)/.installed: pyproject.toml tools/oldest_constraints.py
+	rm -rf $(OLDEST)
+	$(PY) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(PY) tools/oldest_constraints.py pyproject.toml test fonts > $(OLDEST)/constraints.txt
+	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt -e ".[test,fonts]"
+	touch $@
+
+test-oldest: $(OLDEST)/.installed
+	@echo "lowest declared versions:"; cat $(OLDEST)/constraints.txt
+	$(OLDEST)/bin/python -m pytest -p no:randomly
+
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/estimate.py
 
 clean:
-	rm -rf $(VENV) output
+	rm -rf $(VENV) $(OLDEST) output

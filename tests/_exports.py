@@ -76,3 +76,19 @@ def labels_usable(form, language):
         if any(len(names) > 1 for names in by_label.values()):
             return False
     return True
+
+
+def headers_unique(form, layout):
+    """Whether a layout gives every question its own header: without group names, two questions of one
+    table that share a name (in different groups, or loop items) would share a header."""
+    if layout.group_sep is not None:
+        return True
+    seen = set()
+    for f in form_fields(form):
+        if f.q.answered:
+            label = " ".join(str(f.q.labels.get(layout.language or "", "")).split()) if layout.headers == "labels" else ""
+            header = (f.repeat, label or f.q.name)
+            if header in seen:
+                return False
+            seen.add(header)
+    return True

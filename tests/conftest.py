@@ -20,8 +20,12 @@ def r_refs() -> dict:
 # CI runs the property tests with a fixed example sequence, so a run can be reproduced exactly.
 import os  # noqa: E402
 
-from hypothesis import settings  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
+# tests/test_fuzz.py: always the same examples, no example database, no per-example deadline
+settings.register_profile("fuzz", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                 HealthCheck.filter_too_much])
 if os.environ.get("CI"):
     settings.load_profile("ci")

@@ -10,13 +10,15 @@ error or reported.  The corpus directory can be pointed elsewhere with SURVEY_ST
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from _exports import assert_same, labels_usable, round_trip
+from _exports import assert_same, headers_unique, labels_usable, round_trip
 
 import survey_stats as ss
+from survey_stats.errors import SurveyStatsWarning
 from survey_stats.questionnaires import EXPORT_LAYOUTS, FORMS
 from survey_stats.questionnaires.exports import repeat_groups
 
@@ -41,19 +43,29 @@ def test_corpus_directory():
 
 @pytest.mark.parametrize("path", _params())
 def test_form_round_trips_through_every_export_layout(path, tmp_path):
-    form = ss.load_questionnaire(path)
-    data = ss.read_export(ss.generate_responses(form, 50, seed=7), form)
+    try:
+        form = ss.load_questionnaire(path)
+    except ss.QuestionnaireError as exc:
+        if "pyxform rejects the form" in str(exc):
+            pytest.skip(f"pyxform rejects the form (tested in test_forms_corpus): {exc}")
+        raise
+    with warnings.catch_warnings():  # expressions it cannot evaluate: tested in test_forms_corpus
+        warnings.simplefilter("ignore", SurveyStatsWarning)
+        data = ss.read_export(ss.generate_responses(form, 50, seed=7), form)
     assert len(data) == 50
     found = _kinds(ss.validate(data, form))  # whatever the answers hold, every layout must report the same
     other_languages = [(replace(EXPORT_LAYOUTS["kobo_default"], language=lang), "frame") for lang in form.languages[1:]]
     for layout, suffix in CASES + other_languages:
         lay = EXPORT_LAYOUTS[layout] if isinstance(layout, str) else layout
         language = lay.language or (form.languages[0] if form.languages else None)
-        if lay.headers == "labels" and not (language and labels_usable(form, language)):
+        if not headers_unique(form, lay) or (lay.headers == "labels" and not (language and labels_usable(form, language))):
             _refused_or_reported(data, form, layout, suffix, tmp_path)
             continue
         back = round_trip(data, form, layout, suffix, tmp_path)
-        assert_same(data, back, form, repeats=suffix != ".csv")
+        try:
+            assert_same(data, back, form, repeats=suffix != ".csv")
+        except (AssertionError, KeyError) as exc:
+            raise AssertionError(f"{lay} {suffix}: {exc!r}") from exc
         unread = [p for p in back.attrs["export_problems"] if p["row"] is None]
         assert not unread, (layout, suffix, unread[:3])
         if suffix != ".csv" or not repeat_groups(form):

@@ -178,7 +178,7 @@ def test_unknown_column_and_missing_sample_are_clear_errors(samples):
                                administrative={"info_check_rate": (600, 656)})
     spec = json.loads(json.dumps(system.select(["missed_exit_rate"]).spec))
     spec["indicators"][0]["numerator"] = "missed_exits"
-    with pytest.raises(ss.DataError, match="numerator 'missed_exits' is neither a column"):
+    with pytest.raises(ss.ExpressionError, match="numerator: unknown column.*'missed_exits'.*did you mean 'missed_exit'"):
         ss.evaluate_indicators(ss.IndicatorSystem(spec), samples)
     with pytest.raises(ss.DataError, match="administrative indicator 'info_check_rate' needs its counts"):
         ss.evaluate_indicators(system, samples)

@@ -165,9 +165,9 @@ def test_cronbach_alpha_matches_formula():
 @pytest.mark.parametrize(
     "mutate, pattern",
     [
-        (lambda wb: wb.remove(wb["choices"]), "no 'choices' sheet"),
-        (lambda wb: wb["survey"].cell(2, 1, "select_one nolist"), "choice list 'nolist'"),
-        (lambda wb: wb["survey"].cell(3, 2, "household_id"), "used twice"),
+        (lambda wb: wb.remove(wb["choices"]), "pyxform rejects the form: There should be a choices sheet"),
+        (lambda wb: wb["survey"].cell(2, 1, "select_one nolist"), r"\[row : 2\] List name not in choices sheet: nolist"),
+        (lambda wb: wb["survey"].cell(3, 2, "household_id"), r"pyxform rejects the form: .*'household_id'"),
         (lambda wb: wb["survey"].cell(5, 15, "top3"), "unknown coding 'top3'"),
     ],
 )

@@ -3,7 +3,10 @@
 One :class:`Design` object, estimators that take it (:func:`mean`, :func:`total`,
 :func:`proportion`, :func:`ratio`, :func:`quantile`), results that carry a standard
 error and a confidence interval next to every point estimate, and linear
-combinations with their full covariance (:func:`linear_combination`).
+combinations with their full covariance (:func:`linear_combination`); nonlinear
+contrasts (:func:`contrast`), design-based regression (:func:`glm`), tests of
+association and t-tests (:func:`chisq_test`, :func:`t_test`) and weight trimming
+(:func:`trim_weights`).
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
+from . import safe_output
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
-from .contrasts import linear_combination
+from .contrasts import contrast, linear_combination
 from .design import Design
 from .errors import (
     DataError,
     DesignError,
     EstimationError,
+    ExpressionError,
     LonelyPSUError,
     MethodError,
     QuestionnaireError,
@@ -25,6 +30,9 @@ from .errors import (
     SurveyStatsWarning,
 )
 from .estimation import mean, proportion, quantile, ratio, total
+from . import expr  # the safe expression language (docs/expressions.md)
+from .association import ChisqResult, TTestResult, chisq_test, t_test
+from .models import GLMResult, glm
 from .indicators import (
     IndicatorSystem,
     IndicatorTable,
@@ -49,6 +57,7 @@ from .questionnaires import (
 from .replicates import from_replicate_weights, replicate_design
 from .readers import read_table
 from .results import Estimate, EstimateTable
+from .trimming import trim_weights
 from .weighting import calibrate, nonresponse_adjust, poststratify, rake
 from .sampling import (
     Allocation,
@@ -81,13 +90,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "Allocation",
+    "ChisqResult",
     "DataError",
     "Design",
     "DesignError",
     "Estimate",
     "EstimateTable",
     "EstimationError",
+    "ExpressionError",
     "Frame",
+    "GLMResult",
     "IndicatorSystem",
     "IndicatorTable",
     "LonelyPSUError",
@@ -100,19 +112,24 @@ __all__ = [
     "ScoringRules",
     "SurveyStatsError",
     "SurveyStatsWarning",
+    "TTestResult",
     "__version__",
     "allocate",
     "calibrate",
     "channel_reach",
+    "chisq_test",
     "ci",
     "code_responses",
+    "contrast",
     "datasets",
     "decision_sample_size",
     "errors",
     "evaluate_indicators",
     "expected_half_width",
+    "expr",
     "from_replicate_weights",
     "generate_responses",
+    "glm",
     "grade_of",
     "indicators",
     "linear_combination",
@@ -123,8 +140,6 @@ __all__ = [
     "pipeline",
     "poststratify",
     "privacy",
-    "read_table",
-    "readers",
     "proportion",
     "proportion_interval",
     "quantile",
@@ -133,16 +148,21 @@ __all__ = [
     "rake",
     "ratio",
     "read_export",
+    "read_table",
+    "readers",
     "replicate_design",
     "replicates",
     "report",
     "review",
+    "safe_output",
     "sample_size_proportion",
     "sampling",
     "score",
     "select",
     "t_quantile",
+    "t_test",
     "total",
+    "trim_weights",
     "validate",
     "verdict",
     "wald_interval",

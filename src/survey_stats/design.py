@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._validation import check_option, describe_rows, describe_values
+from ._validation import check_option, describe_rows, describe_values, parse_flags
 from .errors import DataError, DesignError, LonelyPSUError, SurveyStatsWarning
 
 __all__ = ["Design", "LonelyPSU"]
@@ -159,6 +159,10 @@ class Design:
             raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
             raise DataError("data has no rows; a design needs at least one respondent.")
+        dup = data.columns[data.columns.duplicated()]
+        if len(dup):
+            raise DataError(f"data has duplicate column name(s) {describe_values(pd.unique(dup))}; "
+                            "rename them so every column is unique.")
         check_option(lonely_psu, "lonely_psu", _LONELY)
         check_option(fpc_type, "fpc_type", _FPC_TYPES)
         if not isinstance(nest, bool):
@@ -249,6 +253,11 @@ class Design:
                     "give population sizes N_h or sampling fractions n_h/N_h."
                 )
             vals = raw.to_numpy(dtype=float)
+            if np.isinf(vals).any():
+                raise DesignError(
+                    f"fpc column {fpc!r} is infinite in {describe_rows(index, np.isinf(vals))}; for sampling with "
+                    "replacement (no finite-population correction) leave fpc= out."
+                )
             per_h = pd.Series(vals).groupby(h0).agg(["min", "max"])
             uneven = per_h.index[(per_h["max"] - per_h["min"]).abs() > 1e-9 * per_h["max"].abs()]
             if len(uneven):
@@ -313,6 +322,11 @@ class Design:
                     "sampling weights are 1/inclusion probability and must be positive "
                     "(to analyse part of the sample use by= or where=, not zero weights)."
                 )
+            with np.errstate(over="ignore"):
+                finite_sum = np.isfinite(w.sum())
+            if not finite_sum:
+                raise DesignError(f"weights column {weights!r} sums to more than floating point can hold; "
+                                  "the weights are implausibly large.")
             if cert.any():
                 off = cert & (np.abs(w - 1.0) > 1e-9)
                 if off.any():
@@ -616,13 +630,5 @@ def _first_rows(codes: np.ndarray) -> np.ndarray:
 
 
 def _as_bool(s: pd.Series, name: str, index: pd.Index) -> np.ndarray:
-    if s.dtype == bool:
-        return s.to_numpy()
-    vals = pd.to_numeric(s, errors="coerce")
-    bad = vals.isna().to_numpy() | ~np.isin(vals.to_numpy(dtype=float, na_value=np.nan), (0.0, 1.0))
-    if bad.any():
-        raise DesignError(
-            f"certainty column {name!r} must be boolean or 0/1, but {describe_rows(index, bad)} hold "
-            f"{describe_values(pd.unique(s[bad]))}."
-        )
-    return vals.to_numpy(dtype=float) == 1.0
+    """A certainty flag column by the explicit yes/no mapping (never truthiness)."""
+    return parse_flags(s, name, DesignError, what="certainty column")

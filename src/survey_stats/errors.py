@@ -11,6 +11,7 @@ __all__ = [
     "DataError",
     "DesignError",
     "EstimationError",
+    "ExpressionError",
     "LonelyPSUError",
     "MethodError",
     "QuestionnaireError",
@@ -41,6 +42,11 @@ class MethodError(SurveyStatsError, ValueError):
 
 class EstimationError(SurveyStatsError, ArithmeticError):
     """An estimate cannot be computed (for example a zero denominator)."""
+
+
+class ExpressionError(SurveyStatsError, ValueError):
+    """An expression string (indicator definition, review rule, ``where=``) is not in the safe language,
+    names an unknown column or parameter, or does not fit the data's types."""
 
 
 class QuestionnaireError(SurveyStatsError, ValueError):

@@ -28,7 +28,8 @@ from . import _kernel
 from ._validation import check_level, check_option, describe_rows, describe_values
 from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile, wald_interval
 from .design import Design
-from .errors import DataError, MethodError
+from .errors import DataError, EstimationError, MethodError
+from .expr import parse
 from .results import Estimate, EstimateTable, _cv, _Origin
 
 __all__ = ["mean", "proportion", "quantile", "ratio", "total"]
@@ -65,9 +66,7 @@ def _domains(design: Design, by: By, where: Any) -> _Domains:
         codes = np.zeros(n, dtype=np.intp)
         labels: list[tuple[tuple[str, Any], ...]] = [()]
     else:
-        cols = [by] if isinstance(by, str) else list(by)
-        if not cols:
-            raise MethodError("by= is an empty list; give a column name or a list of column names.")
+        cols = _names(by, "by")
         frames = [design.column(c) for c in cols]
         for c, s in zip(cols, frames):
             bad = s.isna().to_numpy()
@@ -90,12 +89,26 @@ def _domains(design: Design, by: By, where: Any) -> _Domains:
     return _Domains(codes, labels, all_in)
 
 
+def _names(value: Any, what: str) -> list[str]:
+    """A column name or a non-empty list of column names (duplicates refused)."""
+    if isinstance(value, str):
+        return [value]
+    ok = isinstance(value, (list, tuple, pd.Index)) and len(value) > 0 and all(isinstance(v, str) for v in value)
+    if not ok:
+        raise MethodError(f"{what}={value!r}: give a column name or a non-empty list of column names.")
+    if len(set(value)) < len(value):
+        raise MethodError(f"{what}={value!r} names a column twice.")
+    return list(value)
+
+
 def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
 def _where_mask(design: Design, where: Any) -> np.ndarray:
     index = design._data.index
+    if isinstance(where, str) and where not in design._data.columns:
+        return _nonempty(parse(where, source="where=").mask(design._data), f"where={where!r}")
     if isinstance(where, str):
         s = design.column(where)
         name = f"where column {where!r}"
@@ -117,9 +130,13 @@ def _where_mask(design: Design, where: Any) -> np.ndarray:
         if not np.isin(vals, [0, 1, True, False]).all():
             raise DataError(f"{name} must be boolean (True = in the domain).")
         vals = vals.astype(bool)
-    if not vals.any():
+    return _nonempty(vals, name)
+
+
+def _nonempty(mask: np.ndarray, name: str) -> np.ndarray:
+    if not mask.any():
         raise DataError(f"{name} selects no rows; the domain is empty.")
-    return vals
+    return mask
 
 
 def _numeric(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, np.ndarray | None]:
@@ -136,7 +153,11 @@ def _numeric(design: Design, name: str, na: NaPolicy) -> tuple[np.ndarray, np.nd
                 f"column {name!r} is not numeric in {describe_rows(design._data.index, bad)} "
                 f"(values {describe_values(pd.unique(s[bad]))}); recode them or use proportion()."
             )
-        y = num.to_numpy(dtype=float)
+        y = num.to_numpy(dtype=float, na_value=np.nan)
+    inf = np.isinf(y)
+    if inf.any():
+        raise DataError(f"column {name!r} has infinite values in {describe_rows(design._data.index, inf)}; "
+                        "an answer cannot be infinite: recode them (e.g. as missing).")
     return _missing(design, name, y, np.isnan(y), na)
 
 
@@ -162,12 +183,12 @@ def _missing(
 
 
 def _resolve_df(design: Design, df: DfOption) -> float | str:
-    if df is None or df == "design":
+    if df is None or (isinstance(df, str) and df == "design"):
         return float(design.degf)
-    if df == "domain":
+    if isinstance(df, str) and df == "domain":
         return "domain"
-    if isinstance(df, bool) or not isinstance(df, (int, float)):
-        raise MethodError(f"df={df!r}: give a number, float('inf'), 'design' or 'domain'.")
+    if isinstance(df, bool) or not isinstance(df, (int, float, np.integer, np.floating)) or not df > 0:
+        raise MethodError(f"df={df!r}: give a number > 0, float('inf'), 'design' or 'domain'.")
     return float(df)
 
 
@@ -206,7 +227,16 @@ class _Core:
 
 
 def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core:
-    """Estimates and covariance for every part × domain (variable-major order)."""
+    """Estimates and covariance for every part × domain (variable-major order).
+
+    Floating-point overflow is not reported here: :func:`_assemble` refuses any
+    non-finite estimate or infinite variance with an :class:`EstimationError`.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _core_sums(design, parts, dom, kind)
+
+
+def _core_sums(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core:
     w = design._w
     D = dom.D
     m = len(parts)
@@ -232,7 +262,7 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
             sink = True
         djs.append(dj)
         if D == 1 and not sink:  # whole population, nothing missing: plain dot products
-            e, Wd, v, s2 = _whole(design, kind, y, part.x)
+            e, Wd, v, s2 = _whole(design, kind, y, part.x, part.variable)
             est[sl], wsum[sl], cnt[sl], ss[sl] = e, Wd, n_rows, s2
             vs.append(v)
             cs.append(None if m == 1 else np.full(n_rows, j, dtype=np.intp))
@@ -247,6 +277,7 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
                 x = part.x
                 assert x is not None
                 Xd = np.bincount(dj, weights=w * x, minlength=L)
+                _check_denominator(Xd[:D], nd[:D], part.variable, dom)
                 e = Yd / Xd
                 if sink:
                     e[D], Xd[D] = 0.0, 1.0
@@ -298,6 +329,16 @@ def _core(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> _Core
     return _Core(est, cov, wsum, cnt.astype(int), nmiss.astype(int), ss, djs)
 
 
+def _check_denominator(X: np.ndarray, n: np.ndarray, variable: str, dom: _Domains) -> None:
+    """A ratio's estimated denominator total must not be 0 in a domain with respondents."""
+    zero = (X == 0) & (n > 0)
+    if zero.any():
+        where = [_where(dom.labels[d]) or " the whole sample" for d in np.flatnonzero(zero)]
+        raise EstimationError(f"ratio {variable}: the denominator's estimated total is 0 in"
+                              f"{';'.join(where[:5])}, so the ratio is undefined; restrict the domain "
+                              "(where=/by=) to units with a non-zero denominator.")
+
+
 def _group_sums(W: np.ndarray, dj: np.ndarray, L: int, y: np.ndarray | None) -> np.ndarray:
     """Σ_i W[i, r] · y_i per group: an L × R matrix, in one product over all replicates."""
     vals = np.ones(len(dj)) if y is None else y
@@ -337,7 +378,7 @@ def _replicate_cov(
 
 
 def _whole(
-    design: Design, kind: str, y: np.ndarray, x: np.ndarray | None
+    design: Design, kind: str, y: np.ndarray, x: np.ndarray | None, variable: str = ""
 ) -> tuple[float, float, np.ndarray, float]:
     """(estimate, weight sum, linearised values, Σw(y-ȳ)²) over all rows."""
     w = design._w
@@ -346,6 +387,7 @@ def _whole(
     if kind == "ratio":
         assert x is not None
         X = float(np.dot(w, x))
+        _check_denominator(np.array([X]), np.array([len(x)]), variable, _Domains(np.zeros(0, np.intp), [()], True))
         e = Y / X
         return e, W, w * (y - e * x) / X, math.nan
     if kind == "total":
@@ -431,6 +473,11 @@ def _assemble(
                              dom.labels[d], part.category, int(core.n_missing[i]), _Origin((design,), cov, i))
                 )
                 continue
+            if not math.isfinite(est) or math.isinf(var):
+                raise EstimationError(
+                    f"the {statistic} of {part.variable!r}{' in' if dom.labels[d] else ''}{_where(dom.labels[d])} is not a finite number "
+                    f"(estimate {est}, variance {var}): values or weights are too large for floating point; "
+                    "rescale them (e.g. thousands of yuan).")
             deff, n_eff = _srs_stats(statistic, est, var, float(core.wsum[i]), n, float(core.ss[i]))
             if statistic == "proportion":
                 assert ci_method is not None
@@ -452,12 +499,11 @@ def _assemble(
 
 
 def _variables(variable: str | Sequence[str]) -> list[str]:
-    if isinstance(variable, str):
-        return [variable]
-    names = list(variable)
-    if not names or not all(isinstance(v, str) for v in names):
-        raise MethodError(f"variable must be a column name or a list of column names, got {variable!r}.")
-    return names
+    return _names(variable, "variable")
+
+
+def _where(domain: tuple[tuple[str, Any], ...]) -> str:
+    return " domain " + ", ".join(f"{c}={v!r}" for c, v in domain) if domain else ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -484,7 +530,10 @@ def mean(
         Domain column(s): one estimate per observed combination, with the full
         covariance between domains (R ``svyby(..., covmat=TRUE)``).
     where : str or boolean array, optional
-        Restrict to one domain (rows where True), keeping the full design.
+        Restrict to one domain (rows where True), keeping the full design: a column of
+        True/False, a boolean array, or a condition in the safe expression language
+        (docs/expressions.md), e.g. ``"status == 'exited'"``; a string that is a column
+        name stays a column name.  On SQL designs the same string selects the same rows.
     level : float
         Confidence level, default 0.95.
     df : float, "design" or "domain", optional
@@ -587,8 +636,8 @@ def _category_parts(design: Design, name: str, na: NaPolicy, binary: bool = Fals
         levels = list(s.cat.categories)
     else:
         levels = sorted(pd.unique(s[~miss]), key=_sort_key)
-    vals = s.to_numpy()
-    return [_Part(name, ((vals == lev) & ~miss).astype(float), None, m, _py(lev)) for lev in levels]
+    return [_Part(name, (s.eq(lev).to_numpy(dtype=bool, na_value=False) & ~miss).astype(float), None, m, _py(lev))
+            for lev in levels]
 
 
 def _sort_key(v: Any) -> tuple[int, Any]:
@@ -675,8 +724,8 @@ def proportion(
 
 def ratio(
     design: Design,
-    numerator: str,
-    denominator: str,
+    numerator: str | Sequence[str],
+    denominator: str | Sequence[str],
     *,
     by: By = None,
     where: Any = None,
@@ -688,8 +737,11 @@ def ratio(
 
     Parameters
     ----------
-    numerator, denominator : str
-        Numeric columns.  With ``na="drop"`` a row missing either is left out.
+    numerator, denominator : str or list of str
+        Numeric columns.  With ``na="drop"`` a row missing any of them is left out.
+        Lists give every numerator × denominator ratio in one table with their joint
+        covariance, in R's order (numerators vary fastest: n1/d1, n2/d1, n1/d2, …), as
+        ``svyratio(~n1 + n2, ~d1 + d2, covmat=TRUE)``; rows are named ``"n/d"``.
     by, where, level, df, na
         As for :func:`mean`.
 
@@ -704,24 +756,30 @@ def ratio(
     >>> r = ss.ratio(ss.datasets.apistrat_design(), "api.stu", "enroll")
     >>> round(r.estimate, 6), round(r.se, 6)    # R: svyratio(~api.stu, ~enroll, dstrat)
     (0.836957, 0.007757)
+    >>> t = ss.ratio(ss.datasets.apistrat_design(), ["api.stu", "api00"], ["enroll", "api99"])
+    >>> t.keys
+    ['api.stu/enroll', 'api00/enroll', 'api.stu/api99', 'api00/api99']
     """
+    if _sql(design) and not (isinstance(numerator, str) and isinstance(denominator, str)):
+        raise MethodError("several ratios in one call run in memory only; call ratio() once per pair on SQL designs.")
     if _sql(design):
         return design.estimate("ratio", [numerator], by=by, where=where, level=level, df=df, na=na,
                                denominator=denominator, single=by is None)
     level = _check_common(level, na)
     dfr = _resolve_df(design, df)
     dom = _domains(design, by, where)
-    y, my = _numeric(design, numerator, na)
-    x, mx = _numeric(design, denominator, na)
+    nums, dens = _variables(numerator), _variables(denominator)
+    cols = {v: _numeric(design, v, na) for v in dict.fromkeys(nums + dens)}
     miss = None
-    if my is not None or mx is not None:
+    if any(m is not None for _, m in cols.values()):
         miss = np.zeros(design.n, dtype=bool)
-        for mm in (my, mx):
+        for _, mm in cols.values():
             if mm is not None:
                 miss |= mm
-    parts = [_Part(f"{numerator}/{denominator}", y, x, miss)]
+    parts = [_Part(f"{n}/{d}", cols[n][0], cols[d][0], miss) for d in dens for n in nums]
     core = _core(design, parts, dom, "ratio")
-    return _assemble(design, "ratio", parts, dom, core, level, dfr, None, by is None)
+    single = isinstance(numerator, str) and isinstance(denominator, str) and by is None
+    return _assemble(design, "ratio", parts, dom, core, level, dfr, None, single)
 
 
 # ---------------------------------------------------------------------------------------
@@ -844,9 +902,10 @@ def quantile(
     check_option(qrule, "qrule", _QRULES)
     check_option(interval_type, "interval_type", _INTERVAL_TYPES)
     dfr = _resolve_df(design, df)
-    qs = [q] if isinstance(q, (int, float)) and not isinstance(q, bool) else list(q)  # type: ignore[arg-type]
+    number = (int, float, np.integer, np.floating)
+    qs = [q] if isinstance(q, number) else list(q) if isinstance(q, (list, tuple, np.ndarray)) else [q]
     for qq in qs:
-        if isinstance(qq, bool) or not isinstance(qq, (int, float)) or not 0 <= qq <= 1:
+        if isinstance(qq, (bool, np.bool_)) or not isinstance(qq, number) or not 0 <= qq <= 1:
             raise MethodError(f"quantile probability {qq!r} is not in [0, 1].")
     dom = _domains(design, by, where)
     y, miss = _numeric(design, variable, na)

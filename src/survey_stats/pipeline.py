@@ -211,12 +211,17 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
             "ci_method": run.indicators.ci_method,
             "designs": {name: repr(s) for name, s in run.samples.items()}}
     figs = write_figures(run.indicators, run.score, out / "figures", awareness=run.awareness, channels=run.channels)
+    from .report.deliverables import plan_for_run, write_deliverables  # 评估报告.docx, 问题清单及整改方案.xlsx, 分报告/
+
+    plan = plan_for_run(run, inputs=scoring_inputs())
     paths.update(figs)
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,
-                                 channels=run.channels)
+                                 channels=run.channels, plan=plan)
     paths["html"] = write_html(out / "evaluation_report.html", run.indicators, run.score, meta=meta,
                                figures=figs, validation=validation, awareness=run.awareness, channels=run.channels)
+    paths.update(write_deliverables(run, out, plan=plan, figures=figs, meta={**meta, "households": len(run.sim.registry)},
+                                    manifest_files={k[9:]: v for k, v in paths.items() if k.startswith("manifest_")}))
     run.outputs = paths
     return paths
 

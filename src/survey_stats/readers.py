@@ -16,11 +16,18 @@ This is the one door through which registries, unit lists and exports enter the 
   digits), the shape of a mainland mobile number (``1[3-9]`` and 9 digits) or of an ID-card number (17 digits and a check character).  Excel cells that
   hold an identifier typed as a number are turned back into their integer text; one that already
   lost digits (16 or more digits stored as a number) is refused.
+* **Neutralised formulas come back.**  A CSV text cell that starts with ``'`` followed by
+  ``= + - @``, a tab or a carriage return is read without the quote: that is how
+  :mod:`survey_stats.safe_output` (and Excel's own "text" prefix) protects such cells, so a
+  file the package wrote reads back unchanged.
 * **Typed errors.**  A missing, empty, undecodable or corrupt file, a ragged row, a column
   without a header that holds data, or two columns with the same header raise
   :class:`~survey_stats.errors.DataError` naming the file and the columns.  Columns with neither
   a header nor data (a trailing separator) are removed and listed in
-  ``table.attrs["dropped_columns"]``; nothing else is ever dropped.
+  ``table.attrs["dropped_columns"]``; rows with no value at all (blank lines, empty worksheet
+  rows) are removed and counted in ``table.attrs["blank_rows"]`` (empty rows above the header
+  are skipped); nothing else is ever dropped.  :func:`file_rows` gives each row's number in
+  the file, for messages.
 """
 
 from __future__ import annotations
@@ -30,20 +37,23 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["decode_text", "read_table", "sniff_separator"]
+__all__ = ["decode_text", "file_rows", "read_table", "sniff_encoding", "sniff_separator"]
 
 _SEPARATORS = (",", ";", "\t", "|")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _IDENTIFIER = re.compile(r"^(?:0\d+|1[3-9]\d{9}|\d{12,}|\d{17}[\dXx])$")
 _BOOL = {"true": True, "false": False}
 _EXCEL = (".xlsx", ".xlsm", ".xls")
+_QUOTED_TRIGGER = re.compile(r"^'[=+\-@\t\r]")
 
 
 def decode_text(raw: bytes, *, source: str = "input") -> tuple[str, str]:
@@ -98,6 +108,39 @@ def sniff_separator(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def sniff_encoding(path: str | Path) -> str:
+    """The encoding :func:`read_table` would use for *path* (``"xlsx"``/``"xls"`` for workbooks).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "r.csv")
+    >>> with open(p, "w", encoding="utf-8-sig") as fh:
+    ...     _ = fh.write("户号\\n00123\\n")
+    >>> sniff_encoding(p)
+    'utf-8-sig'
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: No such file or directory.")
+    if p.suffix.lower() in _EXCEL:
+        return p.suffix.lower().lstrip(".")
+    return decode_text(_read_bytes(p), source=p.name)[1]
+
+
+def _read_bytes(p: Path) -> bytes:
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{p.name}: cannot read the file ({exc.strerror or exc}).") from exc
+    if not data.strip():
+        raise DataError(f"{p.name}: the file is empty.")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{p.name}: this is an Excel workbook, not a text (CSV) file; give it the .xlsx or "
+                        ".xls extension, or save it from Excel/WPS as CSV.")
+    return data
+
+
 def read_table(
     path: str | Path,
     *,
@@ -127,7 +170,8 @@ def read_table(
     -------
     DataFrame
         Blank cells are missing.  ``attrs`` holds ``source``, ``encoding`` (``"xlsx"`` for
-        workbooks), ``separator`` and ``dropped_columns``.
+        workbooks), ``separator``, ``dropped_columns``, ``header_row`` (the first non-blank row,
+        1-based), ``blank_rows`` and ``blank_row_numbers`` (see :func:`file_rows`).
 
     Raises
     ------
@@ -148,17 +192,14 @@ def read_table(
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"{p}: no such file.")
+        raise DataError(f"{p}: No such file or directory.")
     if p.suffix.lower() in _EXCEL:
         raw, encoding, separator = _read_excel_cells(p, sheet), p.suffix.lower().lstrip("."), None
     else:
-        data = p.read_bytes()
-        if not data.strip():
-            raise DataError(f"{p.name}: the file is empty.")
-        text, encoding = decode_text(data, source=p.name)
+        text, encoding = decode_text(_read_bytes(p), source=p.name)
         separator = sep or sniff_separator(text.lstrip("\ufeff").split("\n", 1)[0])
         raw = _read_csv_cells(text, separator, p.name)
-    table, dropped = _with_header(raw, p.name)
+    table, dropped, header_row, blank_rows = _with_header(raw, p.name)
     keep_text = set(map(str, text_columns))
     missing = keep_text - set(table.columns)
     if missing:
@@ -166,55 +207,131 @@ def read_table(
                         f"columns are {', '.join(map(repr, table.columns[:20]))}.")
     out = pd.DataFrame({c: _column(table[c], text=all_text or c in keep_text, source=f"{p.name}, column {c!r}")
                         for c in table.columns}, index=pd.RangeIndex(len(table)))
-    out.attrs.update(source=str(p), encoding=encoding, separator=separator, dropped_columns=dropped)
+    out.attrs.update(source=str(p), encoding=encoding, separator=separator, dropped_columns=dropped,
+                     header_row=header_row, blank_rows=len(blank_rows), blank_row_numbers=blank_rows)
     return out
 
 
 def _read_csv_cells(text: str, sep: str, name: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=sep, header=None, dtype=object,
-                           keep_default_na=False, na_values=[], skip_blank_lines=True)
+        raw = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=sep, header=None, dtype=object,
+                          keep_default_na=False, na_values=[], skip_blank_lines=False)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{name}: the file holds no table.") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{name}: not a regular table with separator {sep!r} ({exc}).") from exc
+    return _map_cells(raw, _unquote)
+
+
+def _map_cells(df: pd.DataFrame, fn: Any) -> pd.DataFrame:
+    """Cell-wise map (``DataFrame.map`` since pandas 2.1, ``applymap`` before)."""
+    return df.map(fn) if hasattr(df, "map") else df.applymap(fn)
+
+
+def _unquote(v: object) -> object:
+    """``'=x`` → ``=x``: undo the quote that protects a CSV cell from being run as a formula."""
+    return v[1:] if isinstance(v, str) and _QUOTED_TRIGGER.match(v) else v
 
 
 def _read_excel_cells(p: Path, sheet: str | int) -> pd.DataFrame:
-    engine = "xlrd" if p.suffix.lower() == ".xls" else "openpyxl"
+    if p.suffix.lower() == ".xls":
+        return _read_xls_cells(p, sheet)
     try:
-        return pd.read_excel(p, sheet_name=sheet, header=None, dtype=object, engine=engine)
+        return pd.read_excel(p, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError) as exc:
         raise DataError(f"{p.name}: cannot read it as an Excel workbook (sheet {sheet!r}): "
                         f"{type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # xlrd and openpyxl raise their own classes on corrupt files
+    except Exception as exc:  # openpyxl raises its own classes on corrupt files
         raise DataError(f"{p.name}: the workbook is damaged or not Excel ({type(exc).__name__}).") from exc
 
 
-def _with_header(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[int]]:
-    """First row as header; blank cells as missing; check headers."""
+def _read_xls_cells(p: Path, sheet: str | int) -> pd.DataFrame:
+    """Old-format (BIFF) workbooks through ``xlrd`` directly: numbers, text, dates, booleans."""
+    try:
+        import xlrd
+    except ImportError as exc:
+        raise DataError(f"{p.name}: reading old .xls workbooks needs the xlrd package "
+                        "(pip install 'survey-stats[xls]'), or save the file as .xlsx.") from exc
+    try:
+        book = xlrd.open_workbook(str(p))
+        ws = book.sheet_by_name(sheet) if isinstance(sheet, str) else book.sheet_by_index(sheet)
+        rows = [[_xls_value(ws.cell(i, j), book.datemode) for j in range(ws.ncols)] for i in range(ws.nrows)]
+    except (xlrd.XLRDError, IndexError, OSError, ValueError, AssertionError, KeyError) as exc:
+        raise DataError(f"{p.name}: cannot read it as an .xls workbook (sheet {sheet!r}): "
+                        f"{type(exc).__name__}: {exc}") from exc
+    return pd.DataFrame(rows, dtype=object)
+
+
+def _xls_value(cell: Any, datemode: int) -> object:
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return np.nan
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return pd.Timestamp(xlrd.xldate_as_datetime(cell.value, datemode))
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        return int(cell.value) if float(cell.value).is_integer() and abs(cell.value) < 2**53 else cell.value
+    return cell.value
+
+
+def _with_header(raw: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[int], int, list[int]]:
+    """First non-blank row as header; blank cells as missing; check headers; remove blank rows.
+
+    Returns the table, the dropped (empty, unnamed) column numbers, the header's row number and
+    the row numbers of the blank rows removed (1-based, as a spreadsheet shows them).
+    """
     if raw.shape[0] == 0 or raw.shape[1] == 0:
         raise DataError(f"{name}: the file holds no table.")
-    raw = raw.map(_blank_to_na)
-    header = ["" if pd.isna(h) else str(h).strip().lstrip("\ufeff") for h in raw.iloc[0]]
-    body = raw.iloc[1:]
+    raw = _map_cells(raw, _blank_to_na)
+    filled = raw.notna().any(axis=1).to_numpy()
+    if not filled.any():
+        raise DataError(f"{name}: the file holds no table.")
+    h = int(np.argmax(filled))  # leading empty rows (a sheet that starts lower down) are skipped
+    header = ["" if pd.isna(v) else str(_as_text(v, name)).strip().lstrip("\ufeff") for v in raw.iloc[h]]
+    body = raw.iloc[h + 1:]
     dropped: list[int] = []
     keep: list[int] = []
-    for j, h in enumerate(header):
-        if h:
+    for j, col in enumerate(header):
+        if col:
             keep.append(j)
         elif body.iloc[:, j].notna().any():
             raise DataError(f"{name}: column {j + 1} has values but no header; name it.")
         else:
             dropped.append(j + 1)
     names = [header[j] for j in keep]
-    dup = sorted({h for h in names if names.count(h) > 1})
+    dup = sorted({col for col in names if names.count(col) > 1})
     if dup:
         raise DataError(f"{name}: column name(s) {', '.join(map(repr, dup))} appear more than once; "
                         "each column needs its own name.")
-    table = body.iloc[:, keep].copy()
+    blank = ~filled[h + 1:]
+    rows = np.arange(h + 2, h + 2 + len(body))
+    table = body.iloc[~blank, keep].copy()
     table.columns = names
-    return table.reset_index(drop=True), dropped
+    return table.reset_index(drop=True), dropped, h + 1, rows[blank].tolist()
+
+
+def file_rows(table: pd.DataFrame) -> np.ndarray:
+    """The row number in its file (header row = its own number, usually 1) of each row of *table*.
+
+    For a table as :func:`read_table` returned it: blank rows it removed are skipped, so error
+    messages can name rows as Excel/WPS show them.  (CSV: records, which are lines unless a
+    quoted cell holds a line break.)
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> with open(p, "w", encoding="utf-8") as fh:
+    ...     _ = fh.write("a,b\\n1,2\\n,\\n3,4\\n")
+    >>> file_rows(read_table(p)).tolist()
+    [2, 4]
+    """
+    header = int(table.attrs.get("header_row", 1))
+    blank = set(table.attrs.get("blank_row_numbers", ()))
+    numbers = [r for r in range(header + 1, header + 1 + len(table) + len(blank)) if r not in blank]
+    return np.array(numbers[: len(table)], dtype=int)
 
 
 def _blank_to_na(v: object) -> object:
@@ -237,7 +354,9 @@ def _as_text(v: object, source: str) -> object:
         return str(int(v))
     if isinstance(v, (float, np.floating)):
         return repr(float(v))
-    if isinstance(v, pd.Timestamp):
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return pd.Timestamp(v).isoformat()
+    if isinstance(v, date):
         return v.isoformat()
     return str(v)
 
@@ -245,11 +364,13 @@ def _as_text(v: object, source: str) -> object:
 def _column(s: pd.Series, *, text: bool, source: str) -> pd.Series:
     values = s.to_numpy(dtype=object)
     present = [v for v in values if not (isinstance(v, float) and np.isnan(v))]
-    if not text and present and all(isinstance(v, (pd.Timestamp, np.datetime64)) for v in present):
+    if not text and present and all(isinstance(v, (datetime, np.datetime64)) for v in present):
         return pd.to_datetime(pd.Series(values, dtype=object))
     as_text = pd.Series([_as_text(v, source) for v in values], dtype=object)
-    if text or not present:
-        return as_text if present else pd.Series(np.full(len(values), np.nan))
+    if not present:
+        return pd.Series(np.full(len(values), np.nan), dtype=object if text else float)
+    if text:
+        return as_text
     strings = [str(v).strip() for v in as_text if isinstance(v, str)]
     if any(_IDENTIFIER.match(v) for v in strings):
         return as_text

@@ -123,6 +123,8 @@ def replicate_design(
     26.3294
     """
     check_option(type, "type", ("JK1", "JKn", "bootstrap", "BRR", "Fay"))
+    if not isinstance(mse, bool):
+        raise DesignError(f"mse must be True or False, got {mse!r}.")
     if design._cal:
         raise DesignError("create replicates before calibrating (replicate_design, then rake/calibrate), "
                           "so that every replicate is calibrated the same way.")
@@ -137,11 +139,12 @@ def replicate_design(
         if H != 1:
             raise DesignError("JK1 is for unstratified designs; use type='JKn' for a stratified design.")
         n = n_h[0]
+        if n < 2:
+            raise DesignError("JK1 needs at least 2 PSUs; the design has 1.")
         reps = np.repeat(w[:, None] * n / (n - 1), P, axis=1)
         reps[np.arange(design.n), psu] = 0.0
         scale = (n - 1) / n * (1 - f[0])
         rscales = np.ones(P)
-        degf = P - 1
     elif type == "JKn":
         if (n_h < 2).any():
             bad = [design._labels_h[i] for i in np.flatnonzero(n_h < 2)]
@@ -154,10 +157,13 @@ def replicate_design(
         reps[np.arange(design.n), psu] = 0.0
         scale = 1.0
         rscales = ((n_h - 1) / n_h * (1 - f))[psu_h]
-        degf = P - H
     elif type == "bootstrap":
-        if seed is None:
-            raise DesignError("the bootstrap needs seed= so that its replicates can be drawn again.")
+        if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise DesignError(f"the bootstrap needs a whole-number seed= so that its replicates can be drawn again "
+                              f"(got {seed!r}).")
+        if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
+            raise DesignError(f"replicates={replicates!r}: the bootstrap needs a whole number of at least 2 "
+                              "replicates (a variance from fewer is 0 or undefined); R's default is 50, use ≥ 200.")
         if (n_h < 2).any():
             raise DesignError("the Rao-Wu bootstrap needs at least 2 PSUs per stratum.")
         rng = rng_for(int(seed), "survey_stats.bootstrap")
@@ -175,7 +181,6 @@ def replicate_design(
         reps = w[:, None] * mult[psu]
         scale = 1.0 / (replicates - 1)
         rscales = np.ones(replicates)
-        degf = P - H
     else:  # BRR / Fay
         if not (n_h == 2).all():
             raise DesignError("BRR and Fay need exactly 2 PSUs in every stratum.")
@@ -193,10 +198,16 @@ def replicate_design(
         reps = w[:, None] * fac[psu]
         scale = 1.0 / (order * (1 - rho) ** 2)
         rscales = np.ones(order)
-        degf = H
     info = ReplicateWeights(np.ascontiguousarray(reps), float(scale), np.asarray(rscales, dtype=float), mse, type)
     info.weights.setflags(write=False)
-    return design._derive(rep=info, degf=degf)
+    return design._derive(rep=info, degf=_rank_df(info.weights))
+
+
+def _rank_df(rw: np.ndarray) -> int:
+    """R's ``degf`` of a replicate design: rank of the replicate weights − 1 (relative tolerance 1e-5)."""
+    if rw.size > 2e7:  # too large to factorise: one df per replicate
+        return rw.shape[1] - 1
+    return int(np.linalg.matrix_rank(rw, tol=1e-5 * np.abs(rw).max())) - 1
 
 
 def from_replicate_weights(
@@ -252,14 +263,23 @@ def from_replicate_weights(
     if missing:
         raise DesignError(f"column(s) {describe_values(missing)} not in data.")
     R = len(cols)
-    rw = data[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    if np.isnan(rw).any():
-        raise DesignError("replicate weights have missing or non-numeric values.")
+    if R < 2:
+        raise DesignError(f"{R} replicate-weight column: a replicate variance needs at least 2 replicates.")
+    rw = data[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(rw).all():
+        bad = [c for c, ok in zip(cols, np.isfinite(rw).all(axis=0)) if not ok]
+        raise DesignError(f"replicate-weight column(s) {describe_values(bad)} have missing, infinite or "
+                          "non-numeric values.")
     base = Design(data, weights=weights)
     if not combined_weights:
         rw = rw * base._w[:, None]
     if (rw < 0).any():
         raise DesignError("replicate weights must be non-negative.")
+    if type == "Fay" and not 0 <= fay_rho < 1:
+        raise DesignError(f"fay_rho={fay_rho!r} must be in [0, 1).")
+    if scale is not None and not (isinstance(scale, (int, float)) and not isinstance(scale, bool)
+                                  and 0 < scale < math.inf):
+        raise DesignError(f"scale={scale!r}: give a finite number > 0.")
     if scale is None:
         scale = {"JK1": (R - 1) / R, "bootstrap": 1 / (R - 1) if R > 1 else 1.0, "BRR": 1 / R,
                  "Fay": 1 / (R * (1 - fay_rho) ** 2), "other": 1.0, "JKn": 1.0}[type]
@@ -271,8 +291,12 @@ def from_replicate_weights(
         rs = np.asarray(rscales, dtype=float)
         if rs.shape != (R,):
             raise DesignError(f"rscales has {len(rs)} values for {R} replicates.")
+        if not (np.isfinite(rs).all() and (rs >= 0).all()):
+            raise DesignError("rscales must be finite numbers ≥ 0.")
+    if df is not None and (isinstance(df, bool) or not isinstance(df, (int, np.integer)) or df < 1):
+        raise DesignError(f"df={df!r}: give a whole number of degrees of freedom ≥ 1.")
     if df is None:
-        df = int(np.linalg.matrix_rank(rw, tol=1e-5 * np.abs(rw).max())) - 1 if rw.size <= 2e7 else R - 1
+        df = _rank_df(rw)
     info = ReplicateWeights(np.ascontiguousarray(rw), float(scale), rs, mse, type)
     info.weights.setflags(write=False)
     return base._derive(rep=info, degf=df)

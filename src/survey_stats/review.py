@@ -31,17 +31,88 @@ import pandas as pd
 
 from ._validation import describe_values
 from .errors import DataError
+from .expr import Expression, parse
 from .privacy import mask_id_card
 
-__all__ = ["LedgerAudit", "RegistryAudit", "audit_ledger", "audit_registry", "check_id_card", "default_rules",
-           "working_days"]
+__all__ = ["LedgerAudit", "RegistryAudit", "audit_ledger", "audit_registry", "check_id_card", "check_rules",
+           "default_rules", "load_rules", "working_days"]
+
+_RULE_KINDS = ("required", "id_card", "unique", "id_birth", "expression", "cause_aid", "aid_after_exit")
 
 _PROBLEM_COLS = ["household_id", "county", "rule", "category", "message_zh", "message_en"]
 
 
 def default_rules() -> dict[str, Any]:
     """The shipped registry rules (a dict; copy and edit it to add rules)."""
-    return json.loads(resources.files("survey_stats").joinpath("review_data", "rules.json").read_text("utf-8"))
+    rules = json.loads(resources.files("survey_stats").joinpath("review_data", "rules.json").read_text("utf-8"))
+    check_rules(rules, source="rules.json (shipped)")
+    return rules
+
+
+def load_rules(path: str | Path) -> dict[str, Any]:
+    """Read a rule file shaped like ``rules.json`` and check it (see :func:`check_rules`).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> bad = {"thresholds": {}, "rules": [{"id": "r1", "kind": "expression", "category": "illogical",
+    ...        "condition": "@data.columns == 0", "message_zh": "", "message_en": ""}]}
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "rules.json"
+    >>> _ = p.write_text(json.dumps(bad), encoding="utf-8")
+    >>> load_rules(p)
+    Traceback (most recent call last):
+    ...
+    survey_stats.errors.ExpressionError: ...rules.json: rule 'r1', condition: attribute access ('.') is not allowed...
+    """
+    try:
+        rules = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc}).") from exc
+    check_rules(rules, source=str(path))
+    return rules
+
+
+def check_rules(rules: Mapping[str, Any], *, source: str = "rules") -> dict[str, Expression]:
+    """Check a rule set before any data are read; return the parsed ``expression`` conditions.
+
+    Every rule needs an id, a known kind, a category and both messages; ``expression``
+    conditions are parsed in the safe expression language (docs/expressions.md) with
+    the file's ``thresholds`` as their only ``@parameters``.
+
+    Raises
+    ------
+    DataError
+        A rule lacks a field or has an unknown kind.
+    ExpressionError
+        A condition is not in the language or uses an undeclared ``@parameter``; the
+        message names the file (*source*), the rule and the construct.
+
+    Examples
+    --------
+    >>> sorted(check_rules(default_rules()))
+    ['exit_before_registration', 'income_above_threshold', 'income_below_threshold_exited', 'members_mismatch']
+    """
+    if not isinstance(rules, Mapping) or not isinstance(rules.get("rules"), list):
+        raise DataError(f"{source}: a rule set needs a 'rules' list.")
+    thresholds = rules.get("thresholds", {})
+    if not isinstance(thresholds, Mapping):
+        raise DataError(f"{source}: 'thresholds' must be an object of name: value.")
+    parsed: dict[str, Expression] = {}
+    for i, rule in enumerate(rules["rules"]):
+        if not isinstance(rule, Mapping) or not isinstance(rule.get("id"), str):
+            raise DataError(f"{source}: rule #{i + 1} has no id.")
+        where = f"{source}: rule {rule['id']!r}"
+        missing = [k for k in ("kind", "category", "message_zh", "message_en") if k not in rule]
+        if missing:
+            raise DataError(f"{where} lacks {describe_values(missing)}.")
+        if rule["kind"] not in _RULE_KINDS:
+            raise DataError(f"{where}: unknown kind {rule['kind']!r}; use one of {', '.join(_RULE_KINDS)}.")
+        if rule["kind"] == "expression":
+            e = parse(rule.get("condition"), params=thresholds, source=f"{where}, condition")
+            if not (e.is_condition or e.is_column):
+                raise DataError(f"{where}: condition {rule['condition']!r} is not a condition (True/False per row).")
+            parsed[rule["id"]] = e
+    return parsed
 
 
 _W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -111,14 +182,16 @@ class RegistryAudit:
                 .reset_index())
 
     def to_excel(self, path: str | Path) -> Path:
-        """Problem list, per-household flags and the summary as an Excel workbook."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            self.problems.to_excel(xw, sheet_name="problems", index=False)
-            self.summary().to_excel(xw, sheet_name="summary", index=False)
-            self.households.to_excel(xw, sheet_name="households", index=False)
-        return path
+        """Problem list, per-household flags and the summary as an Excel workbook.
+
+        Written through :func:`survey_stats.safe_output.write_workbook`: no cell is ever a
+        formula, and ID-card and phone numbers are masked wherever they appear.
+        """
+        from .safe_output import write_workbook
+
+        write_workbook(path, {"problems": self.problems, "summary": self.summary(), "households": self.households},
+                       mask=True, personal="mask")
+        return Path(path)
 
 
 def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None,
@@ -135,16 +208,17 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
         ``aid_after_exit`` rules (skipped without it).
     rules : mapping, optional
         Rule set shaped like :func:`default_rules`; rule kinds: ``required``,
-        ``id_card``, ``unique``, ``id_birth``, ``expression`` (a pandas query flagging the
-        rows where it is true; ``@name`` refers to ``thresholds``), ``cause_aid``,
-        ``aid_after_exit``.
+        ``id_card``, ``unique``, ``id_birth``, ``expression`` (a condition in the safe
+        expression language, docs/expressions.md, flagging the rows where it is true;
+        ``@name`` refers to ``thresholds``), ``cause_aid``, ``aid_after_exit``.  The
+        rules are checked (:func:`check_rules`) before the registry is read.
 
     Returns
     -------
     RegistryAudit
     """
     rules = dict(rules or default_rules())
-    thresholds = dict(rules.get("thresholds", {}))
+    conditions = check_rules(rules, source="rules")
     if id_column not in registry.columns:
         raise DataError(f"registry has no id column {id_column!r}.")
     reg = registry.reset_index(drop=True).copy()
@@ -187,13 +261,7 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
             bad = np.array([b is not None and pd.notna(r) and r.date() != b for b, r in zip(births, rec)])
             hit(bad, rule)
         elif kind == "expression":
-            try:
-                idx = reg.query(rule["condition"], local_dict=thresholds, engine="python").index
-            except Exception as exc:
-                raise DataError(f"rule {rule['id']!r}: cannot evaluate {rule['condition']!r} ({exc}).") from exc
-            mask = np.zeros(len(reg), dtype=bool)
-            mask[idx] = True
-            hit(mask, rule)
+            hit(conditions[rule["id"]].mask(reg), rule)
         elif kind == "cause_aid":
             if aid_types is None:
                 continue

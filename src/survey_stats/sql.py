@@ -27,7 +27,8 @@ import pandas as pd
 from . import _kernel
 from ._validation import check_level, check_option, describe_values
 from .ci import PROPORTION_METHODS, proportion_interval, wald_interval
-from .errors import DataError, DesignError, LonelyPSUError, MethodError
+from .errors import DataError, DesignError, ExpressionError, LonelyPSUError, MethodError
+from .expr import parse
 from .results import Estimate, EstimateTable, _cv, _Origin
 
 __all__ = ["SQLDesign", "sql_frame_summary", "sql_select"]
@@ -197,14 +198,39 @@ class SQLDesign:
         check_option(na, "na", ("fail", "drop"))
         if statistic == "proportion":
             check_option(ci_method, "ci_method", PROPORTION_METHODS)
-        if where is not None and not isinstance(where, str):
-            raise MethodError("on an SQL design, where= is an SQL condition string, e.g. \"status = 'exited'\".")
         by_cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
         for c in variables + by_cols + ([denominator] if denominator else []):
             if c not in self.all_columns:
                 raise DataError(f"column {c!r} is not in {self.relation}.")
+        cond = self._where_sql(where)
         parts = self._parts(statistic, variables, denominator)
-        return self._run(statistic, parts, by_cols, where, level, df, na, ci_method, single, variables)
+        return self._run(statistic, parts, by_cols, cond, level, df, na, ci_method, single, variables)
+
+    def _where_sql(self, where: Any) -> str | None:
+        """``where=`` as SQL: a column of True/False, or a condition in the safe expression language.
+
+        The string is parsed and translated (:meth:`survey_stats.expr.Expression.to_sql`),
+        never pasted into the query, so it selects the same rows as on an in-memory design.
+        """
+        if where is None:
+            return None
+        if not isinstance(where, str):
+            raise MethodError("on an SQL design, where= is a column name or a condition string in the expression "
+                              "language (docs/expressions.md), e.g. \"status == 'exited'\"; arrays stay in memory.")
+        if where in self.all_columns:
+            nulls = self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {_q(where)} IS NULL").fetchone()[0]
+            if nulls:
+                raise DataError(f"where column {where!r} has missing values in {nulls} row(s).")
+            return f"COALESCE(CAST({_q(where)} AS BOOLEAN), FALSE)"
+        e = parse(where, source="where=")
+        e.check_columns(self.all_columns)
+        if not e.is_condition and not e.is_column:
+            raise ExpressionError(f"where={where!r} is not a condition (a comparison, and/or/not, or a True/False "
+                                  "column).")
+        cond = e.to_sql(_q, condition=True)
+        if not self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {cond}").fetchone()[0]:
+            raise DataError(f"where={where!r} selects no rows; the domain is empty.")  # as in memory
+        return cond
 
     def proportion_parts(self, parts: Sequence[tuple[str, str, str | None]], *, level: float = 0.95, df: Any = None,
                          ci_method: str = "logit", na: str = "fail") -> EstimateTable:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import check_option, describe_rows, describe_values
+from ._validation import check_option, describe_rows, describe_values, parse_flags, real_number
 from .design import Design
 from .errors import DataError, EstimationError, SurveyStatsWarning
 
@@ -67,7 +67,7 @@ def _model_matrix(design: Design, spec: Mapping[str, object]) -> tuple[np.ndarra
     for key, target in spec.items():
         if key in ("(Intercept)", "_total"):
             cols.append(np.ones(n))
-            totals.append(float(target))  # type: ignore[arg-type]
+            totals.append(real_number(target, "population size (Intercept)", minimum=0.0))
             names.append("(Intercept)")
             continue
         s = design.column(key)
@@ -75,7 +75,7 @@ def _model_matrix(design: Design, spec: Mapping[str, object]) -> tuple[np.ndarra
             raise DataError(f"calibration variable {key!r} has missing values in "
                             f"{describe_rows(design._data.index, s.isna().to_numpy())}; impute or drop them first.")
         if isinstance(target, Mapping) or isinstance(target, pd.Series):
-            t = pd.Series(dict(target)) if isinstance(target, Mapping) else target
+            t = _counts(target, f"margin {key!r}")
             observed = set(pd.unique(s))
             missing = [lv for lv in observed if lv not in t.index]
             # with an intercept one category may be left out (R's treatment coding)
@@ -94,14 +94,19 @@ def _model_matrix(design: Design, spec: Mapping[str, object]) -> tuple[np.ndarra
             v = pd.to_numeric(s, errors="coerce")
             if v.isna().any():
                 raise DataError(f"calibration variable {key!r} is not numeric; give category counts as a mapping.")
-            cols.append(v.to_numpy(dtype=float))
-            totals.append(float(target))  # type: ignore[arg-type]
+            x = v.to_numpy(dtype=float, na_value=np.nan)
+            if not np.isfinite(x).all():
+                raise DataError(f"calibration variable {key!r} is infinite in "
+                                f"{describe_rows(design._data.index, ~np.isfinite(x))}.")
+            cols.append(x)
+            totals.append(_total(target, f"population total of {key!r}"))
             names.append(key)
     return np.column_stack(cols), np.asarray(totals), names
 
 
 def _check_margin_totals(spec: Mapping[str, object], what: str) -> None:
-    sums = {k: float(sum(dict(v).values())) for k, v in spec.items() if isinstance(v, (Mapping, pd.Series))}
+    sums = {k: float(_counts(v, f"margin {k!r}").sum()) for k, v in spec.items()  # type: ignore[arg-type]
+            if isinstance(v, (Mapping, pd.Series))}
     if len(set(round(x, 6) for x in sums.values())) > 1:
         listed = ", ".join(f"{k}: {v:g}" for k, v in sums.items())
         raise DataError(f"{what} margins add up to different population sizes ({listed}); they must agree.")
@@ -141,11 +146,16 @@ def poststratify(design: Design, by: str | Sequence[str], population: Mapping[Ha
     >>> round(m.estimate, 4), round(m.se, 4)       # R: postStratify(dclus1, ~stype, pop.types)
     (642.3108, 23.9205)
     """
-    cols = [by] if isinstance(by, str) else list(by)
+    cols = [by] if isinstance(by, str) else list(by) if isinstance(by, (list, tuple)) else []
+    if not cols or not all(isinstance(c, str) for c in cols):
+        raise DataError(f"by={by!r}: give a post-stratum column name or a list of them.")
     keys = pd.MultiIndex.from_frame(pd.DataFrame({c: design.column(c).to_numpy() for c in cols})) \
         if len(cols) > 1 else pd.Index(design.column(cols[0]).to_numpy())
     if pd.isna(keys.to_frame().to_numpy()).any() if len(cols) > 1 else keys.isna().any():
         raise DataError(f"post-stratum column(s) {describe_values(cols)} have missing values.")
+    if not isinstance(population, (Mapping, pd.Series)):
+        raise DataError(f"population must be a mapping or Series of counts per post-stratum, got "
+                        f"{type(population).__name__}.")
     pop = pd.Series(dict(population)) if isinstance(population, Mapping) else population.copy()
     codes, uniques = pd.factorize(keys)
     uniq = list(uniques)
@@ -156,9 +166,7 @@ def poststratify(design: Design, by: str | Sequence[str], population: Mapping[Ha
     if empty:
         raise DataError(f"post-stratum/strata {describe_values(empty)} have a population count but no respondents; "
                         "collapse them with neighbouring post-strata.")
-    N_g = pop.reindex(uniq).to_numpy(dtype=float)
-    if (N_g <= 0).any():
-        raise DataError("post-stratum population counts must be positive.")
+    N_g = _counts(pop.reindex(uniq), "post-stratification").to_numpy()
     X = np.zeros((design.n, len(uniq)))
     X[np.arange(design.n), codes] = 1.0
 
@@ -215,6 +223,7 @@ def rake(
     >>> round(ss.mean(r, "api00").se, 4)           # R: rake(dclus1, ...); svymean(~api00)
     23.7036
     """
+    _check_iteration(maxit, epsilon)
     if not margins:
         raise DataError("rake needs at least one margin.")
     _check_margin_totals(margins, "rake")
@@ -250,6 +259,13 @@ def rake(
         )
 
     return _finish(design, ipf(design._w), X, f"rake({', '.join(margins)})", ipf)
+
+
+def _check_iteration(maxit: int, epsilon: float) -> None:
+    if isinstance(maxit, bool) or not isinstance(maxit, (int, np.integer)) or maxit < 1:
+        raise DataError(f"maxit={maxit!r}: give a whole number ≥ 1.")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 < epsilon < math.inf:
+        raise DataError(f"epsilon={epsilon!r}: give a tolerance > 0.")
 
 
 def _calfun(name: str, bounds: tuple[float, float]):  # type: ignore[no-untyped-def]
@@ -329,6 +345,13 @@ def calibrate(
     (664.644, 1.90304)
     """
     check_option(calfun, "calfun", ("linear", "raking", "logit"))
+    _check_iteration(maxit, epsilon)
+    if not (isinstance(bounds, tuple) and len(bounds) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and not math.isnan(b) for b in bounds)
+            and bounds[0] < bounds[1]):
+        raise DataError(f"bounds={bounds!r}: give (lower, upper) with lower < upper.")
+    if trim is not None and not (isinstance(trim, tuple) and len(trim) == 2 and 0 <= trim[0] < trim[1]):
+        raise DataError(f"trim={trim!r}: give (lower, upper) g-factor limits with 0 ≤ lower < upper.")
     if not totals:
         raise DataError("calibrate needs at least one total.")
     X, T, names = _model_matrix(design, dict(totals))
@@ -373,6 +396,32 @@ def _trim(g: np.ndarray, w: np.ndarray, trim: tuple[float, float]) -> np.ndarray
     return gnew
 
 
+def _positive_weights(s: pd.Series, name: str) -> np.ndarray:
+    """A base-weight column: numeric, finite and > 0 in every row."""
+    w = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        raise DataError(f"weight column {name!r} must hold finite numbers > 0, but {describe_rows(s.index, bad)} "
+                        f"hold {describe_values(pd.unique(s[bad]))}.")
+    return w
+
+
+def _counts(values: Mapping[Hashable, object] | pd.Series, what: str) -> pd.Series:
+    """Population counts or totals given per category: finite numbers > 0."""
+    t = pd.Series(dict(values)) if isinstance(values, Mapping) else values
+    num = pd.to_numeric(t, errors="coerce")
+    bad = [k for k, v in num.items() if not (np.isfinite(v) and v > 0)]
+    if bad:
+        raise DataError(f"{what}: the count(s) for {describe_values(bad)} are not finite numbers > 0 "
+                        f"(got {describe_values([t[k] for k in bad])}).")
+    return num.astype(float)
+
+
+def _total(value: object, what: str) -> float:
+    """A population total for a numeric calibration variable (or the population size)."""
+    return real_number(value, what)
+
+
 def nonresponse_adjust(
     data: pd.DataFrame,
     *,
@@ -391,9 +440,11 @@ def nonresponse_adjust(
     weight : str
         Design (base) weight column.
     respondent : str
-        Boolean: the unit responded.
+        Yes/no flag: the unit responded.  Booleans, 1/0, true/false, yes/no, y/n and
+        是/否 are read by that explicit mapping; anything else (or a missing value) is
+        an error, so ``"0"`` or ``"no"`` never counts as a response.
     eligible : str, optional
-        Boolean: the unit belongs to the target population (ineligibles keep no weight
+        Yes/no flag (read as ``respondent``): the unit belongs to the target population (ineligibles keep no weight
         and take none).  Unknown eligibility is not modelled: code it first.
     classes : str or list of str, optional
         Weighting-class column(s), e.g. county × status.
@@ -415,7 +466,10 @@ def nonresponse_adjust(
     >>> out["nr_weight"].tolist(), rep["factor"].tolist()
     ([20.0, 20.0, 15.0, 15.0], [2.0, 1.5])
     """
-    cols = [] if classes is None else ([classes] if isinstance(classes, str) else list(classes))
+    cols = [] if classes is None else [classes] if isinstance(classes, str) else \
+        list(classes) if isinstance(classes, (list, tuple)) else [None]
+    if not all(isinstance(c, str) for c in cols):
+        raise DataError(f"classes={classes!r}: give a column name or a list of column names.")
     need = [weight, respondent] + ([eligible] if eligible else []) + cols
     missing = [c for c in need if c not in data.columns]
     if missing:
@@ -424,12 +478,12 @@ def nonresponse_adjust(
     for c in need:
         if df[c].isna().any():
             raise DataError(f"column {c!r} has missing values in {describe_rows(df.index, df[c].isna().to_numpy())}.")
-    resp = df[respondent].astype(bool).to_numpy()
-    elig = df[eligible].astype(bool).to_numpy() if eligible else np.ones(len(df), dtype=bool)
+    resp = parse_flags(df[respondent], respondent)
+    elig = parse_flags(df[eligible], eligible) if eligible else np.ones(len(df), dtype=bool)
     if (resp & ~elig).any():
         raise DataError(f"{describe_rows(df.index, resp & ~elig)} are respondents but ineligible; fix the coding.")
     key = df[cols].astype(str).agg(" / ".join, axis=1) if cols else pd.Series("(all)", index=df.index)
-    w = pd.to_numeric(df[weight]).to_numpy(dtype=float)
+    w = _positive_weights(df[weight], weight)
     g = pd.DataFrame({"class": key.to_numpy(), "w_elig": np.where(elig, w, 0.0), "w_resp": np.where(resp, w, 0.0),
                       "eligible": elig.astype(int), "respondents": resp.astype(int)})
     rep = g.groupby("class", sort=True).sum()
@@ -444,5 +498,5 @@ def nonresponse_adjust(
         warnings.warn(f"nonresponse adjustment factor above {extreme} in class(es) {describe_values(list(big))}; "
                       "consider collapsing classes.", SurveyStatsWarning, stacklevel=2)
     out = df.loc[resp].copy()
-    out["nr_weight"] = out[weight].to_numpy(dtype=float) * key[resp].map(rep["factor"]).to_numpy()
+    out["nr_weight"] = w[resp] * key[resp].map(rep["factor"]).to_numpy(dtype=float)
     return out, rep.reset_index()

@@ -16,6 +16,7 @@ from ..contrasts import linear_combination
 from ..design import Design
 from ..errors import DataError
 from ..estimation import _proportion_parts
+from ..expr import parse
 from ..results import Estimate, _Origin
 from .definitions import IndicatorSystem
 from .verdicts import reliability, verdict
@@ -101,37 +102,19 @@ class IndicatorTable:
         return a, r.constant
 
 
-def _sql_expr(expr: str) -> str:
-    """A pandas query / eval expression of the simple kind used in indicator files, as SQL.
-
-    ``==`` → ``=``, list literals ``['a', 'b']`` → ``('a', 'b')``, bare names quoted;
-    ``and``/``or``/``not``/``in`` are the same words in SQL.
-    """
-    import re
-
-    out = re.sub(r"(?<![=!<>])==(?!=)", "=", expr)
-    out = out.replace("[", "(").replace("]", ")")
-    keywords = {"and", "or", "not", "in", "is", "null", "true", "false"}
-
-    def quote(m: re.Match[str]) -> str:
-        word = m.group(0)
-        return word if word.lower() in keywords else f'"{word}"'
-
-    parts = re.split(r"('(?:[^']|'')*')", out)  # leave string literals alone
-    return "".join(p if p.startswith("'") else re.sub(r"\b[A-Za-z_][A-Za-z0-9_]*\b", quote, p) for p in parts)
+def _sql_parts(expr: str | None, where: str, role: str, columns: Any) -> str | None:
+    """A numerator (value) or denominator (condition) of an indicator file, as SQL."""
+    if expr is None:
+        return None
+    e = parse(expr, source=f"{where}, {role}")
+    e.check_columns(columns)
+    return e.to_sql(condition=role == "denominator")
 
 
 def _mask(data: pd.DataFrame, expr: str | None, where: str) -> np.ndarray:
     if expr is None:
         return np.ones(len(data), dtype=bool)
-    try:
-        m = data.eval(expr, engine="python")
-    except Exception as exc:  # pandas raises many kinds here
-        raise DataError(f"{where}: cannot evaluate denominator {expr!r} on the data ({type(exc).__name__}: {exc}).") from exc
-    m = np.asarray(m)
-    if m.dtype != bool or m.shape != (len(data),):
-        raise DataError(f"{where}: denominator {expr!r} must give one True/False per row.")
-    return m
+    return parse(expr, source=f"{where}, denominator").mask(data)
 
 
 def _values(data: pd.DataFrame, expr: str, where: str) -> np.ndarray:
@@ -144,14 +127,10 @@ def _values(data: pd.DataFrame, expr: str, where: str) -> np.ndarray:
         if bad.any():
             raise DataError(f"{where}: numerator column {expr!r} is not 0/1 in {describe_rows(data.index, bad.to_numpy())}.")
         return v.to_numpy(dtype=float)
-    try:
-        v = data.eval(expr, engine="python")
-    except Exception as exc:
-        raise DataError(
-            f"{where}: numerator {expr!r} is neither a column of the data nor an expression on it "
-            f"({type(exc).__name__}: {exc}); columns: {describe_values(map(str, data.columns))}."
-        ) from exc
-    return np.asarray(v, dtype=float)
+    v = parse(expr, source=f"{where}, numerator").evaluate(data)
+    if v.dtype == bool or v.dtype == float:
+        return v.astype(float)
+    raise DataError(f"{where}: numerator {expr!r} gives {v.dtype} values, not 0/1 or True/False.")
 
 
 def evaluate_indicators(
@@ -228,7 +207,9 @@ def evaluate_indicators(
     for sample in need:
         design = samples[sample]
         if getattr(design, "_sql_backend", False):  # DuckDB / Parquet backend: the same parts in SQL
-            qs = [(p["id"], _sql_expr(p["numerator"]), _sql_expr(p["denominator"]) if p["denominator"] else None)
+            cols = design.all_columns
+            qs = [(p["id"], _sql_parts(p["numerator"], f"indicator {p['owner']!r} (sample {sample!r})", "numerator", cols),
+                   _sql_parts(p["denominator"], f"indicator {p['owner']!r} (sample {sample!r})", "denominator", cols))
                   for p in parts if p["sample"] == sample]
             tab = design.proportion_parts(qs, level=level, df=df, ci_method=ci_method, na=na)
             for (pid, _, _), row in zip(qs, tab):
@@ -333,7 +314,9 @@ def evaluate_indicators(
                 sql_n[sample_of[pid]] = max(sql_n.get(sample_of[pid], 0), estimates[pid].n)
             else:
                 n_admin = max(n_admin, estimates[pid].n)
-        n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values()) + n_admin
+        # administrative counts are records, not respondents: they count only when nothing else does
+        n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values())
+        n_resp = n_resp or n_admin
         width = lc.ci_high - lc.ci_low
         flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
             ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from .._validation import describe_values
-from ..errors import DataError
+from ..errors import DataError, ExpressionError
+from ..expr import parse
 
 __all__ = ["Indicator", "IndicatorSystem"]
 
@@ -37,9 +38,10 @@ class Indicator:
     sample : str or None
         Key of the design the rate is estimated from (``rate``).
     denominator : str or None
-        Row filter (pandas query) picking the denominator households; None = all.
+        Condition picking the denominator households, in the safe expression language
+        (docs/expressions.md); None = all.
     numerator : str or None
-        0/1 column or boolean expression (pandas eval) for the numerator property.
+        0/1 column or condition (same language) for the numerator property.
     reference : float or None
         Reference value (参考值); None when the indicator has none.
     direction : {"le", "ge"}
@@ -87,7 +89,8 @@ class IndicatorSystem:
     0.02
     """
 
-    def __init__(self, spec: Mapping[str, Any]) -> None:
+    def __init__(self, spec: Mapping[str, Any], *, source: str = "indicator system") -> None:
+        self.source = str(source)
         if not isinstance(spec, Mapping) or "indicators" not in spec:
             raise DataError("an indicator system needs an 'indicators' list.")
         self.spec = copy.deepcopy(dict(spec))
@@ -114,13 +117,13 @@ class IndicatorSystem:
     def default(cls) -> IndicatorSystem:
         """The shipped system (SPEC §2, seed 000's 评估指标体系)."""
         text = resources.files("survey_stats.indicators").joinpath("data", "indicators.json").read_text("utf-8")
-        return cls(json.loads(text))
+        return cls(json.loads(text), source="indicators.json (shipped)")
 
     @classmethod
     def from_file(cls, path: str | Path) -> IndicatorSystem:
         """Load a system from a JSON file of the same shape as the shipped one."""
         try:
-            return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+            return cls(json.loads(Path(path).read_text(encoding="utf-8")), source=str(path))
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}: not valid JSON ({exc}).") from exc
 
@@ -161,7 +164,7 @@ class IndicatorSystem:
                 raise DataError(f"indicator {iid!r} is a {d['kind']}: it has no weights.")
         if level is not None:
             spec["level"] = level
-        return IndicatorSystem(spec)
+        return IndicatorSystem(spec, source=self.source)
 
     def select(self, ids: list[str]) -> IndicatorSystem:
         """A copy with only *ids* (and the indicators their composites need)."""
@@ -179,7 +182,7 @@ class IndicatorSystem:
             add(i)
         spec = copy.deepcopy(self.spec)
         spec["indicators"] = [d for d in spec["indicators"] if d["id"] in need]
-        return IndicatorSystem(spec)
+        return IndicatorSystem(spec, source=self.source)
 
     # -- access -------------------------------------------------------------------------
     def __getitem__(self, iid: str) -> Indicator:
@@ -219,6 +222,8 @@ class IndicatorSystem:
                 raise DataError(f"{where}: reference {x.reference!r} must be a proportion in [0, 1] or null.")
             if x.kind == "rate" and (not x.sample or not x.numerator):
                 raise DataError(f"{where}: a rate needs 'sample' and 'numerator'.")
+            self._check_expressions(x, [dict(numerator=x.numerator, denominator=x.denominator)] if x.kind == "rate"
+                                    else list(x.parts))
             if x.kind == "weighted_parts":
                 if not x.parts:
                     raise DataError(f"{where}: weighted_parts needs a non-empty 'parts' list.")
@@ -255,6 +260,19 @@ class IndicatorSystem:
 
         for x in self.indicators:
             visit(x.id, [])
+
+    def _check_expressions(self, x: Indicator, specs: list[dict[str, Any]]) -> None:
+        """Parse numerators and denominators now, so a bad file fails at load, before any data."""
+        for spec in specs:
+            part = f", part {spec['id']!r}" if "id" in spec else ""
+            for role in ("numerator", "denominator"):
+                text = spec.get(role)
+                if text is None:
+                    continue
+                e = parse(text, source=f"{self.source}: indicator {x.id!r}{part}, {role}")
+                if role == "denominator" and not (e.is_condition or e.is_column):
+                    raise ExpressionError(f"{e.source}: {text!r} is not a condition (a comparison, and/or/not, "
+                                          "or a True/False column).")
 
     @staticmethod
     def _check_sum(x: Indicator, total: float) -> None:

@@ -38,7 +38,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import check_level, check_option, describe_values, rng_for
+from .._validation import check_level, check_option, describe_values, flag_value, real_number, rng_for
 from ..errors import DataError
 from .compute import IndicatorTable
 
@@ -59,6 +59,9 @@ class ScoringRules:
     """
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
+        if not isinstance(spec, Mapping):
+            raise DataError(f"scoring rules must be a mapping (a JSON object), got {type(spec).__name__}.")
+        _check_shape(spec)
         self.spec = copy.deepcopy(dict(spec))
         self.items: list[dict[str, Any]] = self.spec.get("items", [])
         self.grades: list[dict[str, Any]] = sorted(self.spec.get("grades", []), key=lambda g: -g["min"])
@@ -74,7 +77,11 @@ class ScoringRules:
     @classmethod
     def from_file(cls, path: str | Path) -> ScoringRules:
         """Load rules from a JSON file shaped like the shipped ``scoring.json``."""
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        try:
+            spec = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"cannot read scoring rules from {str(path)!r}: {exc}") from exc
+        return cls(spec)
 
     def _validate(self) -> None:
         if not self.items:
@@ -116,6 +123,26 @@ class ScoringRules:
         return out
 
 
+def _check_shape(spec: Mapping[str, Any]) -> None:
+    """Types of the rule file's fields, before any arithmetic on them."""
+    items, grades = spec.get("items", []), spec.get("grades", [])
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise DataError("scoring rules: 'items' must be a list of objects.")
+    for i in items:
+        where = f"scoring item {i.get('id')!r}"
+        if not isinstance(i.get("id"), str):
+            raise DataError(f"{where}: every item needs a text 'id'.")
+        real_number(i.get("points"), f"{where}: points", minimum=0.0)
+        comps = i.get("components", [])
+        if not isinstance(comps, list) or not all(isinstance(c, Mapping) for c in comps):
+            raise DataError(f"{where}: 'components' must be a list of objects.")
+    if not isinstance(grades, list) or not all(isinstance(g, Mapping) and "grade" in g for g in grades):
+        raise DataError("scoring rules: 'grades' must be a list of objects with 'grade' and 'min'.")
+    for g in grades:
+        real_number(g.get("min"), f"grade {g.get('grade')!r}: min")
+    real_number(spec.get("total_points", 100), "scoring rules: total_points", minimum=0.0)
+
+
 def grade_of(total: float, rules: ScoringRules | None = None) -> str:
     """Grade of a total score: 优秀 ≥ 85, 良好 75-85, 中等 60-75, 差 < 60 (by default).
 
@@ -123,8 +150,17 @@ def grade_of(total: float, rules: ScoringRules | None = None) -> str:
     --------
     >>> grade_of(85.0), grade_of(84.99), grade_of(60.0), grade_of(59.9)
     ('优秀', '良好', '中等', '差')
+
+    A missing total has no grade (rather than the lowest one):
+
+    >>> try:
+    ...     grade_of(float("nan"))
+    ... except DataError as e:
+    ...     print(e)
+    total score = nan is not a finite number; give a number.
     """
     rules = rules or ScoringRules.default()
+    total = real_number(total, "total score", error=DataError)
     for g in rules.grades:
         if total >= g["min"]:
             return str(g["grade"])
@@ -171,20 +207,50 @@ class ScoreResult:
 
 
 def _bool_points(value: Any, pts: float, key: str) -> float:
-    if isinstance(value, (bool, np.bool_)):
-        return pts if value else 0.0
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in ("yes", "y", "是", "true", "1"):
-            return pts
-        if v in ("no", "n", "否", "false", "0"):
-            return 0.0
-        raise DataError(f"checklist answer {key!r} = {value!r}: use yes/no (是/否), True/False or a number of points.")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not 0 <= value <= pts:
+    if isinstance(value, (bool, np.bool_, str)):
+        flag = flag_value(value)
+        if flag is None:
+            raise DataError(f"checklist answer {key!r} = {value!r}: use yes/no (是/否), True/False or a number "
+                            "of points.")
+        return pts if flag else 0.0
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if not 0 <= value <= pts:  # also refuses NaN
             raise DataError(f"checklist answer {key!r} = {value!r} points is outside 0-{pts:g}.")
         return float(value)
     raise DataError(f"checklist answer {key!r} = {value!r}: use yes/no, True/False or a number of points.")
+
+
+def _count(inputs: Mapping[str, Any], key: str, default: float | None = None) -> float | None:
+    """A supplied count or number of days: finite and ≥ 0 (None/default when not supplied)."""
+    if key not in inputs:
+        return default
+    return real_number(inputs[key], f"scoring input {key!r}", minimum=0.0)
+
+
+def _rate(value: Any, key: str) -> float:
+    """A rate given or estimated for a ``rate_threshold`` component: finite, in [0, 1]."""
+    return real_number(value, f"rate {key!r}", minimum=0.0, maximum=1.0)
+
+
+def _rate_draws(indicators: IndicatorTable, ids: list[str], rng: np.random.Generator,
+                n_sim: int) -> np.ndarray | None:
+    """Draws of the base rates from N(θ̂, V); refuses non-finite values the needed rates use."""
+    if not len(indicators.theta):
+        return None
+    theta = np.asarray(indicators.theta, dtype=float)
+    V = np.asarray(indicators.vcov, dtype=float)
+    used = np.zeros(len(theta), dtype=bool)
+    for iid in ids:
+        used |= indicators.linear_form(iid)[0] != 0
+    bad = used & (~np.isfinite(theta) | ~np.isfinite(V[:, used]).all(axis=1) | ~np.isfinite(V[used]).all(axis=0))
+    if bad.any():
+        parts = [indicators.part_ids[i] for i in np.flatnonzero(bad)]
+        raise DataError(f"base rate(s) {describe_values(parts)} of indicator(s) {describe_values(ids)} have no "
+                        "finite estimate or covariance; the score cannot be simulated from them.")
+    if not (np.isfinite(theta).all() and np.isfinite(V).all()):  # unused rates: keep them out of the draws
+        theta = np.where(np.isfinite(theta), theta, 0.0)
+        V = np.where(np.isfinite(V), V, 0.0)
+    return rng.multivariate_normal(theta, V, size=n_sim, method="svd", check_valid="ignore")
 
 
 def _shortfall(points_below: np.ndarray, rounding: str) -> np.ndarray:
@@ -239,6 +305,14 @@ def score(
     -------
     ScoreResult
 
+    Raises
+    ------
+    DataError
+        An input not supplied (with ``missing="fail"``); a count, number of days or
+        household number that is not a finite number ≥ 0 (NaN, negative, text); a rate
+        outside [0, 1] or NaN; a zero ratio denominator; a checklist answer that is not
+        yes/no or points in range.  A supplied value is never scored as if absent.
+
     Examples
     --------
     >>> rules = ScoringRules.default()
@@ -255,8 +329,10 @@ def score(
     check_option(missing, "missing", ("fail", "zero"))
     check_option(rounding, "rounding", ("none", "floor", "ceil"))
     level = check_level(level)
-    if n_sim < 100:
-        raise DataError("n_sim must be at least 100 draws.")
+    if isinstance(n_sim, bool) or not isinstance(n_sim, (int, np.integer)) or n_sim < 100:
+        raise DataError(f"n_sim={n_sim!r}: give a whole number of at least 100 draws.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise DataError(f"seed={seed!r}: give a whole number.")
     evidence = dict(evidence or {})
     needs = rules.needs()
     absent = [k for k in needs["checklist"] + needs["numbers"] if k not in inputs]
@@ -273,16 +349,17 @@ def score(
     sims: dict[str, np.ndarray] = {}
     point: dict[str, float] = {}
     draws = None
-    if indicators is not None and len(indicators.theta):
-        V = np.asarray(indicators.vcov)
-        draws = rng.multivariate_normal(indicators.theta, V, size=n_sim, method="svd", check_valid="ignore")
-    for iid in set(needs["indicators"]):
+    from_table = [i for i in sorted(set(needs["indicators"]))
+                  if i not in inputs and indicators is not None and i in [r.id for r in indicators]]
+    if from_table:
+        draws = _rate_draws(indicators, from_table, rng, n_sim)  # type: ignore[arg-type]
+    for iid in sorted(set(needs["indicators"])):
         if iid in inputs:
-            v = float(inputs[iid])
+            v = _rate(inputs[iid], iid)
             point[iid], sims[iid] = v, np.full(n_sim, v)
-        elif indicators is not None and iid in [r.id for r in indicators]:
-            a, c = indicators.linear_form(iid)
-            point[iid] = float(indicators[iid].estimate)
+        elif iid in from_table:
+            a, c = indicators.linear_form(iid)  # type: ignore[union-attr]
+            point[iid] = _rate(indicators[iid].estimate, iid)  # type: ignore[index]
             sims[iid] = np.clip(draws @ a + c, 0.0, 1.0) if draws is not None else np.full(n_sim, point[iid])
 
     rows = []
@@ -308,7 +385,7 @@ def score(
                 s_point += got
                 s_sim += got
             elif t == "days_steps":
-                days = inputs.get(c["input"])
+                days = _count(inputs, c["input"])
                 got = 0.0
                 if days is not None:
                     for limit, p in sorted(c["steps"]):
@@ -319,14 +396,17 @@ def score(
                 s_point += got
                 s_sim += got
             elif t == "per_count":
-                cnt = inputs.get(c["input"], 0)
-                got = float(c["per"]) * float(cnt)
+                cnt = _count(inputs, c["input"], 0.0)
+                got = float(c["per"]) * float(cnt)  # type: ignore[arg-type]
                 details.append(f"{c['input']} = {cnt}")
                 s_point += got
                 s_sim += got
             elif t == "ratio_threshold":
-                num, den = inputs.get(c["numerator"]), inputs.get(c["denominator"])
-                if num is None or den is None or not den > 0:
+                num, den = _count(inputs, c["numerator"]), _count(inputs, c["denominator"])
+                if den == 0:
+                    raise DataError(f"scoring input {c['denominator']!r} = 0: the ratio "
+                                    f"{c['numerator']}/{c['denominator']} of item {item['id']!r} is undefined.")
+                if num is None or den is None:
                     got = 0.0
                 else:
                     ratio = float(num) / float(den)

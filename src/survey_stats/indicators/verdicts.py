@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
+
+from .._validation import check_option, real_number
 from ..ci import proportion_interval
+from ..errors import DataError
 
 __all__ = ["RELIABILITY_RULES", "reliability", "verdict"]
 
@@ -19,7 +23,14 @@ def verdict(ci_low: float, ci_high: float, reference: float | None, direction: s
     if the lower bound > r, else ``inconclusive``.  ``ge`` mirrors it: ``meets`` if the
     lower bound ≥ r, ``fails`` if the upper bound < r.  An interval that touches r
     from the right side meets; one that touches it from the wrong side is
-    inconclusive (SPEC §3).
+    inconclusive (SPEC §3).  A missing interval (NaN end) is inconclusive.
+
+    Raises
+    ------
+    DataError
+        ``ci_low > ci_high``, a bound that is not a number, a NaN or infinite reference.
+    MethodError
+        ``direction`` other than ``"le"`` or ``"ge"``.
 
     Examples
     --------
@@ -28,10 +39,17 @@ def verdict(ci_low: float, ci_high: float, reference: float | None, direction: s
     >>> verdict(0.95, 0.99, 0.95, "ge"), verdict(0.90, 0.949, 0.95, "ge")
     ('meets', 'fails')
     """
+    check_option(direction, "direction", ("le", "ge"))
     if reference is None:
         return "no reference"
-    if math.isnan(ci_low) or math.isnan(ci_high):
+    reference = real_number(reference, "reference value")
+    lo, hi = _bound(ci_low, "ci_low"), _bound(ci_high, "ci_high")
+    if math.isnan(lo) or math.isnan(hi):
         return "inconclusive"
+    if lo > hi:
+        raise DataError(f"confidence interval [{lo:g}, {hi:g}] has its low end above its high end; "
+                        "pass (ci_low, ci_high) in that order.")
+    ci_low, ci_high = lo, hi
     if direction == "le":
         if ci_high <= reference:
             return "meets"
@@ -43,6 +61,13 @@ def verdict(ci_low: float, ci_high: float, reference: float | None, direction: s
     if ci_high < reference:
         return "fails"
     return "inconclusive"
+
+
+def _bound(value: float, name: str) -> float:
+    """An interval end: a number (NaN = no interval, ±inf allowed), never a string or a bool."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DataError(f"{name}={value!r} is not a number.")
+    return float(value)
 
 
 #: The rules of :func:`reliability`, in order (Parker et al. 2017, NCHS Data Presentation
@@ -76,6 +101,8 @@ def reliability(
     >>> reliability(0.02, 25, 25.0, 0.028, 24)[0]
     'unreliable'
     """
+    p = real_number(p, "proportion p", minimum=0.0, maximum=1.0)
+    n = int(real_number(n, "sample size n", minimum=0.0))
     if census:
         return "reliable", "census: no sampling error"
     if n < 30:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from ..errors import QuestionnaireError
 from .analysis import SATISFACTION_DIMENSIONS, cronbach_alpha, satisfaction_dimensions
-from .generate import ERROR_KINDS, generate_responses
+from .expressions import Expression, NotEvaluated, UnsupportedExpression, parse_expression
 from .exports import EXPORT_LAYOUTS, ExportLayout, write_export
+from .generate import ERROR_KINDS, generate_responses
 from .responses import ValidationReport, code_responses, read_export, validate
 from .schema import Choice, Question, Questionnaire, load_questionnaire
 
@@ -25,13 +26,17 @@ __all__ = [
     "SATISFACTION_DIMENSIONS",
     "Choice",
     "ExportLayout",
+    "Expression",
+    "NotEvaluated",
     "Question",
     "Questionnaire",
+    "UnsupportedExpression",
     "ValidationReport",
     "code_responses",
     "cronbach_alpha",
     "generate_responses",
     "load_questionnaire",
+    "parse_expression",
     "questionnaire_path",
     "read_export",
     "satisfaction_dimensions",

@@ -44,6 +44,7 @@ import pandas as pd
 
 from ..errors import DataError, QuestionnaireError
 from ..readers import read_table
+from ..safe_output import neutralise, write_workbook
 from .schema import Question, Questionnaire
 
 __all__ = ["EXPORT_LAYOUTS", "ExportLayout", "read_export", "write_export"]
@@ -127,7 +128,7 @@ class _Field:
 
 
 def repeat_groups(form: Questionnaire) -> tuple[str, ...]:
-    """Names of the form's repeat groups (``form.repeats`` when the loader provides it, else from the file).
+    """Names of the form's repeat groups (from its questions' ``repeat`` paths, and from the file).
 
     Examples
     --------
@@ -135,37 +136,35 @@ def repeat_groups(form: Questionnaire) -> tuple[str, ...]:
     >>> repeat_groups(ss.load_questionnaire(ss.questionnaire_path("home_visit")))
     ()
     """
-    known = getattr(form, "repeats", None)
-    if known is not None:
-        return tuple(known)
-    if not form.path or not Path(form.path).is_file():
-        return ()
-    return _repeats_in_file(form.path, Path(form.path).stat().st_mtime_ns)
+    names = [p[-1] for q in form.questions for p in [getattr(q, "repeat", None)] if p]
+    if form.path and Path(form.path).is_file():
+        names += _repeats_in_file(form.path, Path(form.path).stat().st_mtime_ns)
+    return tuple(dict.fromkeys(names))
 
 
 @functools.lru_cache(maxsize=64)
 def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:  # noqa: ARG001  (mtime: cache key only)
+    """``begin repeat`` rows of the survey sheet (a repeat holding only another repeat has no question of its own)."""
     try:
-        survey = pd.read_excel(path, sheet_name=None, dtype=str, header=None)
-    except Exception:  # noqa: BLE001  (unreadable form file: no repeat information)
+        name = next((n for n in _sheet_names(Path(path)) if n.strip().lower() == "survey"), None)
+        survey = read_table(path, all_text=True, sheet=name) if name is not None else None
+    except Exception:  # noqa: BLE001  (an unreadable form file gives no extra repeat names)
         return ()
-    sheet = next((s for n, s in survey.items() if str(n).strip().lower() == "survey"), None)
-    if sheet is None or sheet.empty:
+    if survey is None:
         return ()
-    head = [str(h).strip().lower() for h in sheet.iloc[0]]
-    if "type" not in head or "name" not in head:
+    cols = {str(c).strip().lower(): c for c in survey.columns}
+    if "type" not in cols or "name" not in cols:
         return ()
-    t, n = head.index("type"), head.index("name")
     out = []
-    for _, row in sheet.iloc[1:].iterrows():
-        typ = re.sub(r"\s+", " ", str(row.iloc[t]).strip().lower().replace("_", " "))
-        if typ == "begin repeat" and isinstance(row.iloc[n], str):
-            out.append(row.iloc[n].strip())
+    for typ, name in zip(survey[cols["type"]], survey[cols["name"]]):
+        if isinstance(typ, str) and re.sub(r"[\s_]+", " ", typ.strip().lower()) == "begin repeat" and isinstance(name, str):
+            out.append(name.strip())
     return tuple(out)
 
 
 def form_fields(form: Questionnaire) -> list[_Field]:
-    """Every question with its output column (its name; its path when the name is used twice) and repeat groups.
+    """Every question with its output column (``q.key``: its name, or its path when the name is used twice),
+    path and enclosing repeat groups.
 
     Examples
     --------
@@ -178,9 +177,9 @@ def form_fields(form: Questionnaire) -> list[_Field]:
     names = Counter(q.name for q in form.questions)
     out = []
     for q in form.questions:
-        path = (*q.group, q.name)
-        chain = tuple(g for g in q.group if g in reps)
-        key = q.name if names[q.name] == 1 else "/".join(path)
+        path = tuple(getattr(q, "path", ()) or (*q.group, q.name))
+        chain = tuple(g for g in path[:-1] if g in reps)
+        key = getattr(q, "key", "") or (q.name if names[q.name] == 1 else "/".join(path))
         out.append(_Field(key, q, path, chain[-1] if chain else None, chain))
     return out
 
@@ -260,8 +259,7 @@ def _load_tables(data: Any) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, A
         table = read_table(p, all_text=True)
     except DataError as exc:
         if "more than once" in str(exc):
-            raise DataError(f"{exc} In a labels export this happens when two questions share a label: download "
-                            "it again with 'XML values and headers', or with group names in the headers.") from exc
+            raise DataError(f"{exc} {_SHARED_HEADER}") from exc
         raise
     return [(p.stem, table)], {"source": str(p), "encoding": table.attrs.get("encoding"),
                                "separator": table.attrs.get("separator")}
@@ -271,8 +269,7 @@ def _load_workbook(p: Path) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, A
     if not p.is_file():
         raise DataError(f"{p}: no such file.")
     try:
-        with pd.ExcelFile(p) as book:
-            names = list(book.sheet_names)
+        names = _sheet_names(p)
     except Exception as exc:  # noqa: BLE001  (openpyxl/xlrd raise their own classes on corrupt files)
         raise DataError(f"{p.name}: cannot read it as an Excel workbook ({type(exc).__name__}).") from exc
     tables, empty = [], []
@@ -284,6 +281,30 @@ def _load_workbook(p: Path) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, A
                 raise
             empty.append(str(name))
     return tables, {"source": str(p), "encoding": "xlsx", "empty_sheets": empty}
+
+
+_SHARED_HEADER = ("Two questions share that name or label (in different groups), so their columns cannot be told "
+                  "apart: download the export again with group names in the headers, or with 'XML values and "
+                  "headers' if two questions share a label.")
+
+
+def _sheet_names(p: Path) -> list[str]:
+    """Sheet names of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook, in order."""
+    if p.suffix.lower() == ".xls":
+        import xlrd
+
+        book = xlrd.open_workbook(str(p), on_demand=True)
+        try:
+            return [str(n) for n in book.sheet_names()]
+        finally:
+            book.release_resources()
+    from openpyxl import load_workbook
+
+    wb = load_workbook(p, read_only=True)
+    try:
+        return [str(n) for n in wb.sheetnames]
+    finally:
+        wb.close()
 
 
 def _load_zip(p: Path) -> tuple[list[tuple[str, pd.DataFrame]], dict[str, Any]]:
@@ -394,16 +415,23 @@ def _geo_part(h: str, fields: dict[str, _Field], index: dict[str, set[str]], lab
 
 
 def _choice_code(form: Questionnaire, q: Question, text: str, language: str | None) -> str:
-    """The code a one-hot header's choice part stands for (a code, or a choice label)."""
+    """The code a one-hot header's choice part stands for: a label in *language*, a code, or a label in
+    another language (a question without a label in the export's language is matched by name)."""
     choices = form.choices.get(q.list_name or "", ())
+    wanted = _norm_label(text)
     if language is not None:
         for c in choices:
-            if _norm_label(c.labels.get(language, "")) == _norm_label(text):
+            if _norm_label(c.labels.get(language, "")) == wanted:
                 return c.name
-    return str(canonical_code(text, [c.name for c in choices]))
+    code = str(canonical_code(text, [c.name for c in choices]))
+    if code in {c.name for c in choices}:
+        return code
+    by_label = {c.name for c in choices for lab in c.labels.values() if _norm_label(lab) == wanted}
+    return by_label.pop() if len(by_label) == 1 else code
 
 
-def _header_style(df: pd.DataFrame, fields: list[_Field], form: Questionnaire, language: str | None) -> str | None:
+def _header_style(frames: list[pd.DataFrame], fields: list[_Field], form: Questionnaire,
+                  language: str | None) -> str | None:
     """None for XML headers, else the language whose labels the headers are.
 
     The style matching more columns wins; on a tie (labels equal to names) the values decide:
@@ -414,26 +442,34 @@ def _header_style(df: pd.DataFrame, fields: list[_Field], form: Questionnaire, l
             raise QuestionnaireError(f"form {form.form_id!r} has no language {language!r}; "
                                      f"its languages are {', '.join(map(repr, form.languages))}.")
         return language
-    columns = [str(c) for c in df.columns]
+    columns = [str(c) for df in frames for c in df.columns]
     by_key = {f.key: f for f in fields}
 
-    def hits(index: dict[str, set[str]], lang: str | None) -> int:
-        return sum(_map_header(c, by_key, index, form, lang).kind in ("question", "one_hot") for c in columns)
+    xml = _xml_index(fields)
+    by_name = [_map_header(c, by_key, xml, form, None).kind in ("question", "one_hot") for c in columns]
 
-    best, best_hits = None, hits(_xml_index(fields), None)
+    def hits(lang: str) -> int:  # a question without a label in that language is exported under its name
+        index = _label_index(fields, lang)
+        return sum(named or _map_header(c, by_key, index, form, lang).kind in ("question", "one_hot")
+                   for c, named in zip(columns, by_name))
+
+    best, best_hits = None, sum(by_name)
     for lang in form.languages:
-        n = hits(_label_index(fields, lang), lang)
-        if n > best_hits or (n == best_hits and n and best is None and _label_values(df, by_key, form, lang)):
+        n = hits(lang)
+        if n > best_hits or (n == best_hits and n and best is None
+                             and sum(_label_values(df, by_key, form, lang) for df in frames) > 0):
             best, best_hits = lang, n
     return best
 
 
-def _label_values(df: pd.DataFrame, by_key: dict[str, _Field], form: Questionnaire, lang: str) -> bool:
-    """Whether select answers are choice labels (in *lang*) more often than codes."""
-    index = _label_index(list(by_key.values()), lang)
+def _label_values(df: pd.DataFrame, by_key: dict[str, _Field], form: Questionnaire, lang: str) -> int:
+    """How many more select answers are choice labels (in *lang*) than codes."""
+    index, xml = _label_index(list(by_key.values()), lang), _xml_index(list(by_key.values()))
     codes = labels = 0
     for c in df.columns:
         m = _map_header(str(c), by_key, index, form, lang)
+        if m.kind != "question":  # a question without a label in that language is exported under its name
+            m = _map_header(str(c), by_key, xml, form, None)
         q = by_key[m.key].q if m.kind == "question" else None
         if q is None or q.type != "select_one":
             continue
@@ -444,7 +480,7 @@ def _label_values(df: pd.DataFrame, by_key: dict[str, _Field], form: Questionnai
             if _present(v):
                 codes += str(v).strip() in names
                 labels += _norm_label(v) in texts
-    return labels > codes
+    return labels - codes
 
 
 # ---------------------------------------------------------------- normalising one table
@@ -826,7 +862,8 @@ def read_export(
     main_i = next((i for i, (_, t) in enumerate(tables) if not set(_PARENT_LINKS) & set(t.columns)), 0)
     main_name, main_raw = tables[main_i]
     main_raw, tag_row = _drop_tag_row(main_raw)
-    lang = _header_style(main_raw, fields, questionnaire, language)
+    lang = _header_style([main_raw] + [t for i, (_, t) in enumerate(tables) if i != main_i], fields, questionnaire,
+                         language)
     main = _normalise(main_name, main_raw, questionnaire, fields, lang, None)
     _check_recognised(main, main_raw, fields, questionnaire)
     others = [(n, t) for i, (n, t) in enumerate(tables) if i != main_i]
@@ -889,8 +926,7 @@ def _working_copy(name: str, t: pd.DataFrame) -> pd.DataFrame:
     dup = sorted(c for c, k in Counter(out.columns).items() if k > 1)
     if dup:
         raise DataError(f"export table {name!r}: column name(s) {', '.join(map(repr, dup))} appear more than once. "
-                        "In a labels export this happens when two questions share a label: download it again "
-                        "with 'XML values and headers', or with group names in the headers.")
+                        + _SHARED_HEADER)
     if not out.index.is_unique:
         raise DataError(f"export table {name!r}: the row index has duplicate labels; call reset_index() first.")
     return out
@@ -996,9 +1032,10 @@ def write_export(
         rf = [f for f in fields if f.repeat == rep]
         base = rf[0].path[:rf[0].path.index(rep) + 1]
         cols = _table_columns(data, questionnaire, rf, lay, base if lay.server == "central" else ())
-        parent = rf[0].repeats[-2] if len(rf[0].repeats) > 1 else None
+        chain = rf[0].repeats
+        parent = chain[-2] if len(chain) > 1 else None
         name = f"{main_name}-{rep}" if lay.server == "central" else rep[:31]
-        tables[name] = _repeat_metadata(cols, ids, lay, rep, parent, main_name, base)
+        tables[name] = _repeat_metadata(cols, ids, lay, chain, main_name, base)
     if path is not None:
         _save(tables, Path(path), lay)
     return tables
@@ -1095,15 +1132,18 @@ def _with_metadata(cols: _Pairs, data: pd.DataFrame, ids: list[str], lay: Export
                    ("_tags", [""] * n), ("_index", count)])
 
 
-def _repeat_metadata(cols: _Pairs, ids: list[str], lay: ExportLayout, rep: str, parent: str | None,
-                     main_name: str, base: tuple[str, ...]) -> pd.DataFrame:
+def _repeat_metadata(cols: _Pairs, ids: list[str], lay: ExportLayout, chain: tuple[str, ...], main_name: str,
+                     base: tuple[str, ...]) -> pd.DataFrame:
+    """Link columns of a repeat table whose every submission has one instance (``chain``: its repeats, outside in)."""
     n = len(ids)
-    if lay.server == "central":
+    parent = chain[-2] if len(chain) > 1 else None
+    if lay.server == "central":  # KEY = instance id, then each group, with [1] after every repeat
+        def key_at(path: tuple[str, ...], u: str) -> str:
+            return f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g in chain else "") for g in path)
+
         parent_path = base[: base.index(parent) + 1] if parent else ()
-        parent_key = [f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g == parent else "") for g in parent_path)
-                      for u in ids]
-        key = [f"uuid:{u}" + "".join(f"/{g}" + ("[1]" if g in (rep, parent) else "") for g in base) for u in ids]
-        return _frame([*cols, ("PARENT_KEY", parent_key), ("KEY", key)])
+        return _frame([*cols, ("PARENT_KEY", [key_at(parent_path, u) for u in ids]),
+                       ("KEY", [key_at(base, u) for u in ids])])
     count = [str(i + 1) for i in range(n)]
     return _frame([*cols, ("_index", count), ("_parent_table_name", [parent or main_name] * n),
                    ("_parent_index", count), ("_submission__id", count), ("_submission__uuid", ids)])
@@ -1118,26 +1158,13 @@ def _frame(pairs: _Pairs) -> pd.DataFrame:
     return table
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutral(v: str) -> str:
-    """OWASP CSV-injection guard: text (not a number) starting with = + - @ tab CR gets a leading quote."""
-    if v.startswith(_FORMULA_START):
-        try:
-            float(v)
-        except ValueError:
-            return "'" + v
-    return v
-
-
 def _csv_bytes(table: pd.DataFrame, lay: ExportLayout) -> bytes:
     buf = io.StringIO()
     quoting = csv.QUOTE_ALL if lay.server == "kobo" else csv.QUOTE_MINIMAL
     w = csv.writer(buf, delimiter=lay.sep, quoting=quoting, lineterminator="\r\n" if lay.server == "central" else "\n")
-    w.writerow([_neutral(str(c)) for c in table.columns])
+    w.writerow([neutralise(str(c)) for c in table.columns])
     for row in table.itertuples(index=False):
-        w.writerow([_neutral(_text(v)) for v in row])
+        w.writerow([neutralise(_text(v)) for v in row])
     try:
         return buf.getvalue().encode(lay.encoding)
     except UnicodeEncodeError as exc:
@@ -1161,17 +1188,5 @@ def _save(tables: dict[str, pd.DataFrame], path: Path, lay: ExportLayout) -> Non
 
 
 def _save_xlsx(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, t in tables.items():
-        ws = wb.create_sheet(name[:31])
-        ws.append([str(c) for c in t.columns])
-        for row in t.itertuples(index=False):
-            ws.append([_text(v) for v in row])
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":  # text that looks like a formula stays text
-                    cell.data_type = "s"
-    wb.save(path)
+    """One sheet per table; every cell a text cell (never a formula), nothing masked: it is the data itself."""
+    write_workbook(path, tables, mask=False, freeze_header=False)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,15 +12,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QuestionnaireError
-from ..privacy import detect_pii_columns, mask_id_card, mask_phone
+from ..privacy import detect_pii_columns, mask_id_card, mask_phone, mask_text
+from .expressions import NotEvaluated
 from .exports import canonical_code, canonical_multi, form_fields, is_normalised, read_export
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
 
 _SUBMISSION_IDS = ("_uuid", "KEY", "meta/instanceID", "meta-instanceID", "instanceID")
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
-_ID_CARD = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)|(?<!\d)\d{15}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -43,23 +41,12 @@ class ValidationReport:
         return self.problems.groupby(["problem", "column"], dropna=False).size().rename("count").reset_index()
 
     def to_excel(self, path: str | Path, sheet: str = "validation") -> Path:
-        """Write the problem list as an Excel sheet (every cell from the data is text, never a formula)."""
-        from openpyxl import Workbook
-
+        """Write the problem list as an Excel sheet (text cells never formulas; ID/phone numbers masked)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        wb = Workbook()
-        ws = wb.active
-        ws.title = sheet[:31]
-        ws.append(list(self.problems.columns))
-        for row in self.problems.itertuples(index=False):
-            ws.append([None if not _present(v) else v if isinstance(v, (int, float)) and not isinstance(v, bool)
-                       else str(v) for v in row])
-        for cells in ws.iter_rows(min_row=2):
-            for cell in cells:
-                if cell.data_type == "f":
-                    cell.data_type = "s"
-        wb.save(path)
+        from ..safe_output import write_workbook
+
+        write_workbook(path, {sheet: self.problems}, mask=True, personal="mask")
         return path
 
     def __str__(self) -> str:
@@ -78,12 +65,8 @@ def _present(v: Any) -> bool:
 
 
 def _mask_text(value: Any) -> Any:
-    """Mask ID-card and mobile numbers found anywhere in a value, whatever its column is called."""
-    if not _present(value):
-        return value
-    text = str(value)
-    text = _ID_CARD.sub(lambda m: str(mask_id_card(m.group(0))), text)
-    return _PHONE.sub(lambda m: str(mask_phone(m.group(0))), text)
+    """Mask ID-card, mobile and landline numbers found anywhere in a value, whatever its column is called."""
+    return mask_text(str(value))[0] if _present(value) else value
 
 
 def _shown(value: Any, column: str, pii: dict[str, str]) -> Any:
@@ -99,32 +82,17 @@ def _shown(value: Any, column: str, pii: dict[str, str]) -> Any:
     return _mask_text(value) if isinstance(value, str) else value
 
 
-class _Expressions:
-    """Compiled ``relevant``/``constraint`` expressions; those that cannot be evaluated are reported once."""
+class _Skipped:
+    """Expressions that could not be evaluated: reported once per (question, kind), never guessed."""
 
     def __init__(self) -> None:
-        self.compiled: dict[str, Any] = {}
-        self.failed: dict[tuple[str, str], str] = {}
+        self.reasons: dict[tuple[str, str], str] = {}
 
-    def get(self, expr: str) -> Any:
-        if expr not in self.compiled:
-            from .expressions import compile_expression
-
-            try:
-                self.compiled[expr] = compile_expression(expr)
-            except (ValueError, TypeError, SyntaxError, RecursionError) as exc:  # UnsupportedExpression is a ValueError
-                self.compiled[expr] = exc
-        return self.compiled[expr]
-
-    def run(self, key: str, kind: str, expr: str, values: dict[str, Any], current: Any = None) -> bool | None:
-        f = self.get(expr)
-        if isinstance(f, BaseException):
-            self.failed.setdefault((key, kind), f"not evaluated: {kind} {expr!r} ({f})")
-            return None
+    def run(self, key: str, kind: str, test: Callable[..., bool], *args: Any) -> bool | None:
         try:
-            return bool(f(values, current))
-        except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
-            self.failed.setdefault((key, kind), f"not evaluated: {kind} {expr!r} ({type(exc).__name__}: {exc})")
+            return bool(test(*args))
+        except NotEvaluated as exc:
+            self.reasons.setdefault((key, kind), exc.reason)
             return None
 
 
@@ -192,11 +160,11 @@ def validate(
     for p in df.attrs.get("export_problems", []):
         add(p["row"], p["column"], p["problem"], p.get("value"), p.get("table"))
     _absent(df, by_key, repeats, add)
-    exprs = _Expressions()
+    skipped = _Skipped()
     main_fields = [f for f in fields if f.q.answered and f.key in df.columns]
     records = df.to_dict("index")
     for idx, rec in records.items():
-        _check_row(questionnaire, main_fields, _context(fields, rec), rec, exprs, lambda *a, i=idx: add(i, *a))
+        _check_row(questionnaire, main_fields, _context(fields, rec), rec, skipped, lambda *a, i=idx: add(i, *a))
     rows_of = {rep: table.to_dict("index") for rep, table in repeats.items()}
     parent_of = {f.repeat: f.repeats[-2] for f in fields if f.repeat and len(f.repeats) > 1}
     for rep, table in repeats.items():
@@ -206,10 +174,10 @@ def validate(
             scope = _context(fields, records.get(root, {}) if _present(root) else {})
             for ancestor in _ancestors(rep, rec, parent_of, rows_of):
                 scope.update(_context(fields, ancestor))
-            _check_row(questionnaire, rep_fields, scope, rec, exprs,
+            _check_row(questionnaire, rep_fields, scope, rec, skipped,
                        lambda c, pr, v=None, r=root, t=rep: add(r if _present(r) else None, c, pr, v, t))
-    for (key, _kind), message in exprs.failed.items():
-        add(None, key, message)
+    for (key, kind), reason in skipped.reasons.items():  # once per question; counted in summary()
+        add(None, key, f"not evaluated: {reason} ({kind})")
     for key in dict.fromkeys(k for k in (sub_col, id_column) if k):
         if key in df.columns:
             dup = df[key].duplicated(keep="first") & df[key].map(_present)
@@ -248,35 +216,25 @@ def _absent(df: pd.DataFrame, by_key: dict[str, Any], repeats: dict[str, pd.Data
 
 
 def _context(fields: list[Any], rec: dict[str, Any]) -> dict[str, Any]:
-    """Answers by question name, as ``${name}`` in expressions sees them."""
-    return {f.q.name: (rec[f.key] if _present(rec[f.key]) else None) for f in fields if f.key in rec}
+    """Answers by question key, as the form's expressions look them up."""
+    return {f.key: (rec[f.key] if _present(rec[f.key]) else None) for f in fields if f.key in rec}
 
 
 def _check_row(form: Questionnaire, fields: list[Any], values: dict[str, Any], rec: dict[str, Any],
-               exprs: _Expressions, add: Any) -> None:
+               skipped: _Skipped, add: Any) -> None:
     for f in fields:
         q, v = f.q, rec.get(f.key)
+        relevant = skipped.run(f.key, "relevant", form.is_relevant, q, values)
         if not _present(v):
-            if q.required and _relevant(form, f, values, exprs) is True:
+            if relevant and skipped.run(f.key, "required", form.is_required, q, values):
                 add(f.key, "missing required answer")
             continue
         problem = _check_value(form, q, v)
         if problem:
             add(f.key, problem, v)
             continue
-        if q.constraint and exprs.run(f.key, "constraint", q.constraint, values, _typed(q, v)) is False:
+        if q.constraint and skipped.run(f.key, "constraint", form.satisfies, q, values, _typed(q, v)) is False:
             add(f.key, f"violates constraint {q.constraint}", v)
-
-
-def _relevant(form: Questionnaire, f: Any, values: dict[str, Any], exprs: _Expressions) -> bool | None:
-    """True / False, or None when a relevance expression cannot be evaluated."""
-    for e in [*form.group_relevance(f.q), f.q.relevant]:
-        if not e:
-            continue
-        ok = exprs.run(f.key, "relevant", e, values)
-        if ok is not True:
-            return ok
-    return True
 
 
 def _typed(q: Question, v: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Reporting: indicator tables, the Excel workbook, the HTML report and figures.
+"""Reporting: indicator tables, the Excel workbook, the HTML report, figures, the Word report
+(评估报告), county sub-reports (分报告) and the rectification plan (问题清单及整改方案).
 
 Reporting formats, never computes: every number comes from the estimation, indicator
 and scoring layers.
@@ -6,15 +7,33 @@ and scoring layers.
 
 from __future__ import annotations
 
+from .county import CountyTables, county_indicators
+from .deliverables import plan_for_run, unvisited_flagged, write_deliverables
+from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
 from .excel import write_excel
 from .fonts import cjk_font_path
 from .html import render_html, write_html
 from .plots import channel_figure, forest_figure, satisfaction_figure, score_figure, write_figures
-from .tables import indicator_frame, methods_frame, rectification_frame, scoring_frame
+from .rectification import deadline_after, extra_sample, rectification_plan, units_from_registry, write_rectification
+from .tables import indicator_frame, localise_headers, methods_frame, rectification_frame, scoring_frame
 
 __all__ = [
+    "CountyTables",
     "channel_figure",
     "cjk_font_path",
+    "county_indicators",
+    "deadline_after",
+    "extra_sample",
+    "fieldwork_summary",
+    "localise_headers",
+    "plan_for_run",
+    "rectification_plan",
+    "unvisited_flagged",
+    "units_from_registry",
+    "write_county_report_docx",
+    "write_deliverables",
+    "write_rectification",
+    "write_report_docx",
     "forest_figure",
     "indicator_frame",
     "methods_frame",

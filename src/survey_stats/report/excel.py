@@ -1,8 +1,11 @@
-"""The evaluator's workbook (openpyxl): formatting only."""
+"""The evaluator's workbook (openpyxl): formatting only.
+
+Every value goes in through :func:`survey_stats.safe_output.append_row`, so text from data is
+always a string cell and never a formula.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +15,26 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..indicators import IndicatorTable, ScoreResult
-from .tables import indicator_frame, methods_frame, rectification_frame, scoring_frame
+from ..privacy import mask_frame
+from ..safe_output import append_row
+from .tables import indicator_frame, localise_headers, methods_frame, rectification_frame, scoring_frame
 
 __all__ = ["write_excel"]
 
 _FILL = {"meets": "C8E6C9", "fails": "FFCDD2", "inconclusive": "FFE0B2", "no reference": "ECEFF1"}
-_PERCENT_COLS = ("估计值 Estimate", "置信下限 CI low", "置信上限 CI high", "参考值 Reference")
+_PERCENT_COLS = ("估计值 Estimate", "置信下限 CI low", "置信上限 CI high", "参考值 Reference", "估计值", "置信下限", "置信上限",
+                 "参考值")
+_DECIMALS = {"标准误（百分点） SE (pp)": "0.00", "标准误（百分点）": "0.00", "设计效应 deff": "0.00", "设计效应": "0.00",
+             "得分 Score": "0.00", "下限 Low": "0.00", "上限 High": "0.00", "得分": "0.00", "下限": "0.00", "上限": "0.00"}
 _HEADER = PatternFill("solid", fgColor="263238")
 
 
 def _sheet(wb: Workbook, title: str, df: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals: dict[str, str] | None = None,
            fills: list[str] | None = None) -> None:
     ws = wb.create_sheet(title[:31])
-    ws.append(list(df.columns))
+    append_row(ws, list(df.columns))
     for row in df.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and pd.isna(v)) else v for v in row])
+        append_row(ws, row)
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = _HEADER
@@ -49,6 +57,11 @@ def _sheet(wb: Workbook, title: str, df: pd.DataFrame, *, percent: tuple[str, ..
     ws.row_dimensions[1].height = 32
 
 
+def _pp(df: pd.DataFrame) -> pd.DataFrame:
+    """Standard errors of percentages in percentage points."""
+    return df.assign(se=df["se"] * 100) if "se" in df.columns else df
+
+
 def write_excel(
     path: str | Path,
     table: IndicatorTable,
@@ -59,13 +72,18 @@ def write_excel(
     manifests: dict[str, dict[str, Any]] | None = None,
     awareness: pd.DataFrame | None = None,
     channels: pd.DataFrame | None = None,
+    plan: pd.DataFrame | None = None,
+    headers: str = "bilingual",
 ) -> Path:
     """Write the indicator workbook.
 
-    Sheets: ``indicators`` (bilingual frozen headers, percent formats, rows coloured by
-    verdict), ``scoring`` (19 items, points, score interval, grade probabilities),
-    ``rectification`` (整改清单), ``awareness`` and ``channels`` when given, ``methods``,
-    ``validation`` and ``samples`` (the sample manifests).
+    Sheets: ``indicators`` (frozen headers, percent formats, SEs in percentage points,
+    rows coloured by verdict), ``scoring`` (19 items, points, score interval, grade
+    probabilities, scores to 2 decimals), ``rectification`` (问题清单及整改方案: *plan*,
+    default :func:`~survey_stats.report.rectification_plan`), ``awareness`` and
+    ``channels`` when given, ``methods`` (one statement per row), ``validation`` and
+    ``samples`` (the sample manifests, one stratum per row).  *headers* is
+    ``"bilingual"`` (中文 English) or ``"zh"`` (Chinese only) on every sheet.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,36 +92,42 @@ def write_excel(
     wb.remove(wb.active)
     ind = indicator_frame(table, score)
     verdicts = ind.pop("verdict").tolist()
-    ind = ind.drop(columns=["id"])
-    _sheet(wb, "indicators", ind, percent=_PERCENT_COLS,
-           decimals={"标准误 SE": "0.0000", "设计效应 deff": "0.00"}, fills=verdicts)
-    sc = scoring_frame(score)
-    _sheet(wb, "scoring", sc, decimals={"得分 Score": "0.00", "下限 Low": "0.00", "上限 High": "0.00"})
+    ind = localise_headers(ind.drop(columns=["id"]), headers)
+    _sheet(wb, "indicators", ind, percent=_PERCENT_COLS, decimals=_DECIMALS, fills=verdicts)
+    sc = localise_headers(scoring_frame(score), headers)
+    _sheet(wb, "scoring", sc, decimals=_DECIMALS)
     ws = wb["scoring"]
     ws.append([])
-    ws.append(["总分 Total", None, None, None, None, float(sc["分值 Points"].sum()), score.total, score.total_low,
-               score.total_high, f"{score.grade}"])
+    col = {str(c).split(" ")[0]: j for j, c in enumerate(sc.columns)}  # 分值, 得分, 下限, 上限, 依据 → position
+    total = [None] * len(sc.columns)
+    total[0] = "总分 Total" if headers == "bilingual" else "总分"
+    for key, v in (("分值", float(sc.iloc[:, col["分值"]].sum())), ("得分", score.total), ("下限", score.total_low),
+                   ("上限", score.total_high), ("依据", score.grade)):
+        total[col[key]] = v
+    append_row(ws, total)
+    for key in ("分值", "得分", "下限", "上限"):
+        ws.cell(ws.max_row, col[key] + 1).number_format = "0.00"
     for g, p in score.grade_probabilities.items():
-        ws.append([f"P({g})", None, None, None, None, None, p])
-        ws.cell(ws.max_row, 7).number_format = "0.00"
-    _sheet(wb, "rectification", rectification_frame(table))
+        row = [None] * len(sc.columns)
+        row[0], row[col["得分"]] = f"P({g})", p
+        append_row(ws, row)
+        ws.cell(ws.max_row, col["得分"] + 1).number_format = "0.00"
+    _sheet(wb, "rectification", plan if plan is not None else rectification_frame(table, score))
     if awareness is not None:
-        _sheet(wb, "awareness", awareness, percent=("estimate", "ci_low", "ci_high"), decimals={"se": "0.0000"})
+        _sheet(wb, "awareness", localise_headers(_pp(awareness), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
     if channels is not None:
-        _sheet(wb, "channels", channels, percent=("estimate", "ci_low", "ci_high"), decimals={"se": "0.0000"})
-    _sheet(wb, "methods", methods_frame(meta, table, score))
+        _sheet(wb, "channels", localise_headers(_pp(channels), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
+    _sheet(wb, "methods", localise_headers(methods_frame(meta, table, score, manifests), headers))
     if validation is not None:
-        _sheet(wb, "validation", validation if len(validation) else
-               pd.DataFrame({"result": ["no problems found"]}))
+        validation = mask_frame(validation, personal="mask")[0]  # ID/phone numbers in answers or messages
+        _sheet(wb, "validation", localise_headers(validation if len(validation) else
+                                                  pd.DataFrame({"result": ["未发现问题 no problems found"]}), headers))
     if manifests:
         rows = []
         for name, m in manifests.items():
             for st in m["strata"]:
                 rows.append({"sample": name, "method": m["method"], "seed": m["seed"],
                              "frame_fingerprint": m["frame_fingerprint"], **st})
-        _sheet(wb, "samples", pd.DataFrame(rows))
-        wb["samples"].append([])
-        wb["samples"].append(["manifests (JSON)", json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "strata"}
-                                                             for k, v in manifests.items()}, ensure_ascii=False)])
+        _sheet(wb, "samples", localise_headers(pd.DataFrame(rows), headers))
     wb.save(path)
     return path

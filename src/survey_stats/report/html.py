@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..indicators import IndicatorTable, ScoreResult
+from ..privacy import mask_text
 from .tables import indicator_frame, methods_frame, rectification_frame, scoring_frame
 
 __all__ = ["render_html", "write_html"]
@@ -38,7 +39,7 @@ def _fmt(v: Any, col: str) -> str:
         if "SE" in col or col == "se":
             return f"{v:.4f}"
         return f"{v:.2f}"
-    return html.escape(str(v))
+    return html.escape(mask_text(str(v))[0])  # ID-card and phone numbers never reach the report
 
 
 def _table(df: pd.DataFrame, row_classes: list[str] | None = None) -> str:

@@ -16,6 +16,8 @@ from .fonts import cjk_font_path, label
 
 __all__ = ["channel_figure", "forest_figure", "satisfaction_figure", "score_figure", "write_figures"]
 
+#: Resolution of the PNG files (dots per inch).
+DPI = 200
 _VERDICT_COLOURS = {"meets": "#2e7d32", "fails": "#c62828", "inconclusive": "#ef6c00", "no reference": "#546e7a"}
 GROUPS = {"exited": ("已脱困户", "exited"), "unexited": ("未脱困户", "unexited"),
           "unregistered": ("非建档户", "unregistered"), "deregistered": ("注销户", "deregistered")}
@@ -36,27 +38,50 @@ def _apply_font(fig: Figure, font: Path | None) -> None:
         text.set_fontsize(size)
 
 
-def forest_figure(table: IndicatorTable) -> Figure:
-    """Every rate with its CI, reference value marked, coloured by verdict."""
-    rows = list(table)
-    fig, font = _figure(8.5, 0.42 * len(rows) + 1.4)
-    ax = fig.add_subplot()
+def _forest_panel(ax, rows: list, font: Path | None) -> None:  # type: ignore[no-untyped-def]
     y = np.arange(len(rows))[::-1]
+    lo_x, hi_x = [], []
     for yi, r in zip(y, rows):
         c = _VERDICT_COLOURS.get(r.verdict, "#546e7a")
         ax.plot([r.ci_low * 100, r.ci_high * 100], [yi, yi], color=c, lw=2.2)
         ax.plot(r.estimate * 100, yi, "o", color=c, ms=6)
+        lo_x += [r.ci_low * 100]
+        hi_x += [r.ci_high * 100]
         if r.reference is not None:
             ax.plot(r.reference * 100, yi, marker="|", color="black", ms=14, mew=2)
+            lo_x.append(r.reference * 100)
+            hi_x.append(r.reference * 100)
+    span = max(hi_x) - min(lo_x)
+    pad = max(span * 0.08, 0.5)
+    ax.set_xlim(max(0.0, min(lo_x) - pad), min(100.0, max(hi_x) + pad))
     ax.set_yticks(y, [r.name_zh if font else r.name_en for r in rows])
-    ax.set_xlabel(label("估计值与95%置信区间（%）；竖线为参考值", "estimate and 95% CI (%); bar = reference value", font))
-    ax.set_title(label("评估指标", "Evaluation indicators", font))
+    ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="x", alpha=0.3)
-    handles = [ax.plot([], [], "o-", color=c, label=label(zh, en, font))[0] for (zh, en), c in
+
+
+def forest_figure(table: IndicatorTable, *, split: float = 0.5) -> Figure:
+    """Every rate with its CI, reference value marked, coloured by verdict.
+
+    Two panels with their own axes: low rates (estimate below *split*, e.g. 错评率 near
+    2%) and high rates (覆盖率, 满意度 near 90%), so neither group is squeezed.
+    """
+    rows = list(table)
+    low = [r for r in rows if r.estimate < split]
+    high = [r for r in rows if r.estimate >= split]
+    groups = [(g, zh, en) for g, zh, en in ((low, "低比率指标", "low rates"), (high, "高比率指标", "high rates")) if g]
+    fig, font = _figure(8.5, 0.42 * len(rows) + 1.0 + 0.6 * len(groups))
+    axes = fig.subplots(len(groups), 1, squeeze=False, gridspec_kw={"height_ratios": [len(g) for g, _, _ in groups]})
+    for ax, (g, zh, en) in zip(axes[:, 0], groups):
+        _forest_panel(ax, g, font)
+        ax.set_title(label(zh, en, font), fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel(label("估计值与95%置信区间（%）；竖线为参考值", "estimate and 95% CI (%); bar = reference value",
+                                 font))
+    fig.suptitle(label("评估指标", "Evaluation indicators", font))
+    handles = [axes[0, 0].plot([], [], "o-", color=c, label=label(zh, en, font))[0] for (zh, en), c in
                ((("达标", "meets"), _VERDICT_COLOURS["meets"]), (("未达标", "fails"), _VERDICT_COLOURS["fails"]),
                 (("无法判定", "inconclusive"), _VERDICT_COLOURS["inconclusive"]),
                 (("无参考值", "no reference"), _VERDICT_COLOURS["no reference"]))]
-    ax.legend(handles=handles, loc="center", fontsize=8, frameon=True)
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     _apply_font(fig, font)
     return fig
 
@@ -149,6 +174,6 @@ def write_figures(table: IndicatorTable, score: ScoreResult, folder: str | Path,
     paths = {}
     for name, fig in figs.items():
         p = folder / f"{name}.png"
-        fig.savefig(p)
+        fig.savefig(p, dpi=DPI)
         paths[f"figure_{name}"] = p
     return paths

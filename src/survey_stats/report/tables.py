@@ -8,7 +8,8 @@ import pandas as pd
 
 from ..indicators import IndicatorTable, ScoreResult, ScoringRules
 
-__all__ = ["VERDICT_LABELS", "indicator_frame", "methods_frame", "rectification_frame", "scoring_frame"]
+__all__ = ["HEADERS", "VERDICT_LABELS", "indicator_frame", "localise_headers", "methods_frame", "rectification_frame",
+           "scoring_frame"]
 
 VERDICT_LABELS = {"meets": "达标 meets", "fails": "未达标 fails", "inconclusive": "无法判定 inconclusive",
                   "no reference": "无参考值 no reference"}
@@ -49,7 +50,7 @@ def indicator_frame(table: IndicatorTable, score: ScoreResult | None = None,
     for r in table:
         rows.append({
             "指标 Indicator": r.name_zh, "Indicator (en)": r.name_en, "分母 Denominator": r.denominator,
-            "n": r.n, "估计值 Estimate": r.estimate, "标准误 SE": r.se, "置信下限 CI low": r.ci_low,
+            "n": r.n, "估计值 Estimate": r.estimate, "标准误（百分点） SE (pp)": r.se * 100, "置信下限 CI low": r.ci_low,
             "置信上限 CI high": r.ci_high, "区间方法 CI method": r.ci_method, "设计效应 deff": r.deff,
             "可靠性 Reliability": RELIABILITY_LABELS.get(r.reliability, r.reliability),
             "参考值 Reference": r.reference,
@@ -71,35 +72,93 @@ def scoring_frame(score: ScoreResult) -> pd.DataFrame:
     })
 
 
-def rectification_frame(table: IndicatorTable) -> pd.DataFrame:
-    """整改清单: every failing or inconclusive indicator, a suggested measure, empty deadline/owner."""
-    rows = []
-    for r in table:
-        if r.verdict not in ("fails", "inconclusive"):
-            continue
-        ref = f"{DIRECTION[r.direction]} {r.reference:.0%}" if r.reference is not None else ""
-        problem = (f"{r.name_zh}为{r.estimate:.1%}（95%置信区间 {r.ci_low:.1%}–{r.ci_high:.1%}），参考值{ref}："
-                   + ("未达标" if r.verdict == "fails" else "样本不足以判定是否达标，需扩大样本或逐户核实"))
-        rows.append({"指标 Indicator": r.name_zh, "结论 Verdict": VERDICT_LABELS[r.verdict], "问题 Problem": problem,
-                     "整改措施 Measure": MEASURES.get(r.id, "分析原因并制定针对性措施"),
-                     "整改时限 Deadline": "", "责任单位 Responsible unit": ""})
-    return pd.DataFrame(rows, columns=["指标 Indicator", "结论 Verdict", "问题 Problem", "整改措施 Measure",
-                                       "整改时限 Deadline", "责任单位 Responsible unit"])
+def rectification_frame(table: IndicatorTable, score: ScoreResult | None = None, **kwargs: Any) -> pd.DataFrame:
+    """整改清单: :func:`~survey_stats.report.rectification_plan` (every column filled)."""
+    from .rectification import rectification_plan
+
+    return rectification_plan(table, score, **kwargs)
 
 
-def methods_frame(meta: dict[str, Any], table: IndicatorTable, score: ScoreResult) -> pd.DataFrame:
-    """How the numbers were produced: designs, interval method, level, df, seed, version, date."""
+#: Bilingual headers of the side tables (awareness, channels, validation, samples).
+HEADERS = {"group": "组别 Group", "channel": "渠道 Channel", "n": "n", "estimate": "估计值 Estimate",
+           "se": "标准误（百分点） SE (pp)", "ci_low": "置信下限 CI low", "ci_high": "置信上限 CI high",
+           "row": "行号 Row", "submission": "提交编号 Submission", "column": "字段 Column", "problem": "问题 Problem",
+           "value": "取值 Value", "sample": "样本 Sample", "form": "问卷 Form", "result": "结果 Result",
+           "method": "抽样方法 Method", "seed": "随机种子 Seed", "frame_fingerprint": "抽样框指纹 Frame SHA-256",
+           "stratum": "层 Stratum", "N_h": "层规模 N_h", "n_h": "样本量 n_h", "certainty": "必选户 Certainty",
+           "census": "普查层 Census", "reserve": "备选户 Reserve"}
+
+
+def localise_headers(df: pd.DataFrame, headers: str = "bilingual") -> pd.DataFrame:
+    """Headers for readers: ``"bilingual"`` (中文 English) or ``"zh"`` (Chinese only).
+
+    Raw column names are translated with :data:`HEADERS`; in ``"zh"`` mode the English
+    half of a bilingual header is dropped, and English-only duplicate columns
+    (``Indicator (en)``, ``Item (en)``, ``Report (en)``) are removed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame(columns=["指标 Indicator", "Indicator (en)", "se"])
+    >>> localise_headers(df).columns.tolist()
+    ['指标 Indicator', 'Indicator (en)', '标准误（百分点） SE (pp)']
+    >>> localise_headers(df, "zh").columns.tolist()
+    ['指标', '标准误（百分点）']
+    """
+    if headers not in ("bilingual", "zh"):
+        from ..errors import DataError
+
+        raise DataError(f"headers={headers!r}: use 'bilingual' or 'zh'.")
+    out = df.rename(columns={c: HEADERS.get(c, c) for c in df.columns})
+    if headers == "zh":
+        out = out.drop(columns=[c for c in out.columns if str(c).endswith("(en)")])
+        out = out.rename(columns={c: _zh_part(str(c)) for c in out.columns})
+    return out
+
+
+def _zh_part(header: str) -> str:
+    head, _, tail = header.partition(" ")
+    return head if tail and any("\u4e00" <= ch <= "\u9fff" for ch in head) else header
+
+
+_METHOD_ZH = {"srs": "分层简单随机抽样", "systematic": "分层系统抽样", "pps": "按规模大小成比例概率抽样（PPS）"}
+
+
+def _sample_statement(name: str, m: dict[str, Any]) -> str:
+    strata = m.get("strata", [])
+    n = sum(int(s.get("n_h", 0)) for s in strata)
+    cert = sum(int(s.get("certainty", 0)) for s in strata)
+    census = [s["stratum"] for s in strata if s.get("census")]
+    cols = "×".join(m.get("strata_columns") or [])
+    layout = f"（分层：{cols}，{len(strata)}层）" if cols else "（不分层）"
+    method = _METHOD_ZH.get(m.get("method", ""), m.get("method", ""))
+    method = method if cols else method.replace("分层", "")
+    rate = f"，抽样比{m['fraction']:.0%}" if isinstance(m.get("fraction"), (int, float)) else ""
+    text = (f"{method}{layout}{rate}；"
+            f"抽样框{m.get('frame_units', '')}户，抽中{n}户，其中必选户{cert}户")
+    if census:
+        text += f"，普查层{len(census)}个"
+    return text + f"；随机种子{m.get('seed', '')}；抽样框指纹{str(m.get('frame_fingerprint', ''))[:16]}…"
+
+
+def methods_frame(meta: dict[str, Any], table: IndicatorTable, score: ScoreResult | None = None,
+                  manifests: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
+    """How the numbers were produced, one plain statement per row (no code, no JSON)."""
     import datetime as _dt
 
+    ci = "Korn-Graubard（beta）" if table.ci_method == "beta" else table.ci_method
     rows = [("报告 Report", meta.get("title", "")), ("Report (en)", meta.get("title_en", "")),
             ("置信水平 Confidence level", f"{table.level:.0%}"),
-            ("比例区间 Proportion CI", f"{table.ci_method} (Korn-Graubard when 'beta'); composites: Wald, Satterthwaite df"),
-            ("方差估计 Variance", "Taylor linearisation, stratified with FPC; certainty units and census strata no variance"),
-            ("结论规则 Verdict rule", "≤: meets if CI upper ≤ reference, fails if CI lower > reference, else inconclusive"),
-            ("可靠性 Reliability", "NCHS Data Presentation Standards for Proportions (2017)"),
-            ("评分不确定性 Score uncertainty", f"{score.n_sim} draws from N(θ̂, V), seed {score.seed}"),
-            ("随机种子 Seed", str(meta.get("seed", ""))), ("软件 Software", f"survey_stats {meta.get('version', '')}"),
-            ("日期 Date", _dt.date.today().isoformat())]
-    for name, d in meta.get("designs", {}).items():
-        rows.append((f"样本 Sample: {name}", d))
+            ("比例区间 Proportion CI", f"单一比率：{ci}区间；合成指标：线性组合的t区间（Satterthwaite自由度）"),
+            ("方差估计 Variance", "分层抽样泰勒线性化方差，含有限总体校正；必选户和普查层不计抽样误差"),
+            ("加权 Weighting", "权数 = 层抽样框户数 ÷ 层有效应答户数（层内无应答调整）"),
+            ("结论规则 Verdict rule", "“≤参考值”指标：区间上限≤参考值为达标，下限>参考值为未达标，否则无法判定；“≥”反之"),
+            ("可靠性 Reliability", "美国国家卫生统计中心《比例数据发布标准》（2017）：n或有效样本量<30、区间过宽为不可靠"),
+            ("合成指标样本量 Composite n", "各样本中参与计算的不同受访户数之和（行政记录不计）")]
+    if score is not None:
+        rows.append(("评分不确定性 Score uncertainty",
+                     f"从各基础比率的抽样分布模拟{score.n_sim}次（随机种子{score.seed}），取{score.level:.0%}区间"))
+    rows += [("随机种子 Seed", str(meta.get("seed", ""))), ("软件 Software", f"survey_stats {meta.get('version', '')}"),
+             ("日期 Date", _dt.date.today().isoformat())]
+    for name, m in (manifests or {}).items():
+        rows.append((f"样本 Sample: {name}", _sample_statement(name, m)))
     return pd.DataFrame(rows, columns=["项目 Item", "内容 Value"])

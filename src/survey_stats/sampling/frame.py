@@ -57,7 +57,9 @@ class Frame:
         The usable units, with a ``stratum`` label column added (``"(all)"`` when
         unstratified) and a boolean ``certainty`` column.
     excluded : DataFrame
-        Units left out (id, reason); empty when none.
+        Units left out (id, row, reason); empty when none.  ``row`` and the rows named in
+        error messages are the labels of ``data.index`` (positions for a default index; the
+        command line sets them to the rows of the file).
 
     Examples
     --------
@@ -101,8 +103,15 @@ class Frame:
         df = data.reset_index(drop=True).copy()
         problems: list[tuple[np.ndarray, str]] = []
         ids = df[id]
+        if pd.api.types.is_float_dtype(ids.dtype) and (ids.abs() >= 2**53).any():
+            raise DataError(
+                f"id column {id!r} holds numbers of 16 or more digits stored as floating-point numbers, which "
+                "have lost their last digits (distinct ids may now look equal); read the file with "
+                "survey_stats.read_table or Frame.from_file, which keep identifiers as text."
+            )
         problems.append((ids.isna().to_numpy(), f"missing id ({id!r})"))
-        dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
+        key = ids.map(lambda v: str(v).strip(), na_action="ignore")  # duplicates are checked on the text
+        dup = key.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
         problems.append((dup, f"duplicated id ({id!r})"))
         for c in strata_cols:
             problems.append((df[c].isna().to_numpy(), f"missing stratum ({c!r})"))
@@ -129,14 +138,14 @@ class Frame:
                 invalid |= mask
                 reasons[mask] = reasons[mask].where(reasons[mask] == "", reasons[mask] + "; ") + why
         if invalid.any() and on_invalid == "fail":
-            lines = [f"{why}: {describe_rows(df.index, m)}" for m, why in problems if m.any()]
+            lines = [f"{why}: {describe_rows(data.index, m)}" for m, why in problems if m.any()]
             if dup.any():
                 lines.append(f"duplicated ids: {describe_values(pd.unique(ids[dup]))}")
             raise DataError(
                 "the frame has units that cannot be sampled:\n  " + "\n  ".join(lines)
                 + "\nfix them, or pass on_invalid='exclude' to leave them out (they are listed in frame.excluded)."
             )
-        self.excluded = pd.DataFrame({id: ids[invalid].to_numpy(), "row": np.flatnonzero(invalid),
+        self.excluded = pd.DataFrame({id: ids[invalid].to_numpy(), "row": data.index[invalid],
                                       "reason": reasons[invalid].to_numpy()})
         df = df.loc[~invalid].reset_index(drop=True)
         flags = flags[~invalid]
@@ -166,22 +175,37 @@ class Frame:
         self.strata = strata_cols
         self.size = size
         self.certainty_columns = cert_cols
+        self.encoding: str | None = data.attrs.get("encoding")
 
     # ------------------------------------------------------------------------------------
     @classmethod
     def from_file(cls, path: str | Path, *, sheet: str | int = 0, **kwargs: Any) -> Frame:
-        """Read a frame from CSV (UTF-8, with or without BOM) or an Excel sheet (.xlsx).
+        """Read a frame from a CSV file or an Excel sheet with :func:`survey_stats.read_table`.
 
-        Chinese headers are fine.  Keyword arguments go to :class:`Frame`.
+        CSV in UTF-8 (with or without BOM), GBK/GB18030 or UTF-16, with ``,``/``;``/tab
+        separators; ``.xlsx``/``.xls`` workbooks.  The id column is read as text (``00123``
+        keeps its zeros, 18-digit ID numbers stay exact), as are columns that look like
+        identifiers.  Chinese headers are fine.  Keyword arguments go to :class:`Frame`; the
+        encoding read is in ``frame.encoding``.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from survey_stats.sampling import Frame
+        >>> p = os.path.join(tempfile.mkdtemp(), "registry.csv")
+        >>> with open(p, "w", encoding="gbk") as fh:
+        ...     _ = fh.write("户号,县区\\n00123,姑苏区\\n00124,吴中区\\n")
+        >>> f = Frame.from_file(p, id="户号", strata="县区")
+        >>> f.data["户号"].tolist(), f.encoding
+        (['00123', '00124'], 'gb18030')
         """
-        path = Path(path)
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            data = pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
-        elif path.suffix.lower() == ".csv":
-            data = pd.read_csv(path, encoding="utf-8-sig")
-        else:
-            raise DataError(f"cannot read {path.name}: use a .csv or .xlsx file.")
-        return cls(data, **kwargs)
+        from ..readers import read_table
+
+        id_col = kwargs.get("id")
+        data = read_table(path, text_columns=[id_col] if isinstance(id_col, str) else (), sheet=sheet)
+        frame = cls(data, **kwargs)
+        frame.encoding = data.attrs.get("encoding")
+        return frame
 
     @property
     def N(self) -> int:

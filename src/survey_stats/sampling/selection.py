@@ -16,7 +16,8 @@ import pandas as pd
 from .._validation import check_option, describe_values, rng_for
 from ..design import Design
 from ..errors import DataError, MethodError, SurveyStatsWarning
-from ..privacy import detect_pii_columns, mask_phone
+from ..privacy import MaskReport, detect_pii_columns, mask_frame, scan_frame
+from ..safe_output import write_csv, write_workbook
 from .frame import Frame
 
 __all__ = ["Sample", "select"]
@@ -305,6 +306,8 @@ class Sample:
         self.manifest = manifest
         self.method = method
         self._used: dict[Hashable, int] = {}
+        #: What the last written field list or CSV masked (:class:`~survey_stats.privacy.MaskReport`).
+        self.masked = MaskReport()
 
     def __len__(self) -> int:
         return len(self.units)
@@ -335,6 +338,32 @@ class Sample:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         return path
+
+    def write_units(self, path: str | Path, *, personal: Literal["drop", "mask"] = "drop") -> MaskReport:
+        """Write the selected units as CSV without personal data; return what was masked.
+
+        Columns named like names or addresses are dropped (``personal="drop"``) or masked;
+        ID-card and phone numbers are masked wherever they are found, whatever the column's
+        name; text cells are neutralised against formula injection
+        (:func:`survey_stats.safe_output.write_csv`).  The id column must not itself hold ID
+        or phone numbers (masking it would break the join with the responses); long household
+        numbers (15 digits or more) are written as they are in that column.
+        """
+        found = scan_frame(self.units[[self.id]]).get(str(self.id), {})
+        if set(found) - {"long_number"}:  # a long household number is an id, not personal data
+            raise DataError(f"the id column {self.id!r} holds ID-card or phone numbers; use a household number "
+                            "as the id so that personal data need not be written.")
+        position = list(self.units.columns).index(self.id)
+        units, report = mask_frame(self.units.drop(columns=self.id), personal=personal)
+        units.insert(min(position, units.shape[1]), self.id, self.units[self.id])
+        write_csv(units, path, mask=False)
+        self.masked = report
+        return report
+
+    def write_reserve(self, path: str | Path) -> MaskReport:
+        """Write the reserve list (id, stratum, rank) as CSV, neutralised and masked like :meth:`write_units`."""
+        report = write_csv(self.reserve, path, mask=True)
+        return report
 
     def design(
         self,
@@ -405,7 +434,10 @@ class Sample:
         """Write the field list to Excel: one sheet per value of *by* (e.g. county).
 
         Phone numbers are masked (138****5678); ID-card numbers are never written (a
-        requested ID-card column is dropped with a warning).  Names and addresses
+        requested ID-card column is dropped with a warning, and ID or phone numbers found by
+        content in any other column are masked).  Every cell is written as text or number,
+        never as a formula (:mod:`survey_stats.safe_output`); what was masked is left in
+        :attr:`masked`.  Names and addresses
         appear only if listed in *columns* — field teams need them to find households.
 
         Parameters
@@ -431,23 +463,7 @@ class Sample:
                 warnings.warn(f"column {c!r} looks like an ID-card number and is never written to field lists.",
                               SurveyStatsWarning, stacklevel=2)
                 out = out.drop(columns=c)
-            elif kind == "phone":
-                out[c] = out[c].map(mask_phone)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            groups = [("field list", out)] if by is None else list(out.groupby(by, sort=True))
-            for name, g in groups:
-                sheet = _sheet_name(str(name))
-                g.to_excel(xw, sheet_name=sheet, index=False)
-                ws = xw.sheets[sheet]
-                ws.freeze_panes = "A2"
-                for i, c in enumerate(g.columns, start=1):
-                    width = max([len(str(c))] + [len(str(v)) for v in g[c].head(200)]) + 2
-                    ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(width * 1.3, 8), 40)
+        groups = {"field list": out} if by is None else {str(k): g for k, g in out.groupby(by, sort=True)}
+        # phones (by name or content) and ID numbers found in any column are masked; names kept for fieldwork
+        self.masked = write_workbook(path, groups, mask=True, personal="keep")
         return path
-
-
-def _sheet_name(name: str) -> str:
-    bad = '[]:*?/\\'
-    clean = "".join("_" if ch in bad else ch for ch in name)[:31]
-    return clean or "sheet"
