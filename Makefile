@@ -10,16 +10,22 @@ OLDEST := .venv-oldest
 
 .PHONY: demo test test-oldest bench clean
 
+# Installs print one line per package (no --quiet) so a first run is never minutes of silence.
+PIP_FLAGS ?= --progress-bar on --disable-pip-version-check
+
 $(BIN)/python:
+	@echo "== creating $(VENV) with $(PY)"
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[fonts]"
+	@echo "== installing survey_stats and its dependencies (first run: a few minutes)"
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[fonts]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,fonts]"
+	@echo "== installing survey_stats with its test extras (first run: a few minutes)"
+	$(BIN)/python -m pip install $(PIP_FLAGS) -e ".[test,fonts]"
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -31,9 +37,10 @@ test: $(VENV)/.installed-test
 $(OLDEST)/.installed: pyproject.toml tools/oldest_constraints.py
 	rm -rf $(OLDEST)
 	$(PY) -m venv $(OLDEST)
-	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install $(PIP_FLAGS) --upgrade pip
 	$(PY) tools/oldest_constraints.py pyproject.toml test fonts > $(OLDEST)/constraints.txt
-	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt -e ".[test,fonts]"
+	@echo "== installing the lowest declared versions into $(OLDEST)"
+	$(OLDEST)/bin/python -m pip install $(PIP_FLAGS) -c $(OLDEST)/constraints.txt -e ".[test,fonts]"
 	touch $@
 
 test-oldest: $(OLDEST)/.installed

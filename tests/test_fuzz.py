@@ -149,8 +149,6 @@ def test_frame_and_select_give_typed_errors_or_valid_samples(n, data):
         assert s.units["weight"].to_numpy(dtype=float) == pytest.approx(1 / pi)
 
 
-@pytest.mark.xfail(strict=False, reason="sampling/frame.py (privacy branch): a nullable boolean certainty flag "
-                   "with <NA> raises numpy's _UFuncOutputCastingError instead of a DataError; drop this mark once fixed")
 def test_frame_with_missing_nullable_flag_is_a_typed_error():
     reg = pd.DataFrame({"hh": [1, 2], "county": ["x", "x"], "flag": pd.array([True, None], dtype="boolean")})
     assert attempt(ss.Frame, reg, id="hh", strata="county", certainty="flag") is None

@@ -101,7 +101,8 @@ def reliability(
     >>> reliability(0.02, 25, 25.0, 0.028, 24)[0]
     'unreliable'
     """
-    p = real_number(p, "proportion p", minimum=0.0, maximum=1.0)
+    p = real_number(p, "proportion p", minimum=-1e-9, maximum=1.0 + 1e-9)  # rounding in sums of weights
+    p = min(max(p, 0.0), 1.0)
     n = int(real_number(n, "sample size n", minimum=0.0))
     if census:
         return "reliable", "census: no sampling error"

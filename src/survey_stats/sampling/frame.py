@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option, describe_rows, describe_values
+from .._validation import check_option, describe_rows, describe_values, flag_value
 from ..errors import DataError, DesignError
 
 __all__ = ["Frame"]
@@ -120,15 +120,10 @@ class Frame:
             problems.append(((sz.isna() | (sz <= 0)).to_numpy(), f"size measure ({size!r}) missing or ≤ 0"))
         flags = np.zeros(len(df), dtype=bool)
         for c in cert_cols:
-            col = df[c]
-            if col.dtype == bool:
-                vals = col.to_numpy()
-                bad = np.zeros(len(df), dtype=bool)
-            else:
-                num = pd.to_numeric(col, errors="coerce")
-                bad = ~num.isin([0, 1]).to_numpy()
-                vals = (num == 1).to_numpy()
-            problems.append((bad, f"certainty flag ({c!r}) not boolean or 0/1"))
+            parsed = [flag_value(v) for v in df[c].astype(object)]  # explicit mapping, never truthiness
+            bad = np.array([v is None for v in parsed], dtype=bool)
+            vals = np.array([v is True for v in parsed], dtype=bool)
+            problems.append((bad, f"certainty flag ({c!r}) missing or not a yes/no value (1/0, true/false, 是/否)"))
             flags |= vals & ~bad
 
         invalid = np.zeros(len(df), dtype=bool)
