@@ -34,7 +34,7 @@ def frames(draw):
     data = {c: draw(st.lists(VALUES, min_size=n, max_size=n)) for c in cols}
     df = pd.DataFrame(data, index=pd.RangeIndex(n), columns=cols, dtype=object)
     for c in cols:
-        kind = draw(st.sampled_from(["object", "object", "Int64", "boolean", "string", "float"]))
+        kind = draw(st.sampled_from(["object", "object", "Int64", "boolean", "string", "float", "category"]))
         try:
             df[c] = df[c].astype(kind)
         except (TypeError, ValueError, OverflowError):

@@ -180,8 +180,9 @@ def validate(
         add(None, key, f"not evaluated: {reason} ({kind})")
     for key in dict.fromkeys(k for k in (sub_col, id_column) if k):
         if key in df.columns:
-            dup = df[key].duplicated(keep="first") & df[key].map(_present)
-            for idx in df.index[dup.to_numpy()]:
+            cells = df[key].astype(object)
+            dup = cells.duplicated(keep="first").to_numpy(dtype=bool) & np.array([_present(v) for v in cells], dtype=bool)
+            for idx in df.index[dup]:
                 add(idx, key, "duplicate submission", df.at[idx, key])
     problems = pd.DataFrame(rows, columns=["row", "submission", "column", "problem", "value", "table"])
     report = ValidationReport(problems, len(df), questionnaire.form_id)
