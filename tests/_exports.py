@@ -86,7 +86,8 @@ def headers_unique(form, layout):
     seen = set()
     for f in form_fields(form):
         if f.q.answered:
-            label = " ".join(str(f.q.labels.get(layout.language or "", "")).split()) if layout.headers == "labels" else ""
+            label = " ".join(str(f.q.labels.get(layout.language or "", "")).split())
+            label = label if layout.headers == "labels" else ""
             header = (f.repeat, label or f.q.name)
             if header in seen:
                 return False

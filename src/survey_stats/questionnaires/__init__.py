@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..errors import QuestionnaireError
 from .analysis import SATISFACTION_DIMENSIONS, cronbach_alpha, satisfaction_dimensions
-from .expressions import Expression, NotEvaluated, UnsupportedExpression, parse_expression
 from .exports import EXPORT_LAYOUTS, ExportLayout, write_export
+from .expressions import Expression, NotEvaluated, UnsupportedExpression, parse_expression
 from .generate import ERROR_KINDS, generate_responses
 from .responses import ValidationReport, code_responses, read_export, validate
 from .schema import Choice, Question, Questionnaire, load_questionnaire

@@ -157,7 +157,8 @@ def _repeats_in_file(path: str, mtime: int) -> tuple[str, ...]:  # noqa: ARG001 
         return ()
     out = []
     for typ, name in zip(survey[cols["type"]], survey[cols["name"]]):
-        if isinstance(typ, str) and re.sub(r"[\s_]+", " ", typ.strip().lower()) == "begin repeat" and isinstance(name, str):
+        begins = isinstance(typ, str) and re.sub(r"[\s_]+", " ", typ.strip().lower()) == "begin repeat"
+        if begins and isinstance(name, str):
             out.append(name.strip())
     return tuple(out)
 
@@ -1033,7 +1034,6 @@ def write_export(
         base = rf[0].path[:rf[0].path.index(rep) + 1]
         cols = _table_columns(data, questionnaire, rf, lay, base if lay.server == "central" else ())
         chain = rf[0].repeats
-        parent = chain[-2] if len(chain) > 1 else None
         name = f"{main_name}-{rep}" if lay.server == "central" else rep[:31]
         tables[name] = _repeat_metadata(cols, ids, lay, chain, main_name, base)
     if path is not None:

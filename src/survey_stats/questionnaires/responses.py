@@ -13,8 +13,8 @@ import pandas as pd
 
 from ..errors import QuestionnaireError
 from ..privacy import detect_pii_columns, mask_id_card, mask_phone, mask_text
-from .expressions import NotEvaluated
 from .exports import canonical_code, canonical_multi, form_fields, is_normalised, read_export
+from .expressions import NotEvaluated
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
@@ -181,7 +181,8 @@ def validate(
     for key in dict.fromkeys(k for k in (sub_col, id_column) if k):
         if key in df.columns:
             cells = df[key].astype(object)
-            dup = cells.duplicated(keep="first").to_numpy(dtype=bool) & np.array([_present(v) for v in cells], dtype=bool)
+            present = np.array([_present(v) for v in cells], dtype=bool)
+            dup = cells.duplicated(keep="first").to_numpy(dtype=bool) & present
             for idx in df.index[dup]:
                 add(idx, key, "duplicate submission", df.at[idx, key])
     problems = pd.DataFrame(rows, columns=["row", "submission", "column", "problem", "value", "table"])
