@@ -15,7 +15,8 @@ The model case: a city trade union's aid to 656 registered poor-worker household
 4. indicators and scoring — every rate with SE, CI, verdict and reliability flag; the
    0.4/0.4/0.1/0.1 satisfaction index; the 100-point score with its interval and the
    probability of each grade;
-5. reports — Excel workbook, HTML report, figures, sample manifests and field lists.
+5. reports — 评估报告 (Word), 问题清单及整改方案, county sub-reports, Excel workbook, HTML report,
+   figures, sample manifests and field lists.
 
 Run:  python examples/suzhou_evaluation.py [--out output] [--seed 20261123]
 """
@@ -81,8 +82,10 @@ def main(out: Path, seed: int) -> pipeline.EvaluationRun:
 
     print("5. reports")
     paths = pipeline.write_outputs(run, out)
-    for key in ("excel", "html", "figure_forest", "field_list"):
+    for key in ("report_docx", "rectification", "excel", "html", "figure_forest", "field_list"):
         print(f"   {key:<14} {paths[key]}")
+    counties = sorted(k for k in paths if k.startswith("county_"))
+    print(f"   {'county':<14} {len(counties)} sub-report(s) in {out / '分报告'}")
     print(f"\nDone. Open {paths['html']} in a browser, or {paths['excel']} in Excel.")
     return run
 
