@@ -89,7 +89,12 @@ def _settle(a: argparse.Namespace) -> argparse.Namespace:
 
 def _read(path: str, *, id_column: str | None = None) -> pd.DataFrame:
     """A registry or units table with the id column as text; says which encoding it read."""
-    table = read_table(path, text_columns=[id_column] if id_column else ())
+    try:
+        table = read_table(path, text_columns=[id_column] if id_column else ())
+    except DataError as exc:
+        if id_column and f"no column {id_column!r}" in str(exc):
+            raise DataError(f"{str(exc).rstrip('.')} (the id column: --id or columns.id in {CONFIG_NAME}).") from exc
+        raise
     table.index = pd.Index(file_rows(table), name="row")  # messages name rows as Excel/WPS show them
     skipped = [f"{len(table.attrs['dropped_columns'])} empty unnamed column(s)"] if table.attrs["dropped_columns"] else []
     skipped += [f"{table.attrs['blank_rows']} blank row(s)"] if table.attrs["blank_rows"] else []
@@ -213,14 +218,14 @@ def _allocation(a: argparse.Namespace, frame: Any) -> dict[Any, int] | int | Non
 def cmd_sample(a: argparse.Namespace) -> int:
     from .sampling import select
 
-    if a.seed is None:
-        raise _UsageError("survey-stats sample: give --seed N (or sample.seed in survey-stats.toml) so the draw "
-                          "can be repeated exactly.")
-    if (a.fraction is None) == (a.n is None):
-        raise _UsageError("survey-stats sample: give --fraction or --n (one of them).")
     if a.method == "pps" and not a.size:
         raise _UsageError("--method pps needs --size COL (the measure of size column), or columns.size in "
                           "survey-stats.toml.")
+    if (a.fraction is None) == (a.n is None):
+        raise _UsageError("survey-stats sample: give --fraction or --n (one of them).")
+    if a.seed is None:
+        raise _UsageError("survey-stats sample: give --seed N (or sample.seed in survey-stats.toml) so the draw "
+                          "can be repeated exactly.")
     if a.method != "pps":
         a.size = ""
     f = _frame(a)
@@ -308,7 +313,7 @@ def _load_units(path: str, id_col: str) -> pd.DataFrame:
     return units
 
 
-def response_rates(units: pd.DataFrame, responded: pd.Series, *, sample: str,
+def _response_rates(units: pd.DataFrame, responded: pd.Series, *, sample: str,
                    group: str | None = None) -> pd.DataFrame:
     """AAPOR RR1-style response rates: complete interviews / eligible sampled units.
 
@@ -390,7 +395,7 @@ def _design_from_files(units_path: str, responses_path: str, form_name: str, a: 
         raise DataError(f"{len(missing)} sampled unit(s) in {units_path} have no usable response (ids {shown}"
                         f"{' ...' if len(missing) > 5 else ''}); pass --nonresponse stratum to let each stratum's "
                         "respondents stand for it (response rates are then reported).")
-    rates = response_rates(units, responded, sample=name, group=a.status)
+    rates = _response_rates(units, responded, sample=name, group=a.status)
     unvisited = units.loc[units["certainty"] & ~responded, [c for c in (id_col, a.county) if c in units.columns]]
     counts = {"responses": int(report.n_rows), "invalid": len(bad), "unmatched": int(len(stray)),
               "unmatched_ids": [mask_text(str(v))[0] for v in stray[rid]], "nonrespondents": int(len(missing)),
@@ -474,7 +479,7 @@ def _table_from_json(path: str):  # type: ignore[no-untyped-def]
                         f"({type(exc).__name__}: {exc}).") from exc
 
 
-def load_scoring_inputs(path: str) -> dict[str, Any]:
+def _load_scoring_inputs(path: str) -> dict[str, Any]:
     """Checklist answers (true/false) and numbers for the 100-point score, from JSON or TOML.
 
     Every key must be one the scoring rules ask for (``ScoringRules.needs()``); checklist
@@ -532,7 +537,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     from .report import rectification_plan, write_excel, write_figures, write_html, write_rectification
     from .report import write_report_docx
 
-    inputs = load_scoring_inputs(a.scoring_inputs) if a.scoring_inputs else None
+    inputs = _load_scoring_inputs(a.scoring_inputs) if a.scoring_inputs else None
     d = _load_json(a.analysis, "analysis file")
     table = _table_from_json(a.analysis)
     result = (score(ScoringRules.default(), inputs, table, seed=a.seed, missing="zero" if a.missing_zero else "fail")
