@@ -291,3 +291,22 @@ def test_the_scoring_inputs_example_in_the_docs_is_accepted(tmp_path):
     (tmp_path / "inputs.toml").write_text(block, encoding="utf-8")
     inputs = cli._load_scoring_inputs(str(tmp_path / "inputs.toml"))
     assert inputs["capacity.inspections"] is False and inputs["households_aided"] == 640
+
+
+def test_library_errors_name_the_command_options(project, capsys):
+    reg = project["reg"].copy()
+    reg.loc[1, "户号"] = reg.loc[0, "户号"]
+    reg.to_csv("dup.csv", index=False)
+    for command in ("frame", "sample"):
+        code, out, err = run(capsys, command, "dup.csv", "--seed", "1", "--out", "o") if command == "sample" else \
+            run(capsys, command, "dup.csv")
+        assert code == 2 and "pass --exclude-invalid" in one_line_error(err) and "on_invalid" not in err
+    code, out, err = run(capsys, "sample", "dup.csv", "--exclude-invalid", "--seed", "1", "--out", "o")
+    assert code == 0 and "2 unit(s) excluded" in out, err
+    units = ss.read_table("o/sample_units.csv", text_columns=["户号"])
+    responses_for(units).to_csv("hv.csv", index=False)
+    assert run(capsys, "analyze", "--sample", "registered=o/sample_units.csv:hv.csv:home_visit", "--select",
+               "missed_exit_rate", "--out", "a.json")[0] == 0
+    Path("in.json").write_text('{"households_aided": 640}', encoding="utf-8")
+    code, out, err = run(capsys, "report", "a.json", "--out", "r", "--scoring-inputs", "in.json")
+    assert code == 2 and "pass --missing-zero" in one_line_error(err) and "missing='zero'" not in err

@@ -228,7 +228,9 @@ def cmd_sample(a: argparse.Namespace) -> int:
                           "can be repeated exactly.")
     if a.method != "pps":
         a.size = ""
-    f = _frame(a)
+    f = _frame(a, on_invalid="exclude" if a.exclude_invalid else "fail")
+    if len(f.excluded):
+        print(f"{len(f.excluded)} unit(s) excluded (not sampled); 'survey-stats frame --exclude-invalid' lists them")
     n = _allocation(a, f)
     if a.allocation:
         print(f"{a.allocation} allocation of n = {a.n}: "
@@ -641,6 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reserve", type=float, help="reserve units per stratum (count, or share below 1; default 0)")
     s.add_argument("--seed", type=int, help="random seed (the draw can be repeated exactly); required here or "
                                             "as sample.seed")
+    s.add_argument("--exclude-invalid", action="store_true",
+                   help="leave out units that cannot be sampled (missing or repeated id, bad flag or size) instead "
+                        "of stopping")
     s.add_argument("--out", required=True, help="output folder")
     s.add_argument("--field-list-by", metavar="COL",
                    help="one field-list sheet per value of this column (default: --county when --field-columns)")
@@ -707,6 +712,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: the API's words in library messages → the option that does the same on the command line
+_API_TO_CLI = (("pass on_invalid='exclude'", "pass --exclude-invalid"), ("(they are listed in frame.excluded)",
+               "(they are then listed)"), ("missing='zero'", "--missing-zero"),
+               ("nonresponse='stratum'", "--nonresponse stratum"))
+
+
+def _cli_words(message: str) -> str:
+    """A library message with its keyword arguments named as the command's options."""
+    for api, option in _API_TO_CLI:
+        message = message.replace(api, option)
+    return message
+
+
 def _one_line(message: str) -> str:
     """An error message on one line, with ID-card and phone numbers masked."""
     return re.sub(r"\s*\n\s*", "; ", mask_text(str(message))[0]).replace(":;", ":").strip()
@@ -731,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
             text = f"{exc.filename}: {exc.strerror or exc}"
         else:
             text = str(exc)
-        print(f"error: {_one_line(text)}", file=sys.stderr)
+        print(f"error: {_one_line(_cli_words(text))}", file=sys.stderr)
         return 2
     except Exception as exc:
         if debug:
