@@ -310,3 +310,23 @@ def test_library_errors_name_the_command_options(project, capsys):
     Path("in.json").write_text('{"households_aided": 640}', encoding="utf-8")
     code, out, err = run(capsys, "report", "a.json", "--out", "r", "--scoring-inputs", "in.json")
     assert code == 2 and "pass --missing-zero" in one_line_error(err) and "missing='zero'" not in err
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("no design given for sample(s) 'x', needed by 'y'; pass them in samples=, or drop those indicators with "
+     "system.select([...]).", "add --sample NAME=units.csv:responses.csv:form for each, or keep only other "
+                              "indicators with --select ID ..."),
+    ("administrative indicator 'info_check_rate' needs its counts: administrative={'info_check_rate': "
+     "(numerator, denominator)}.", "needs its counts: --admin info_check_rate=numerator/denominator."),
+])
+def test_api_words_become_options(message, expected):
+    assert expected in cli._cli_words(message)
+
+
+def test_analyze_without_a_needed_sample_names_the_options(project, capsys):
+    run(capsys, "sample", "登记表.csv", "--seed", "7", "--out", "s")
+    units = ss.read_table("s/sample_units.csv", text_columns=["户号"])
+    responses_for(units).to_csv("hv.csv", index=False)
+    code, out, err = run(capsys, "analyze", "--sample", "registered=s/sample_units.csv:hv.csv:home_visit",
+                         "--out", "a.json")
+    assert code == 2 and "add --sample NAME=" in one_line_error(err) and "samples=" not in err

@@ -549,7 +549,6 @@ def cmd_report(a: argparse.Namespace) -> int:
               "and numbers in a JSON or TOML file to add it.")
     out = Path(a.out)
     rates = pd.DataFrame(d.get("response_rates") or [])
-    cols = d.get("columns", {})
     unvisited = pd.DataFrame([u for f in (d.get("fieldwork") or {}).values() for u in f.get("unvisited_flagged", [])])
     plan = rectification_plan(table, result, inputs=inputs, unvisited=unvisited if len(unvisited) else None,
                               id_column="id", county_column="county", working_days=a.working_days,
@@ -568,7 +567,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     if len(rates):
         print(f"response rates ({d.get('nonresponse', '?')} nonresponse): "
               + "; ".join(f"{r.sample} {r.response_rate:.1%}" for r in rates[rates["level"] == "total"].itertuples()))
-    print(f"{len(plan)} problem(s) in the rectification plan; id column {cols.get('id', '?')!r}")
+    print(f"{len(plan)} problem(s) in the rectification plan")
     print(f"wrote {x}, {h}, {w}, {p} and {len(figs)} figures")
     return 0
 
@@ -590,14 +589,15 @@ def cmd_demo(a: argparse.Namespace) -> int:
 _COLUMNS_NOTE = "default from survey-stats.toml [columns], else "
 
 
-def _columns_options(p: argparse.ArgumentParser, *, size: bool = False, certainty: bool = True) -> None:
+def _columns_options(p: argparse.ArgumentParser, *, size: bool = False, county: bool = True) -> None:
     p.add_argument("--id", metavar="COL", help=f"household id column, read as text ({_COLUMNS_NOTE}household_id)")
     p.add_argument("--strata", nargs="*", metavar="COL",
                    help=f"stratum column(s), crossed, e.g. 县区 状态 ({_COLUMNS_NOTE}none: unstratified)")
-    if certainty:
-        p.add_argument("--certainty", nargs="*", metavar="COL",
-                       help=f"flag column(s) of files visited with certainty, yes/no values ({_COLUMNS_NOTE}none)")
-    p.add_argument("--county", metavar="COL", help=f"county / union unit column ({_COLUMNS_NOTE}county)")
+    p.add_argument("--certainty", nargs="*", metavar="COL",
+                   help=f"flag column(s) of files visited with certainty, yes/no values ({_COLUMNS_NOTE}none)")
+    if county:
+        p.add_argument("--county", metavar="COL", help=f"county / union unit column, the default --field-list-by "
+                                                       f"({_COLUMNS_NOTE}county)")
     if size:
         p.add_argument("--size", metavar="COL", help="measure-of-size column for --method pps (positive numbers)")
 
@@ -618,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("frame", help="validate and summarise a household registry (CSV or Excel)")
     f.add_argument("registry", help="registry file (.csv or .xlsx; UTF-8 or GBK; Chinese headers fine)")
-    _columns_options(f, size=True)
+    _columns_options(f, size=True, county=False)
     f.add_argument("--exclude-invalid", action="store_true", help="leave out (and list) units that cannot be sampled")
     f.set_defaults(func=cmd_frame)
 
@@ -713,15 +713,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: the API's words in library messages → the option that does the same on the command line
-_API_TO_CLI = (("pass on_invalid='exclude'", "pass --exclude-invalid"), ("(they are listed in frame.excluded)",
-               "(they are then listed)"), ("missing='zero'", "--missing-zero"),
-               ("nonresponse='stratum'", "--nonresponse stratum"))
+_API_TO_CLI = (
+    (r"pass on_invalid='exclude'", "pass --exclude-invalid"),
+    (r"\(they are listed in frame\.excluded\)", "(they are then listed)"),
+    (r"missing='zero'", "--missing-zero"),
+    (r"nonresponse='stratum'", "--nonresponse stratum"),
+    (r"pass them in samples=, or drop those indicators with system\.select\(\[\.\.\.\]\)",
+     "add --sample NAME=units.csv:responses.csv:form for each, or keep only other indicators with --select ID ..."),
+    (r"administrative=\{'(\w+)': \(numerator, denominator\)\}", r"--admin \1=numerator/denominator"),
+)
 
 
 def _cli_words(message: str) -> str:
     """A library message with its keyword arguments named as the command's options."""
     for api, option in _API_TO_CLI:
-        message = message.replace(api, option)
+        message = re.sub(api, option, message)
     return message
 
 
