@@ -1,8 +1,8 @@
 """Draw the evaluation's samples from the 656-household registry, with an audit trail.
 
 1. Telephone survey: every unexited household (a census).
-2. Home visits: a 30% stratified random sample by county × status; every file flagged
-   incomplete or illogical during document review is visited with certainty.
+2. Home visits: 30% of the households whose files are in order, at random by county ×
+   status, plus every file the registry audit flags incomplete or illogical.
 3. Planning: how many unexited households must be interviewed to show 漏退率 ≤ 3%
    if it is really 1%?
 
@@ -18,10 +18,13 @@ import argparse
 from pathlib import Path
 
 import survey_stats as ss
+from survey_stats.review import audit_registry
 
 
 def main(out: Path, seed: int) -> ss.Sample:
-    registry = ss.datasets.simulate_registry(seed=seed)
+    sim = ss.datasets.simulate_evaluation(seed=seed)
+    files = audit_registry(sim.registry, ledger=sim.documents["ledger"])  # document review flags the files
+    registry = sim.registry.assign(flagged=sim.registry["household_id"].map(files.flags()))
     frame = ss.Frame(registry, id="household_id", strata=["county", "status"], certainty="flagged")
     print(frame)
     print(frame.summary().to_string(index=False), "\n")
@@ -31,8 +34,9 @@ def main(out: Path, seed: int) -> ss.Sample:
     phone = ss.select(unexited, fraction=1.0, seed=seed)
     print(f"telephone census: {len(phone)} unexited households")
 
-    # 2. 30% home-visit sample, flagged files with certainty, 20% reserve for unreachable households
-    visits = ss.select(frame, fraction=0.30, seed=seed, reserve=0.2)
+    # 2. home visits: 30% of the non-flagged households at random + every flagged file,
+    #    20% reserve for unreachable households
+    visits = ss.select(frame, fraction=0.30, seed=seed, reserve=0.2, flagged="in_addition")
     print(visits)
     print(visits.summary().to_string(index=False), "\n")
 

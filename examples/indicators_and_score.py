@@ -1,9 +1,17 @@
-"""From samples to the evaluation's indicator table and 100-point score, on simulated data.
+"""From document review and samples to the indicator table and 100-point score, on simulated data.
 
-* registered households: strata county × status; unexited households are a telephone
-  census, exited households a 30% home-visit sample with flagged files taken for certain;
+As the terms of reference lay it out (seed 000 §五):
+
+* document review: the registry audit flags incomplete or illogical files, the ledger
+  audit gives the scoring inputs it can;
+* home visits: 30% of the non-flagged registered households at random (county × status)
+  plus every flagged household (certainty);
+* unexited households: the telephone census (漏退率, 未脱困户认可度 and their 结对帮扶);
 * unregistered households: simple random sample of 120 from the 5 000 on the lists;
-* deregistered households: simple random sample of 40 of 120.
+* deregistered households: simple random sample of 40 of 120;
+* file spot check (档案抽检): 10% of the files, stratified by county × status;
+* 社会满意度 (seed 001 item 19): officials, industrial workers, union workers and beneficiaries,
+  each group's size from ``decision_sample_size`` against the 90% full-marks line.
 
 Every rate is printed with its SE, CI, verdict against the reference value and NCHS
 reliability flag; the score gets an interval and the probability of each grade.
@@ -18,32 +26,48 @@ import argparse
 import pandas as pd
 
 import survey_stats as ss
+from survey_stats.pipeline import aid_mix, scoring_inputs, social_survey_plan
+from survey_stats.review import audit_ledger, audit_registry
 
 
 def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.SimulatedEvaluation]:
     sim = ss.datasets.simulate_evaluation(seed=seed)
+    docs = sim.documents
+    audit = audit_registry(sim.registry, ledger=docs["ledger"])
+    money = audit_ledger(docs["ledger"], registry=sim.registry, standards=docs["standards"],
+                         transfers=docs["transfers"], deregistered=docs["deregistered"])
 
-    reg_frame = ss.Frame(sim.registry, id="household_id", strata=["county", "status"], certainty="flagged")
-    census = [h for h in reg_frame.stratum_sizes().index if h.endswith("unexited")]
-    reg_sample = ss.select(reg_frame, fraction=0.30, census=census, seed=seed)
+    registry = sim.registry.assign(flagged=sim.registry["household_id"].map(audit.flags()))
+    reg_frame = ss.Frame(registry, id="household_id", strata=["county", "status"], certainty="flagged")
+    reg_sample = ss.select(reg_frame, fraction=0.30, seed=seed)  # flagged="in_addition" by default
+    unexited = ss.Frame(sim.registry[sim.registry["status"] == "unexited"], id="household_id", strata="county")
+    phone = ss.select(unexited, fraction=1.0, seed=seed)
     unreg_sample = ss.select(ss.Frame(sim.unregistered, id="household_id"), n=120, seed=seed)
     dereg_sample = ss.select(ss.Frame(sim.deregistered, id="household_id"), n=40, seed=seed)
+    files = ss.select(ss.Frame(sim.registry, id="household_id", strata=["county", "status"]), fraction=0.10,
+                      seed=seed + 1)  # 档案抽检, at least 10% of the files
+    social_frame = ss.Frame(sim.social, id="household_id", strata="respondent_group")
+    plan = social_survey_plan(social_frame.stratum_sizes().to_dict())  # 社会满意度, four groups
+    social = ss.select(social_frame, n=plan.set_index("group")["n"].to_dict(), seed=seed + 2)
 
     samples = {
         "registered": reg_sample.design(sim.respond(reg_sample.ids(), "registry")),
+        "phone": phone.design(sim.respond(phone.ids(), "registry")),
         "unregistered": unreg_sample.design(sim.respond(unreg_sample.ids(), "unregistered")),
         "deregistered": dereg_sample.design(sim.respond(dereg_sample.ids(), "deregistered")),
+        "spot_check": files.design(sim.respond(files.ids(), "registry")),
+        "social": social.design(sim.respond(social.ids(), "social")),
     }
+    checked = int(sim.registry["info_checked"].sum())
+    mix, _ = aid_mix(docs["ledger"], sim.registry["household_id"])  # 帮扶方式多样性, 就业帮扶 from the ledger
     table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples,
-                                   administrative={"info_check_rate": (612, 656)}, ci_method="beta")
+                                   administrative={"info_check_rate": (checked, len(sim.registry)), **mix},
+                                   ci_method="beta")
 
-    rules = ss.ScoringRules.default()
-    answers = {k: True for k in rules.needs()["checklist"]}
-    answers.update({"capacity.inspections": False, "regular_work.publicity_column": False,
-                    "sustainability.media_provincial": True})
-    answers.update(fund_transfer_working_days=23, fund_entry_working_days=26, households_aided=640,
-                   households_target=656, off_standard_households=4)
-    result = ss.score(rules, answers, table, seed=seed)
+    inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=money, registry_audit=audit, ledger=docs["ledger"],
+                            spot_check=samples["spot_check"]._data)
+    result = ss.score(ss.ScoringRules.default(), dict(zip(inputs["key"], inputs["value"])), table, seed=seed,
+                      evidence=dict(zip(inputs["key"], inputs["evidence"])))
     return table, result, sim
 
 

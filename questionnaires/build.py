@@ -51,6 +51,12 @@ CHOICES = {
     "housing": [("good", "较好", "Good"), ("fair", "一般", "Fair"), ("poor", "较差", "Poor")],
     "role": [("union_cadre", "工会干部", "Union cadre"), ("enterprise", "企业负责人", "Enterprise head"),
              ("community", "社区工作人员", "Community worker")],
+    # seed 001 item 19: the four respondent groups of 社会满意度
+    "social_group": [("official", "党政机关事业单位工作人员", "Staff of Party, government and public institutions"),
+                     ("worker", "产业工人", "Industrial worker"), ("union", "工会工作者", "Trade-union worker"),
+                     ("beneficiary", "受益对象（受助困难职工）", "Beneficiary (aided worker)")],
+    "survey_mode": [("questionnaire", "随机问卷调查", "Random questionnaire"), ("phone", "电话访问", "Telephone interview"),
+                    ("visit", "现场走访", "On-site visit")],
 }
 
 PHONE = r"regex(., '^1[3-9][0-9]{9}$')"
@@ -196,6 +202,27 @@ FORMS = {
             *awareness_block(),
         ],
     },
+    "social_satisfaction": {
+        "title": ("社会满意度调查问卷", "Social satisfaction survey (seed 001 item 19)"),
+        "rows": [
+            q("text", "household_id", "受访者编号", "Respondent ID", constraint="string-length(.) >= 4",
+              cmsg=("编号至少4位", "At least 4 characters")),
+            q("select_one social_group", "respondent_group", "受访者类别", "Respondent group"),
+            q("integer", "age", "受访者年龄", "Age of the respondent", constraint=". >= 16 and . <= 90",
+              cmsg=("16-90岁", "16 to 90")),
+            q("select_one survey_mode", "mode", "调查方式", "Survey mode"),
+            county(),
+            q("select_one yesno", "consent", "是否同意接受调查", "Consents to the survey"),
+            *group("opinion", "满意度", "Satisfaction", [
+                q("select_one likert5", "sat_overall", "您对本地困难职工帮扶工作的总体满意度",
+                  "Overall satisfaction with the local aid to poor workers", indicator="satisfied", coding="top2"),
+                q("select_one likert5", "sat_result", "您对帮扶工作成效的满意度", "Satisfaction with the results of aid",
+                  indicator="satisfaction_result", coding="top2"),
+                q("select_one aware3", "aware", "您对困难职工帮扶救助政策的了解程度", "How well do you know the aid policies?",
+                  indicator="aware", coding="in:well some"),
+            ], relevant="${consent} = 'yes'"),
+        ],
+    },
     "cadre_interview": {
         "title": ("工会干部、企业负责人、社区工作人员访谈提纲", "Interview guide for cadres, enterprise heads and community workers"),
         "rows": [
@@ -244,5 +271,8 @@ def write_form(name: str, spec: dict) -> Path:
 
 
 if __name__ == "__main__":
+    import sys
+
     for form_name, form in FORMS.items():
-        print("wrote", write_form(form_name, form))
+        if len(sys.argv) == 1 or form_name in sys.argv[1:]:  # python build.py [form names]
+            print("wrote", write_form(form_name, form))

@@ -13,7 +13,6 @@ import pytest
 import survey_stats as ss
 from survey_stats import cli
 from survey_stats.indicators import ScoringRules, score
-from survey_stats.pipeline import scoring_inputs
 from survey_stats.report import write_excel, write_html
 
 from test_privacy_outputs import (  # noqa: E402 - shared planting helpers
@@ -78,7 +77,7 @@ def test_sample_reads_gbk_keeps_zeros_masks_personal_data_and_formulas(flow):
     assert f"read {d / 'registry.csv'}: 200 rows, gb18030" in out
     assert "(no personal data)" not in out
     assert re.search(r"sample_units.csv personal data: dropped column\(s\) 'hzxm', 'lxdh', 'jtzz', '联系号码', "
-                     r"'zjhm'; masked \d+ value\(s\): 64 id_card in 'col7', \d+ mobile in '备注'", out), out
+                     r"'zjhm'; masked \d+ value\(s\): \d+ id_card in 'col7', \d+ mobile in '备注'", out), out
     assert re.search(r"field_list.xlsx personal data: masked \d+ value\(s\)", out)
     units = flow["units"]
     assert units["household_id"].str.fullmatch(r"\d{5}").all()  # 00001 kept its zeros
@@ -96,7 +95,7 @@ def test_zero_padded_ids_through_validate_analyze_and_report(flow, capsys):
     code, out, err = run(capsys, "validate", d / "hv.csv", "--form", "home_visit", "--out", d / "v.xlsx")
     assert code == 0 and "utf-8" in out, err
     spec = f"registered={d / 's' / 'sample_units.csv'}:{d / 'hv.csv'}:home_visit"
-    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--out", d / "a.json")
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--out", d / "a.json")
     assert code == 0, err
     assert f"{len(flow['units'])} responses, 0 set aside after validation, 0 set aside as not in the units file" in out
     data = json.loads((d / "a.json").read_text(encoding="utf-8"))
@@ -111,9 +110,10 @@ def test_zero_padded_ids_through_validate_analyze_and_report(flow, capsys):
 def test_report_writers_with_planted_validation_rows(flow, capsys, tmp_path):
     d = flow["dir"]
     spec = f"registered={d / 's' / 'sample_units.csv'}:{d / 'hv.csv'}:home_visit"
-    assert run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--out", d / "a.json")[0] == 0
+    assert run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--out", d / "a.json")[0] == 0
     table = cli._table_from_json(str(d / "a.json"))
-    result = score(ScoringRules.default(), scoring_inputs(), table, seed=1, missing="zero")
+    result = score(ScoringRules.default(), {"households_aided": 640, "households_target": 656}, table, seed=1,
+                   missing="zero")
     validation = pd.DataFrame({"row": [1, 2], "column": ["备注", "=cmd"], "problem": ["=HYPERLINK(\"http://x\")", "-1+1"],
                                "value": [make_id(3), f"call {make_phone(4)}"]})
     x = write_excel(tmp_path / "w.xlsx", table, result, meta={"title": "@SUM(A1)"}, validation=validation,
@@ -134,11 +134,11 @@ def test_responses_not_in_the_units_file_are_counted_never_dropped_silently(flow
     extra["_uuid"] = ["extra-1", "extra-2"]
     pd.concat([raw, extra]).to_csv(d / "hv2.csv", index=False)
     spec = f"registered={d / 's' / 'sample_units.csv'}:{d / 'hv2.csv'}:home_visit"
-    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--out", d / "a.json")
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--out", d / "a.json")
     assert code == 2 and not (d / "a.json").exists()
     one_line_error(err)
     assert "2 response(s)" in err and "'99999'" in err and make_id(7) not in err and make_id(7)[:4] + "*" in err
-    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--unmatched",
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--unmatched",
                          "set-aside", "--out", d / "a.json")
     assert code == 0, err
     assert "2 set aside as not in the units file" in out and make_id(7) not in out

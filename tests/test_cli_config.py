@@ -81,11 +81,11 @@ def test_init_frame_sample_validate_analyze_report_on_a_gbk_registry_with_chines
     assert run(capsys, "validate", "hv.csv", "--form", "home_visit")[0] == 0
 
     spec = "registered=s/sample_units.csv:hv.csv:home_visit"
-    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--out", "a.json")
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--out", "a.json")
     assert code == 2 and not Path("a.json").exists()  # nonresponse refused by default
     assert "3 sampled unit(s)" in one_line_error(err) and "--nonresponse stratum" in err and gone[0] in err
 
-    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--nonresponse",
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--nonresponse",
                          "stratum", "--out", "a.json")
     assert code == 0, err
     assert "response rates (AAPOR RR1" in out
@@ -124,22 +124,31 @@ def test_scoring_inputs_from_toml_are_validated_and_scored(project, capsys, tmp_
     units = ss.read_table("s/sample_units.csv", text_columns=["户号"])
     responses_for(units).to_csv("hv.csv", index=False)
     assert run(capsys, "analyze", "--sample", "registered=s/sample_units.csv:hv.csv:home_visit", "--select",
-               "missed_exit_rate", "--out", "a.json")[0] == 0
+               "misidentification_rate", "--out", "a.json")[0] == 0
     needs = ScoringRules.default().needs()
-    Path("in.toml").write_text("households_aided = 640\nhouseholds_target = 656\n[capacity]\ninspections = false\n",
+    Path("in.toml").write_text('[[input]]\nkey = "households_aided"\nvalue = 640\nevidence = "帮扶台账 p.3"\n'
+                               '[[input]]\nkey = "households_target"\nvalue = 656\nevidence = "任务书"\n'
+                               '[[input]]\nkey = "capacity.inspections"\nvalue = false\nevidence = "无督查报告"\n',
                                encoding="utf-8")
     code, out, err = run(capsys, "report", "a.json", "--out", "r", "--scoring-inputs", "in.toml", "--missing-zero")
     assert code == 0 and "indicator-only" not in out and "capacity.inspections" in needs["checklist"], err
     assert (tmp_path / "r" / "figures" / "score.png").exists() and len(reg)
-    for body, message in (('{"households_aided": "640"}', "households_aided = '640': must be a number"),
-                          ('{"capacity.inspections": 1}', "capacity.inspections = 1: a checklist answer must be"),
-                          ('{"inspections": true}', "unknown scoring input 'inspections' (did you mean "
-                                                    "'capacity.inspections'?)"),
-                          ('{"households_target": -1}', "must be a number ≥ 0"),
-                          ('[1, 2]', "must be an object")):
-        Path("bad.json").write_text(body, encoding="utf-8")
+    wb = openpyxl.load_workbook(tmp_path / "r" / "evaluation_report.xlsx")
+    detail = " ".join(str(c.value) for row in wb["scoring"].iter_rows() for c in row)
+    assert "households_aided/households_target = 0.9756" in detail and "inspections: 无督查报告" in detail
+    row = {"key": "households_aided", "value": 640, "evidence": "台账"}
+    for rows, message in (([{**row, "value": "640"}], "households_aided = '640': must be a number"),
+                          ([{**row, "key": "capacity.inspections", "value": 1}],
+                           "capacity.inspections = 1: a checklist answer must be"),
+                          ([{**row, "key": "inspections"}], "unknown scoring input 'inspections' (input 1); did you "
+                                                            "mean 'capacity.inspections'?"),
+                          ([{**row, "value": -1}], "must be a number ≥ 0"),
+                          ([{**row, "evidence": " "}], "households_aided: give its evidence"),
+                          ([{**row, "source": "x"}], "unknown field(s) 'source'"),
+                          ({"households_aided": 640}, "must be a JSON list of")):
+        Path("bad.json").write_text(json.dumps(rows), encoding="utf-8")
         code, out, err = run(capsys, "report", "a.json", "--out", "r2", "--scoring-inputs", "bad.json")
-        assert code == 2 and message in one_line_error(err)
+        assert code == 2 and message in one_line_error(err), err
 
 
 def test_pps_through_the_cli_has_weights_one_over_pi_as_the_library(project, capsys):
@@ -180,16 +189,22 @@ def test_allocation_options_match_the_library(project, capsys):
     cert = frame.summary().set_index("stratum")["certainty"]
     code, out, err = run(capsys, "sample", "登记表.csv", "--allocation", "proportional", "--n", "80", "--seed", "1",
                          "--out", "p")
-    assert code == 0 and "proportional allocation of n = 80" in out, err
-    assert _manifest_n("p") == allocate(80, frame.stratum_sizes(), minimum=2, certainty=cert).n_h.to_dict()
-    assert sum(_manifest_n("p").values()) == 80
+    assert code == 0 and "proportional allocation of n = 80 (random units; certainty units on top)" in out, err
+    free = frame.stratum_sizes() - cert  # flagged files are visited in addition to the allocated random part
+    assert _manifest_n("p") == (allocate(80, free, minimum=2).n_h + cert).to_dict()
+    assert sum(_manifest_n("p").values()) == 80 + cert.sum()
+    code, out, err = run(capsys, "sample", "登记表.csv", "--allocation", "proportional", "--n", "80", "--flagged",
+                         "within", "--seed", "1", "--out", "pw")
+    assert code == 0, err
+    assert _manifest_n("pw") == allocate(80, frame.stratum_sizes(), minimum=2, certainty=cert).n_h.to_dict()
+    assert sum(_manifest_n("pw").values()) == 80
 
     code, out, err = run(capsys, "sample", "登记表.csv", "--allocation", "neyman", "--n", "80", "--sd-column", "人均收入",
-                         "--seed", "1", "--out", "ny")
+                         "--flagged", "within", "--seed", "1", "--out", "ny")
     assert code == 0, err
     sd = frame.data.groupby("stratum")["人均收入"].std()
     expected = allocate(80, frame.stratum_sizes(), method="neyman", S_h=sd, minimum=2, certainty=cert).n_h.to_dict()
-    assert _manifest_n("ny") == expected and expected != _manifest_n("p")
+    assert _manifest_n("ny") == expected and expected != _manifest_n("pw")
 
     labels = frame.stratum_sizes().index
     pd.DataFrame({"stratum": labels, "sd": np.linspace(100, 300, len(labels)),
@@ -198,8 +213,8 @@ def test_allocation_options_match_the_library(project, capsys):
                          "strata.csv", "--seed", "1", "--out", "op")
     assert code == 0, err
     t = pd.read_csv("strata.csv").set_index("stratum")
-    assert _manifest_n("op") == allocate(80, frame.stratum_sizes(), method="optimal", S_h=t["sd"], cost_h=t["cost"],
-                                         minimum=2, certainty=cert).n_h.to_dict()
+    random_part = allocate(80, free, method="optimal", S_h=t["sd"], cost_h=t["cost"], minimum=2).n_h
+    assert _manifest_n("op") == (random_part + cert).to_dict()
 
     pd.DataFrame({"stratum": labels, "sd": 1.0}).to_csv("nocost.csv", index=False)
     for argv, message in ((["--allocation", "neyman", "--n", "80"], "needs the variability per stratum: --sd-column"),
@@ -231,10 +246,10 @@ def test_options_override_the_settings_file_and_config_option(project, capsys):
 def test_no_hard_coded_data_columns_in_the_cli():
     """Registry/response columns come from options or the settings file, never from literals in cli.py."""
     tree = ast.parse(Path(cli.__file__).read_text(encoding="utf-8"))
-    names = {"household_id", "county", "status", "flagged", "户号", "县区"}
+    names = {"household_id", "county", "status", "户号", "县区"}
     indexed = [n.slice.value for n in ast.walk(tree)
                if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and n.slice.value in names]
-    literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in {"household_id", "flagged"}]
+    literals = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in {"household_id", "户号"}]
     assert not indexed and not literals, (indexed, literals)
 
 
@@ -289,8 +304,8 @@ def test_the_scoring_inputs_example_in_the_docs_is_accepted(tmp_path):
     page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
     block = re.search(r"```toml\n(.*?)```", page, re.S).group(1)
     (tmp_path / "inputs.toml").write_text(block, encoding="utf-8")
-    inputs = cli._load_scoring_inputs(str(tmp_path / "inputs.toml"))
-    assert inputs["capacity.inspections"] is False and inputs["households_aided"] == 640
+    inputs = cli._load_scoring_inputs(str(tmp_path / "inputs.toml")).set_index("key")["value"]
+    assert inputs["capacity.inspections"] is False and inputs["households_target"] == 656
 
 
 def test_library_errors_name_the_command_options(project, capsys):
@@ -306,8 +321,8 @@ def test_library_errors_name_the_command_options(project, capsys):
     units = ss.read_table("o/sample_units.csv", text_columns=["户号"])
     responses_for(units).to_csv("hv.csv", index=False)
     assert run(capsys, "analyze", "--sample", "registered=o/sample_units.csv:hv.csv:home_visit", "--select",
-               "missed_exit_rate", "--out", "a.json")[0] == 0
-    Path("in.json").write_text('{"households_aided": 640}', encoding="utf-8")
+               "misidentification_rate", "--out", "a.json")[0] == 0
+    Path("in.json").write_text('[{"key": "households_aided", "value": 640, "evidence": "台账"}]', encoding="utf-8")
     code, out, err = run(capsys, "report", "a.json", "--out", "r", "--scoring-inputs", "in.json")
     assert code == 2 and "pass --missing-zero" in one_line_error(err) and "missing='zero'" not in err
 

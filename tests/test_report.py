@@ -82,6 +82,11 @@ def test_html_structure(run):
     html = Path(run.outputs["html"]).read_text(encoding="utf-8")
     headings = re.findall(r"<h2>(.*?)</h2>", html)
     assert headings == ["评估指标 Indicators", "职工了解程度 Policy awareness", "政策宣传渠道 Publicity channels",
+                        "未完成核查 Unverified flagged files", "电话调查与入户核查比对 Census vs home visits",
+                        "比对不一致 Disagreements", "需追加样本 Extra sample to decide",
+                        "分县区指标 Indicators by county", "社会满意度调查样本量 Social survey plan",
+                        "帮扶类型 Aid received by kind", "访谈主题 Interview themes by role",
+                        "访谈引语 Interview quotes (anonymised)", "评分输入 Scoring inputs",
                         "绩效评分 Performance score", "整改清单 Rectification list", "数据核验 Data validation",
                         "方法 Methods"]
     assert html.count("<img") == 4 and "data:image/png;base64," in html and "src='http" not in html
@@ -122,9 +127,10 @@ def test_cli_sample_analyze_report(tmp_path, capsys):
                                 fixed={"household_id": units["household_id"].tolist(), "status": units["status"].tolist()})
     raw.to_csv(tmp_path / "hv.csv", index=False)
     spec = f"registered={tmp_path / 's' / 'sample_units.csv'}:{tmp_path / 'hv.csv'}:home_visit"
-    assert cli.main(["analyze", "--sample", spec, "--select", "missed_exit_rate", "--out", str(tmp_path / "a.json")]) == 0
+    assert cli.main(["analyze", "--sample", spec, "--select", "misidentification_rate", "--out",
+                     str(tmp_path / "a.json")]) == 0
     data = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
-    assert data["indicators"][0]["id"] == "missed_exit_rate"
+    assert data["indicators"][0]["id"] == "misidentification_rate"
     assert cli.main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--missing-zero"]) == 0
     assert (tmp_path / "r" / "evaluation_report.html").exists()
 

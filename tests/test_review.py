@@ -70,7 +70,7 @@ def test_working_day_points_at_the_boundary():
     assert review.working_days(arrival, "2025-04-01") == 21
     base = {k: True for k in rules.needs()["checklist"]}
     base.update(fund_entry_working_days=1, households_aided=1, households_target=1, off_standard_households=0,
-                beneficiary_satisfaction=1.0, satisfaction=1.0)
+                beneficiary_satisfaction=1.0, social_satisfaction=1.0)
     s20 = ss.score(rules, {**base, "fund_transfer_working_days": 20}).items.set_index("id").loc["fund_timeliness", "score"]
     s21 = ss.score(rules, {**base, "fund_transfer_working_days": 21}).items.set_index("id").loc["fund_timeliness", "score"]
     assert (s20, s21) == (4, 2)

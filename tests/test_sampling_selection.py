@@ -84,16 +84,23 @@ def test_same_seed_same_sample(frame):
     assert set(a.ids()) != set(c.ids())
 
 
-def test_certainty_and_census_and_sizes(frame):
-    s = ss.select(frame, fraction=0.3, seed=1, census=["萧县 / unexited"])
-    flagged = set(frame.data.loc[frame.data["certainty"], "户号"])
-    assert flagged <= set(s.ids())
+@pytest.mark.parametrize("flagged", ["in_addition", "within"])
+def test_certainty_and_census_and_sizes(frame, flagged):
+    s = ss.select(frame, fraction=0.3, seed=1, census=["萧县 / unexited"], flagged=flagged)
+    flagged_ids = set(frame.data.loc[frame.data["certainty"], "户号"])
+    assert flagged_ids <= set(s.ids())
     summ = s.summary().set_index("stratum")
     assert summ.loc["萧县 / unexited", "n"] == summ.loc["萧县 / unexited", "N"]
     fs = frame.summary().set_index("stratum")
     for h, row in summ.iterrows():
         if h != "萧县 / unexited":
-            assert row["n"] == max(int(np.ceil(0.3 * fs.loc[h, "N"] - 1e-9)), fs.loc[h, "certainty"])
+            c = fs.loc[h, "certainty"]
+            if flagged == "within":
+                assert row["n"] == max(int(np.ceil(0.3 * fs.loc[h, "N"] - 1e-9)), c)
+            else:  # 30% of the non-flagged at random, plus every flagged household
+                assert (row["random"], row["certainty"]) == (int(np.ceil(0.3 * (fs.loc[h, "N"] - c) - 1e-9)), c)
+    assert s.manifest["flagged"] == flagged
+    assert s.manifest["certainty_units"] + s.manifest["random_units"] == len(s)
     u = s.units
     assert_allclose(u.loc[u["certainty"], "weight"], 1.0)
     rand = u[~u["certainty"]]
@@ -112,7 +119,8 @@ def test_inclusion_frequencies_match_pi(method):
     counts = np.zeros(40)
     pis = None
     for r in range(draws):
-        s = ss.select(f, n={"a": 6, "b": 4}, method=method, seed=r, sort_by="x" if method != "srs" else None)
+        s = ss.select(f, n={"a": 6, "b": 4}, method=method, seed=r, sort_by="x" if method != "srs" else None,
+                      flagged="within")
         counts[s.units["id"].to_numpy()] += 1
         p = pd.Series(s.units["pi"].to_numpy(), index=s.units["id"].to_numpy())
         pis = p if pis is None else pis.combine_first(p)
@@ -170,7 +178,13 @@ def test_sample_design_nonresponse(frame):
     resp = pd.DataFrame({"户号": s.ids()[5:], "y": 1.0})
     with pytest.raises(ss.DataError, match="5 sampled unit"):
         s.design(resp)
-    d = s.design(resp, nonresponse="stratum")
+    lost = s.units["certainty"].head(5).sum()  # the first ids are a stratum's flagged households
+    with pytest.warns(ss.SurveyStatsWarning, match="unrepresented"):
+        d = s.design(resp, nonresponse="stratum")
+    assert_allclose(d.population_size, 656 - lost)  # no flagged household responded there: not represented
+    rand = s.units.loc[~s.units["certainty"], "户号"]
+    d = s.design(pd.DataFrame({"户号": s.units.loc[~s.units["户号"].isin(rand.head(5)), "户号"], "y": 1.0}),
+                 nonresponse="stratum")
     assert_allclose(d.population_size, 656)
     with pytest.raises(ss.DataError, match="not sampled"):
         s.design(pd.DataFrame({"户号": ["H9999"], "y": [1.0]}))
@@ -225,3 +239,26 @@ def test_selection_stream_is_independent_of_plain_seed():
     s = ss.select(f, n=600, seed=seed)
     share = y[s.units["id"].to_numpy()].mean()
     assert abs(share - y.mean()) < 0.03  # with a shared stream all y=1 units would be selected
+
+
+@pytest.mark.parametrize("how", ["within", "separate"])
+def test_missing_flagged_weight_never_moves_to_random_units(frame, how):
+    s = ss.select(frame, fraction=0.3, seed=5)
+    u = s.units
+    lost = u[u["certainty"]].groupby("stratum").head(1)   # one flagged household per stratum not visited
+    resp = u.loc[~u["户号"].isin(lost["户号"]), ["户号"]].assign(y=1.0)
+    with pytest.warns(ss.SurveyStatsWarning, match=f"{len(lost)} flagged household"):
+        d = s.design(resp, nonresponse="stratum", flagged_nonresponse=how)
+    data = d._data
+    w = pd.Series(np.asarray(d._w), index=data.index)
+    N = s.summary().set_index("stratum")["N"]
+    c = s.summary().set_index("stratum")["certainty"]
+    rand = ~data["certainty"].astype(bool) & ~data["design_stratum"].str.endswith("[flagged]")
+    # random households carry exactly the non-flagged population of their stratum
+    assert_allclose(w[rand].groupby(data.loc[rand, "stratum"]).sum(), (N - c)[w[rand].groupby(data.loc[rand, "stratum"]).sum().index])
+    flag_w = w[~rand].groupby(data.loc[~rand, "stratum"]).sum()
+    expect = c[flag_w.index] if how == "within" else c[flag_w.index] - lost.groupby("stratum").size().reindex(flag_w.index, fill_value=0)
+    assert_allclose(flag_w, expect.astype(float))
+    unv = s.unverified(resp, set_aside=pd.DataFrame({"户号": [lost["户号"].iloc[0]], "reason": ["unknown choice"]}))
+    assert set(unv["户号"]) == set(lost["户号"]) and (unv["status"] == "未完成核查").all()
+    assert unv["reason"].str.contains("unknown choice").sum() == 1

@@ -19,7 +19,7 @@ RULES = ss.ScoringRules.default()
 def full_inputs(**over):
     x = {k: True for k in RULES.needs()["checklist"]}
     x.update(fund_transfer_working_days=10, fund_entry_working_days=10, households_aided=656, households_target=656,
-             off_standard_households=0, beneficiary_satisfaction=0.95, satisfaction=0.96)
+             off_standard_households=0, beneficiary_satisfaction=0.95, social_satisfaction=0.96)
     x.update(over)
     return x
 
@@ -51,7 +51,7 @@ def test_satisfaction_threshold_rule(rate, expected):
 
 
 def test_social_satisfaction_has_ten_points():
-    r = ss.score(RULES, full_inputs(satisfaction=0.85))  # 5 points below → 10 − 1 = 9
+    r = ss.score(RULES, full_inputs(social_satisfaction=0.85))  # 5 points below → 10 − 1 = 9
     assert_allclose(item(r, "social_satisfaction")["score"], 9.0)
 
 
@@ -149,7 +149,7 @@ def test_total_always_between_0_and_100(data):
     x.update(fund_transfer_working_days=data.draw(st.integers(0, 90)), fund_entry_working_days=data.draw(st.integers(0, 90)),
              households_aided=data.draw(st.integers(0, 1000)), households_target=data.draw(st.integers(1, 1000)),
              off_standard_households=data.draw(st.integers(0, 500)),
-             beneficiary_satisfaction=data.draw(st.floats(0, 1)), satisfaction=data.draw(st.floats(0, 1)))
+             beneficiary_satisfaction=data.draw(st.floats(0, 1)), social_satisfaction=data.draw(st.floats(0, 1)))
     r = ss.score(RULES, x, n_sim=200)
     assert 0 <= r.total <= 100
     assert ((r.items["score"] >= 0) & (r.items["score"] <= r.items["points"])).all()

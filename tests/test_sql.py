@@ -168,13 +168,15 @@ def test_indicator_layer_on_duckdb_matches_in_memory():
     assert parse("status in ['exited', 'unexited']").to_sql() == "COALESCE((\"status\" IN ('exited', 'unexited')), FALSE)"
     assert parse("status == 'exited'").to_sql() == "COALESCE((\"status\" = 'exited'), FALSE)"
     spec = json.loads(json.dumps(ss.IndicatorSystem.default().select(
-        ["satisfaction", "missed_exit_rate", "wrong_exit_rate", "misidentification_rate"]).spec))
+        ["satisfaction", "missed_exit_rate", "misidentification_rate"]).spec))
     for ind in spec["indicators"]:
         for p in ind.get("parts", []):
             p["sample"] = "survey"
             p["denominator"] = f"status == '{p['id'].split('_')[1]}'"
         if ind.get("sample"):
             ind["sample"] = "survey"
+        if ind["id"] == "missed_exit_rate":  # the census sample is here a stratum of one survey
+            ind["denominator"] = "status == 'unexited'"
     system = ss.IndicatorSystem(spec)
     mem, sql = both(ref_data("poverty_survey.csv"), strata="status", weights="weight", fpc="N_h")
     a = ss.evaluate_indicators(system, {"survey": mem})

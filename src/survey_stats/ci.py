@@ -98,6 +98,12 @@ def wald_interval(estimate: float, se: float, level: float, df: float) -> tuple[
 
 def _beta_bounds(p: float, n_eff: float, alpha: float) -> tuple[float, float]:
     x = n_eff * p
+    if math.isfinite(n_eff) and n_eff > 1e12 and 0 < x < n_eff:
+        # A variance that is zero up to rounding (a census part) gives n_eff ~ 1e30: the beta
+        # quantiles are then the normal ones to far below 1e-12, and scipy < 1.15's boost series
+        # fails to converge on such shapes (RuntimeWarning), so use the normal limit directly.
+        half = float(stats.norm.ppf(1 - alpha / 2)) * math.sqrt(p * (1 - p) / n_eff)
+        return max(p - half, 0.0), min(p + half, 1.0)
     lo = 0.0 if x <= 0 else float(stats.beta.ppf(alpha / 2, x, n_eff - x + 1))
     hi = 1.0 if n_eff - x <= 0 else float(stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x))
     return lo, hi

@@ -58,6 +58,7 @@ _FROM_CONFIG = {
     "response_id": ("columns", "response_id"),
     "method": ("sample", "method"), "fraction": ("sample", "fraction"), "n": ("sample", "n"),
     "allocation": ("sample", "allocation"), "minimum": ("sample", "minimum"), "reserve": ("sample", "reserve"),
+    "flagged": ("sample", "flagged"),
     "seed": ("sample", "seed"),
     "nonresponse": ("analyze", "nonresponse"), "unmatched": ("analyze", "unmatched"),
     "ci_method": ("analyze", "ci_method"),
@@ -136,9 +137,17 @@ def _frame(a: argparse.Namespace, *, on_invalid: str = "fail"):  # type: ignore[
 
     table = _read(a.registry, id_column=a.id)
     size = getattr(a, "size", "") or None
-    _need_columns(table, a.registry, {"--id": a.id, "--strata": a.strata, "--certainty": a.certainty,
+    certainty = list(a.certainty or [])
+    _need_columns(table, a.registry, {"--id": a.id, "--strata": a.strata, "--certainty": certainty,
                                       "--size": size})
-    return Frame(table, id=a.id, strata=a.strata or None, certainty=a.certainty or None, size=size,
+    if getattr(a, "audit", False):  # document review → flags → certainty units (seed 000 §五.3)
+        from .review import audit_registry
+
+        audit = audit_registry(table, ledger=_read(a.ledger) if a.ledger else None, id_column=a.id)
+        table = table.assign(flagged_by_audit=table[a.id].map(audit.flags()).fillna(False).astype(bool))
+        certainty.append("flagged_by_audit")
+        print(f"registry audit: {int(audit.households['flagged'].sum())} file(s) incomplete or illogical")
+    return Frame(table, id=a.id, strata=a.strata or None, certainty=certainty or None, size=size,
                  on_invalid=on_invalid)  # type: ignore[arg-type]
 
 
@@ -210,9 +219,18 @@ def _allocation(a: argparse.Namespace, frame: Any) -> dict[Any, int] | int | Non
         raise _UsageError("--sd-column/--strata-file are for --allocation neyman or optimal, not proportional.")
     certainty = frame.summary().set_index("stratum")["certainty"]
     census = list(a.census or ())
-    alloc = allocate(a.n, frame.stratum_sizes(), method=a.allocation, S_h=sd, cost_h=cost, minimum=a.minimum,
-                     census=census, certainty=certainty)
-    return {k: int(v) for k, v in alloc.n_h.items()}
+    N_h = frame.stratum_sizes()
+    if a.flagged == "within":  # certainty units count toward n_h
+        alloc = allocate(a.n, N_h, method=a.allocation, S_h=sd, cost_h=cost, minimum=a.minimum, census=census,
+                         certainty=certainty)
+        return {k: int(v) for k, v in alloc.n_h.items()}
+    # in addition: the total is the random part, over the units that are not certainty units
+    free = (N_h - certainty.reindex(N_h.index).fillna(0)).astype(int)
+    free = free[(free > 0) | free.index.isin(census)]
+    alloc = allocate(a.n, free.clip(lower=1), method=a.allocation, S_h=None if sd is None else sd[free.index],
+                     cost_h=None if cost is None else cost[free.index], minimum=a.minimum,
+                     census=[c for c in census if c in free.index])
+    return {k: int(alloc.n_h.get(k, 0)) for k in N_h.index}
 
 
 def cmd_sample(a: argparse.Namespace) -> int:
@@ -233,10 +251,11 @@ def cmd_sample(a: argparse.Namespace) -> int:
         print(f"{len(f.excluded)} unit(s) excluded (not sampled); 'survey-stats frame --exclude-invalid' lists them")
     n = _allocation(a, f)
     if a.allocation:
-        print(f"{a.allocation} allocation of n = {a.n}: "
+        part = "certainty units counted in it" if a.flagged == "within" else "random units; certainty units on top"
+        print(f"{a.allocation} allocation of n = {a.n} ({part}): "
               + ", ".join(f"{k} {v}" for k, v in n.items()))  # type: ignore[union-attr]
     s = select(f, fraction=a.fraction, n=n, census=a.census or (), seed=a.seed, reserve=a.reserve,
-               method=a.method)
+               method=a.method, flagged=a.flagged)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     s.write_manifest(out / "manifest.json")
@@ -481,31 +500,33 @@ def _table_from_json(path: str):  # type: ignore[no-untyped-def]
                         f"({type(exc).__name__}: {exc}).") from exc
 
 
-def _load_scoring_inputs(path: str) -> dict[str, Any]:
-    """Checklist answers (true/false) and numbers for the 100-point score, from JSON or TOML.
+def _load_scoring_inputs(path: str) -> pd.DataFrame:
+    """The evaluator's findings for the 100-point score: rows of key, value, evidence (JSON or TOML).
 
-    Every key must be one the scoring rules ask for (``ScoringRules.needs()``); checklist
-    answers must be true/false and numbers finite and ≥ 0.  Errors name the key.
+    JSON: a list of ``{"key": ..., "value": ..., "evidence": ...}`` objects.  TOML: ``[[input]]``
+    tables with the same three keys.  Every key must be one the scoring rules ask for
+    (``ScoringRules.needs()``); checklist answers must be true/false, numbers finite and ≥ 0,
+    and every row needs its evidence (document, page).  Errors name the key and the row.
     """
     from .indicators import ScoringRules
 
     text = Path(path).read_text(encoding="utf-8-sig")
+    toml = Path(path).suffix.lower() == ".toml"
     try:
-        inputs = tomllib.loads(text) if Path(path).suffix.lower() == ".toml" else json.loads(text)
+        rows = tomllib.loads(text).get("input", None) if toml else json.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        kind = "TOML" if Path(path).suffix.lower() == ".toml" else "JSON"
-        raise DataError(f"{path}: not a {kind} scoring-inputs file ({exc}).") from exc
-    if not isinstance(inputs, dict):
-        raise DataError(f"{path}: scoring inputs must be an object of name = value pairs.")
+        raise DataError(f"{path}: not a {'TOML' if toml else 'JSON'} scoring-inputs file ({exc}).") from exc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        shape = "[[input]] tables" if toml else 'a JSON list of {"key": ..., "value": ..., "evidence": ...} objects'
+        raise DataError(f"{path}: scoring inputs must be {shape}.")
     needs = ScoringRules.default().needs()
     checklist, numbers = set(needs["checklist"]), set(needs["numbers"])
-    flat: dict[str, Any] = {}
-    for k, v in inputs.items():  # TOML tables [capacity] inspections = true → capacity.inspections
-        if isinstance(v, dict):
-            flat.update({f"{k}.{kk}": vv for kk, vv in v.items()})
-        else:
-            flat[k] = v
-    for k, v in flat.items():
+    for i, r in enumerate(rows, start=1):
+        k, v, ev = r.get("key"), r.get("value"), r.get("evidence")
+        extra = sorted(set(r) - {"key", "value", "evidence"})
+        if extra:
+            raise DataError(f"{path}: input {i} has unknown field(s) {', '.join(map(repr, extra))} "
+                            "(use key, value, evidence).")
         if k in checklist:
             if not isinstance(v, bool):
                 raise DataError(f"{path}: {k} = {v!r}: a checklist answer must be true or false.")
@@ -513,11 +534,38 @@ def _load_scoring_inputs(path: str) -> dict[str, Any]:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise DataError(f"{path}: {k} = {v!r}: must be a number ≥ 0.")
         else:
-            close = sorted(n for n in checklist | numbers if n.split(".")[-1] == k.split(".")[-1])
-            raise DataError(f"{path}: unknown scoring input {k!r}"
-                            + (f" (did you mean {close[0]!r}?)" if close else
-                               "; see docs/cli.md for the names the scoring rules use") + ".")
-    return flat
+            close = sorted(n for n in checklist | numbers if n.split(".")[-1] == str(k).split(".")[-1])
+            raise DataError(f"{path}: unknown scoring input {k!r} (input {i})"
+                            + (f"; did you mean {close[0]!r}?" if close else
+                               "; see docs/cli.md for the names the scoring rules use."))
+        if not isinstance(ev, str) or not ev.strip():
+            raise DataError(f"{path}: {k}: give its evidence (document and page) in 'evidence'.")
+    return pd.DataFrame(rows, columns=["key", "value", "evidence"])
+
+
+def _score(a: argparse.Namespace, table: Any) -> tuple[Any, dict[str, Any] | None]:
+    """The score from the evaluator's inputs and the ledger audit; (None, None) when neither is given."""
+    from .indicators import ScoringRules, score
+    from .pipeline import scoring_inputs
+
+    rows = _load_scoring_inputs(a.scoring_inputs) if a.scoring_inputs else None
+    ledger_audit = None
+    if a.ledger:  # ledger audit → off-standard households, transfer days, payment checks
+        from .review import audit_ledger
+
+        if not (a.registry and a.standards):
+            raise _UsageError("survey-stats report: --ledger needs --registry and --standards.")
+        ledger_audit = audit_ledger(_read(a.ledger), registry=_read(a.registry), standards=_read(a.standards),
+                                    transfers=_read(a.transfers) if a.transfers else None)
+    if rows is None and ledger_audit is None:
+        return None, None
+    found = scoring_inputs(rows if rows is not None else pd.DataFrame(columns=["key", "value", "evidence"]),
+                           ledger_audit=ledger_audit, require_all=not a.missing_zero)
+    inputs = dict(zip(found["key"], found["value"]))
+    evidence = dict(zip(found["key"], found["evidence"]))
+    result = score(ScoringRules.default(), inputs, table, seed=a.seed, evidence=evidence,
+                   missing="zero" if a.missing_zero else "fail")
+    return result, inputs
 
 
 def _fieldwork_frame(d: dict[str, Any]) -> pd.DataFrame | None:
@@ -535,18 +583,17 @@ def _fieldwork_frame(d: dict[str, Any]) -> pd.DataFrame | None:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from .indicators import ScoringRules, score
     from .report import rectification_plan, write_excel, write_figures, write_html, write_rectification
     from .report import write_report_docx
 
-    inputs = _load_scoring_inputs(a.scoring_inputs) if a.scoring_inputs else None
+    if a.scoring_inputs:  # a malformed inputs file is reported before the analysis is read
+        _load_scoring_inputs(a.scoring_inputs)
     d = _load_json(a.analysis, "analysis file")
     table = _table_from_json(a.analysis)
-    result = (score(ScoringRules.default(), inputs, table, seed=a.seed, missing="zero" if a.missing_zero else "fail")
-              if inputs is not None else None)
+    result, inputs = _score(a, table)
     if result is None:
-        print("no --scoring-inputs given: indicator-only report (no 100-point score); give the checklist answers "
-              "and numbers in a JSON or TOML file to add it.")
+        print("no --scoring-inputs or --ledger given: indicator-only report (no 100-point score); give the "
+              "evaluator's findings (key, value, evidence) in a JSON or TOML file to add it.")
     out = Path(a.out)
     rates = pd.DataFrame(d.get("response_rates") or [])
     unvisited = pd.DataFrame([u for f in (d.get("fieldwork") or {}).values() for u in f.get("unvisited_flagged", [])])
@@ -625,6 +672,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw a stratified sample, write manifest, units and field lists")
     s.add_argument("registry", help="registry file (.csv or .xlsx)")
     _columns_options(s, size=True)
+    s.add_argument("--audit", action="store_true",
+                   help="audit the registry files and take every flagged (incomplete/illogical) file with certainty")
+    s.add_argument("--ledger", metavar="FILE", help="aid ledger for the audit's cause/aid and aid-after-exit rules")
+    s.add_argument("--flagged", choices=["in_addition", "within"],
+                   help="certainty units on top of the fraction or n (default in_addition) or counted in it (within)")
     s.add_argument("--fraction", type=float, help="sampling fraction per stratum, e.g. 0.3 (or sample.fraction)")
     s.add_argument("--n", type=int, help="sample size: per stratum, or the total when --allocation is given")
     s.add_argument("--allocation", choices=["proportional", "neyman", "optimal"],
@@ -688,8 +740,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("analysis", help="analysis JSON written by 'survey-stats analyze'")
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--scoring-inputs", metavar="FILE",
-                   help="JSON or TOML with checklist answers (true/false) and numbers for the 100-point score; "
-                        "without it the report is indicator-only")
+                   help="the evaluator's findings for the 100-point score: JSON list of {key, value, evidence} or "
+                        "TOML [[input]] tables; without it (and without --ledger) the report is indicator-only")
+    r.add_argument("--ledger", metavar="FILE",
+                   help="aid ledger: its audit supplies off-standard households, transfer days, payments")
+    r.add_argument("--registry", metavar="FILE", help="household registry (for the ledger audit)")
+    r.add_argument("--standards", metavar="FILE", help="aid standards table (aid_type, period, min_amount, max_amount)")
+    r.add_argument("--transfers", metavar="FILE", help="fund transfers (fund_source, arrived_on, transferred_on)")
     r.add_argument("--missing-zero", action="store_true", help="score scoring inputs absent from the file as 0")
     r.add_argument("--title", help="report title (default from [report] title)")
     r.add_argument("--language", choices=["zh", "en"], help="language of the Word report (default zh)")
@@ -718,6 +775,8 @@ _API_TO_CLI = (
     (r"\(they are listed in frame\.excluded\)", "(they are then listed)"),
     (r"missing='zero'", "--missing-zero"),
     (r"nonresponse='stratum'", "--nonresponse stratum"),
+    (r"add them to the evaluator inputs with an evidence reference\.",
+     "add them to --scoring-inputs with an evidence reference, or pass --missing-zero to score them 0."),
     (r"pass them in samples=, or drop those indicators with system\.select\(\[\.\.\.\]\)",
      "add --sample NAME=units.csv:responses.csv:form for each, or keep only other indicators with --select ID ..."),
     (r"administrative=\{'(\w+)': \(numerator, denominator\)\}", r"--admin \1=numerator/denominator"),

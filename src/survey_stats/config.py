@@ -42,6 +42,7 @@ _SCHEMA: dict[str, dict[str, tuple[Any, tuple[type, ...], tuple[Any, ...] | None
         "n": (None, (int,), None),
         "allocation": ("", (str,), ("", "proportional", "neyman", "optimal")),
         "minimum": (2, (int,), None),
+        "flagged": ("in_addition", (str,), ("in_addition", "within")),
         "reserve": (0, (float, int), None),
         "seed": (None, (int,), None),
     },
@@ -99,6 +100,9 @@ fraction = 0.3
 allocation = ""
 # Smallest sample per stratum under an allocation (2 gives every stratum a variance).
 minimum = 2
+# Certainty (flagged) households: "in_addition" to the fraction / n (every flagged file
+# visited on top of the random sample), or "within" (counted in it).
+flagged = "in_addition"
 # Reserve units per stratum: a count, or a share of n_h below 1.
 reserve = 0.2
 # Random seed; required (here or --seed) so the draw can be repeated exactly.

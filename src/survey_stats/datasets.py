@@ -32,6 +32,7 @@ __all__ = [
     "poverty_design",
     "SimulatedEvaluation",
     "simulate_evaluation",
+    "simulate_interviews",
     "simulate_registry",
     "simulate_review",
 ]
@@ -159,12 +160,24 @@ CHANNELS = {"community": "社区/村委会", "union": "工会干部", "wechat": 
             "poster": "宣传栏/海报", "app": "职工之家APP"}
 
 # true probabilities of the simulated population (documented in simulate_evaluation)
-_P_REG = {"misidentified": 0.025, "paired_helper": 0.96, "method_matches": 0.92, "aware": 0.82}
+_P_REG = {"paired_helper": 0.96, "method_matches": 0.92, "aware": 0.82}
+_P_MISIDENTIFIED = {False: 0.025, True: 0.10}  # by whether document review flags the file
 _P_EXITED = {"wrong_exit": 0.03, "returned": 0.02, "satisfied": 0.93}
 _P_UNEXITED = {"missed_exit": 0.04, "satisfied": 0.88}
 _P_UNREG = {"omitted": 0.04, "satisfied": 0.70, "aware": 0.45}
 _P_DEREG = {"satisfied": 0.80, "wrong_exit": 0.05, "returned": 0.03, "aware": 0.75}
 _P_CHANNEL = {"community": 0.50, "union": 0.35, "wechat": 0.55, "tv": 0.30, "poster": 0.20, "app": 0.25}
+#: P(satisfied with a dimension | satisfied overall), P(... | not satisfied overall)
+_P_DIMENSION = {"method": (0.95, 0.40), "result": (0.93, 0.30), "publicity": (0.90, 0.45)}
+_P_WELL = 0.4  # of those aware of the policies, share who know them well (很了解)
+_FLAG_RATE = 0.06
+#: 社会满意度 respondent groups (seed 001 item 19): population on the lists, P(satisfied), P(aware)
+_SOCIAL = {"official": (3000, 0.94, 0.90), "worker": (20000, 0.86, 0.55), "union": (400, 0.97, 0.98),
+           "beneficiary": (656, 0.91, 0.82)}
+_ONE_OFF = {"medical": 3000.0, "schooling": 2000.0, "employment": 800.0}
+_AFTER_EXIT = {"illness": "medical", "disability": "medical", "schooling": "schooling", "unemployment": "employment"}
+_AID_FOR = {"illness": "medical", "disability": "living", "schooling": "schooling", "unemployment": "living",
+            "disaster": "living", "other": "living"}
 
 
 @dataclass
@@ -174,15 +187,27 @@ class SimulatedEvaluation:
     Attributes
     ----------
     registry : DataFrame
-        656 registered households (:func:`simulate_registry`) with their true outcome
-        values (the columns a perfect survey would record).
+        656 registered households (:func:`simulate_registry`) with the file contents
+        document review reads (listed members, dates, birth date) and their true
+        outcome values (the columns a perfect survey would record).  No ``flagged``
+        column: flags come from auditing the files (:func:`survey_stats.audit_registry`).
     unregistered : DataFrame
         5 000 worker households never registered (enterprise/community lists).
     deregistered : DataFrame
         120 households removed from the registry.
+    social : DataFrame
+        Lists the 社会满意度 survey samples from (seed 001 item 19): ``respondent_group``
+        official (党政机关事业单位工作人员, 3 000), worker (产业工人, 20 000), union (工会工作者,
+        400) and beneficiary (受益对象, 656), with their true satisfaction.
     truth : dict
-        Population values of every SPEC §2 rate, computed from the true outcomes.
+        Population values of every indicator, computed from the true outcomes.
     seed : int
+    documents : dict
+        What document review reads: ``ledger``, ``standards``, ``transfers``,
+        ``deregistered`` (ids and dates), ``evaluator_inputs`` — the checklist
+        findings and figures the data cannot supply (key, value, evidence), as an
+        evaluator would record them — and ``interview_roster`` (union cadres, enterprise
+        heads and community workers per county, for the semi-structured interviews).
     """
 
     registry: pd.DataFrame
@@ -190,13 +215,18 @@ class SimulatedEvaluation:
     deregistered: pd.DataFrame
     truth: dict[str, float]
     seed: int
+    documents: dict[str, Any] = field(default_factory=dict)
+    social: pd.DataFrame | None = None
     outcome_columns: tuple[str, ...] = field(default=(
         "misidentified", "omitted", "wrong_exit", "missed_exit", "paired_helper", "method_matches",
-        "satisfied", "returned", "aware", "channels"))
+        "satisfied", "satisfaction_method", "satisfaction_result", "satisfaction_publicity", "returned", "aware",
+        "awareness_level", "channels", "file_complete", "file_consistent"))
 
     def population(self, name: str) -> pd.DataFrame:
-        """``"registry"``, ``"unregistered"`` or ``"deregistered"``."""
+        """``"registry"``, ``"unregistered"``, ``"deregistered"`` or ``"social"``."""
         pops = {"registry": self.registry, "unregistered": self.unregistered, "deregistered": self.deregistered}
+        if self.social is not None:
+            pops["social"] = self.social
         if name not in pops:
             raise ValueError(f"population {name!r} is unknown; use one of {sorted(pops)}.")
         return pops[name]
@@ -220,8 +250,8 @@ class SimulatedEvaluation:
         -------
         DataFrame
             id, status (household group), county and the coded outcome columns (0/1; ``channels`` is a
-            space-separated multi-select), one row per responding household.  Questions
-            that do not apply to a group are left blank (NaN).
+            space-separated multi-select; ``awareness_level`` well/some/none), one row per
+            responding household.  Questions that do not apply to a group are left blank (NaN).
         """
         pop = self.population(population).set_index(id_column)
         ids = list(ids)
@@ -230,7 +260,8 @@ class SimulatedEvaluation:
             raise ValueError(f"{len(unknown)} id(s) are not in the {population} population, e.g. {unknown[:3]}.")
         rng = rng_for(self.seed if seed is None else seed, "survey_stats.respond")
         keep = rng.random(len(ids)) >= nonresponse
-        cols = ["status", "county"] + [c for c in self.outcome_columns if c in pop.columns]
+        cols = [c for c in ("status", "respondent_group") if c in pop.columns] + ["county"]
+        cols += [c for c in self.outcome_columns if c in pop.columns]
         out = pop.loc[[i for i, k in zip(ids, keep) if k], cols].reset_index()
         return out
 
@@ -244,16 +275,128 @@ def _channels(rng: np.random.Generator, n: int) -> list[str]:
     return [" ".join(c for c in _P_CHANNEL if picks[c][i]) for i in range(n)]
 
 
-def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
-    """Simulate the model case: registry, unregistered and deregistered households with true outcomes.
+def _opinions(df: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Satisfaction dimensions and awareness levels that follow the overall answers."""
+    sat = df["satisfied"].to_numpy()
+    for dim, (p1, p0) in _P_DIMENSION.items():
+        u = rng.random(len(df))
+        df[f"satisfaction_{dim}"] = np.where(np.isnan(sat), np.nan, (u < np.where(sat == 1, p1, p0)).astype(float))
+    well = rng.random(len(df)) < _P_WELL
+    df["awareness_level"] = np.where(df["aware"] == 1, np.where(well, "well", "some"), "none")
 
-    The true probabilities are: registered households misidentified 2.5%, with a paired
-    helper 96%, aid method matching the cause 92%, aware of the policies 82%; exited
+
+def _review_files(reg: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """File contents document review reads, consistent with the shipped registry rules."""
+    n = len(reg)
+    exited = (reg["status"] == "exited").to_numpy()
+    reg["income_per_head"] = np.where(exited, rng.uniform(850, 1500, n), rng.uniform(300, 750, n)).round(0)
+    reg["listed_members"] = reg["members"]
+    reg["registered_on"] = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 365 * 4, n), unit="D")
+    reg["exited_on"] = pd.NaT
+    reg.loc[exited, "exited_on"] = (pd.Timestamp("2023-06-01")
+                                    + pd.to_timedelta(rng.integers(0, 500, int(exited.sum())), unit="D"))
+    reg["birth_date"] = pd.to_datetime(reg["id_card"].str[6:14], format="%Y%m%d")
+    reg["reviewed_on"] = reg["registered_on"] - pd.to_timedelta(rng.integers(3, 30, n), unit="D")
+    reg["info_checked"] = rng.random(n) < 0.93  # 信息比对 done for the household (administrative record)
+    # what a file spot check (档案抽检) of the paper file finds
+    reg["file_complete"] = (rng.random(n) < 0.92).astype(float)
+    reg["file_consistent"] = (rng.random(n) < 0.95).astype(float)
+    return reg
+
+
+def _plant_file_problems(reg: pd.DataFrame, rng: np.random.Generator, rate: float) -> None:
+    """Make about *rate* of the files incomplete or illogical, one problem each."""
+    exited = (reg["status"] == "exited").to_numpy()
+    for i in np.flatnonzero(rng.random(len(reg)) < rate):
+        kinds = ["required_missing", "members_mismatch", "birth_mismatch", "registered_before_review"]
+        kinds += ["income_below_threshold_exited", "exit_before_registration"] if exited[i] else ["income_above_threshold"]
+        kind = kinds[rng.integers(len(kinds))]
+        if kind == "required_missing":
+            reg.loc[i, "cause"] = None
+        elif kind == "members_mismatch":
+            reg.loc[i, "listed_members"] = reg.at[i, "members"] + 1
+        elif kind == "birth_mismatch":
+            reg.loc[i, "birth_date"] = reg.at[i, "birth_date"] + pd.Timedelta(days=366)
+        elif kind == "income_below_threshold_exited":
+            reg.loc[i, "income_per_head"] = 700.0
+        elif kind == "registered_before_review":
+            reg.loc[i, "reviewed_on"] = reg.at[i, "registered_on"] + pd.Timedelta(days=15)
+        elif kind == "exit_before_registration":
+            reg.loc[i, "exited_on"] = reg.at[i, "registered_on"] - pd.Timedelta(days=100)
+        else:
+            reg.loc[i, "income_per_head"] = 950.0
+
+
+def _ledger(reg: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The 2025 aid ledger: aid by cause of hardship, paid by bank card, living aid monthly.
+
+    About 2% of households received nothing; four are paid off-standard once and one
+    is paid once in cash (problems the ledger audit must find).
+    """
+    pay: list[dict[str, Any]] = []
+    for hh, cause, status in zip(reg["household_id"], reg["cause"], reg["status"]):
+        if rng.random() < 0.02:
+            continue
+        if status == "exited":  # after exit, half get one-off help matching the cause (never living aid)
+            kind = _AFTER_EXIT.get(cause)
+            if kind and rng.random() < 0.5:
+                pay.append({"household_id": hh, "aid_type": kind, "amount": _ONE_OFF[kind], "channel": "bank_card",
+                            "paid_on": pd.Timestamp(2025, 4, 8), "fund_source": "provincial"})
+            continue
+        kind = _AID_FOR.get(cause, "living")
+        if kind == "living":
+            pay += [{"household_id": hh, "aid_type": "living", "amount": 500.0, "channel": "bank_card",
+                     "paid_on": pd.Timestamp(2025, m, 10), "fund_source": "central"} for m in range(1, 13)]
+        else:
+            pay.append({"household_id": hh, "aid_type": kind, "amount": _ONE_OFF[kind],
+                        "channel": "bank_card", "paid_on": pd.Timestamp(2025, 9, 5), "fund_source": "provincial"})
+        if cause == "unemployment" and rng.random() < 0.5:
+            pay.append({"household_id": hh, "aid_type": "employment", "amount": 800.0, "channel": "bank_card",
+                        "paid_on": pd.Timestamp(2025, 6, 2), "fund_source": "provincial"})
+    ledger = pd.DataFrame(pay)
+    living = ledger.index[(ledger["aid_type"] == "living") & (ledger["paid_on"].dt.month == 4)].to_numpy()
+    picks = rng.choice(living, 5, replace=False)
+    ledger.loc[picks[:4], "amount"] = 450.0
+    ledger.loc[picks[4], "channel"] = "cash"
+    return ledger
+
+
+def _evaluator_inputs() -> pd.DataFrame:
+    """Simulated checklist findings and figures that no data file supplies, each with its evidence.
+
+    In a real evaluation the evaluator records these from the documents; here they
+    stand for such a record (every value carries a document reference).
+    """
+    from .indicators import ScoringRules
+
+    derived = {"fund_payment.bank_card", "fund_payment.monthly_quarterly", "archive_management.archives_complete"}
+    rows = [(k, True, f"模拟档案：{k} 相关文件 (simulated document)") for k in ScoringRules.default().needs()["checklist"]
+            if k not in derived]
+    no = {"capacity.inspections": "未见年度检查或抽查通知及报告 (no inspection report for the year)",
+          "regular_work.publicity_column": "工会网、微信未见困难职工宣传专栏 (no publicity column found)",
+          "fund_allocation.factor_other": "资金分配文件仅列三项因素 (allocation notice lists three factors)"}
+    rows = [(k, (False if k in no else v), no.get(k, e)) for k, v, e in rows]
+    rows += [("fund_entry_working_days", 26, "全国工会帮扶管理系统录入日志 (system entry log)"),
+             ("households_target", 410, "民生工程目标责任书：年度帮扶目标任务 (target responsibility letter)")]
+    return pd.DataFrame(rows, columns=["key", "value", "evidence"])
+
+
+def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
+    """Simulate the model case: registry files, aid ledger and households with true outcomes.
+
+    The registry's files carry what document review reads (and what a spot check of
+    the paper files finds: 92% complete, 95% matching the electronic file); about 6%
+    are made incomplete or illogical (the households :func:`~survey_stats.audit_registry` will
+    flag).  The true probabilities are: registered households misidentified 2.5%
+    (10% among files with problems), with a paired helper 96%, aid method matching
+    the cause 92%, aware of the policies 82% (of whom 40% know them well); exited
     households wrongly exited 3%, returned to hardship 2%, satisfied 93%; unexited
     households that should have exited 4%, satisfied 88%; unregistered households
     eligible but missed 4%, satisfied 70%, aware 45%; deregistered households
-    satisfied 80%, wrongly removed 5%, returned 3%, aware 75%.  Each household's
-    values are drawn once, so ``truth`` holds the exact finite-population rates.
+    satisfied 80%, wrongly removed 5%, returned 3%, aware 75%.  Satisfaction with the
+    aid method, its results and publicity follows the overall answer (95/93/90% of
+    the satisfied, 40/30/45% of the others).  Each household's values are drawn
+    once, so ``truth`` holds the exact finite-population values.
 
     Examples
     --------
@@ -262,10 +405,19 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
     (656, 5000, 120)
     >>> 0 < sim.truth["missed_exit_rate"] < 0.1
     True
+    >>> sorted(sim.documents)
+    ['deregistered', 'evaluator_inputs', 'interview_roster', 'ledger', 'standards', 'transfers']
     """
+    from .review import audit_registry
+
     rng = rng_for(seed, "survey_stats.simulate_evaluation")
-    reg = simulate_registry(seed=seed)
+    reg = _review_files(simulate_registry(seed=seed).drop(columns=["flagged"]), rng)
+    ledger = _ledger(reg, rng)
+    _plant_file_problems(reg, rng, _FLAG_RATE)
+    flagged = reg["household_id"].map(audit_registry(reg, ledger=ledger).flags()).to_numpy(dtype=bool)
     n = len(reg)
+    reg["misidentified"] = (rng.random(n) < np.where(flagged, _P_MISIDENTIFIED[True], _P_MISIDENTIFIED[False])
+                            ).astype(float)
     for c, p in _P_REG.items():
         reg[c] = _draw(rng, n, p)
     ex = (reg["status"] == "exited").to_numpy()
@@ -276,6 +428,7 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
     for c, p in _P_UNEXITED.items():
         reg.loc[~ex, c] = _draw(rng, int((~ex).sum()), p)
     reg["channels"] = _channels(rng, n)
+    _opinions(reg, rng)
 
     counties = list(COUNTIES)
     def other(size: int, prefix: str, group: str, probs: dict[str, float]) -> pd.DataFrame:
@@ -284,23 +437,123 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
         for c, p in probs.items():
             df[c] = _draw(rng, size, p)
         df["channels"] = _channels(rng, size)
+        _opinions(df, rng)
         return df
 
     unreg = other(5000, "UR", "unregistered", _P_UNREG)
     dereg = other(120, "DR", "deregistered", _P_DEREG)
+    social = pd.concat([other(size, f"S{g[0].upper()}", "social", {"satisfied": p, "aware": a}).assign(respondent_group=g)
+                        for g, (size, p, a) in _SOCIAL.items()], ignore_index=True).drop(columns="status")
+    social["household_id"] = [f"SO{i + 1:05d}" for i in range(len(social))]
+    documents = {
+        "ledger": ledger,
+        "standards": pd.DataFrame({"aid_type": ["living", "medical", "schooling", "employment"], "period": "2025",
+                                   "min_amount": [500.0, 500.0, 1000.0, 200.0],
+                                   "max_amount": [500.0, 20000.0, 3000.0, 2000.0]}),
+        "transfers": pd.DataFrame({"fund_source": ["central", "provincial"], "arrived_on": ["2025-01-24", "2025-03-03"],
+                                   "transferred_on": ["2025-03-04", "2025-03-24"]}),
+        "deregistered": pd.DataFrame({"household_id": dereg["household_id"], "deregistered_on": pd.Timestamp("2024-12-31")}),
+        "evaluator_inputs": _evaluator_inputs(),
+        "interview_roster": _roster(rng),
+    }
+    truth = _truth(reg, unreg, dereg)
+    paid = ledger[ledger["household_id"].isin(reg["household_id"])]
+    kinds = paid.groupby("household_id")["aid_type"].nunique()
+    truth["aid_diversity"] = float((kinds >= 2).mean())
+    truth["employment_aid_coverage"] = float(paid.loc[paid["aid_type"] == "employment", "household_id"].nunique() / n)
+    weights = {p["id"]: float(p["weight"]) for p in _social_parts()}
+    truth["social_satisfaction"] = float(sum(w * social.loc[social["respondent_group"] == g, "satisfied"].mean()
+                                             for g, w in weights.items()))
+    return SimulatedEvaluation(reg, unreg, dereg, truth, seed, documents, social)
+
+
+def _social_parts() -> tuple[dict[str, Any], ...]:
+    """The group weights declared in the shipped indicator file."""
+    from .indicators import IndicatorSystem
+
+    return IndicatorSystem.default()["social_satisfaction"].parts
+
+
+def _truth(reg: pd.DataFrame, unreg: pd.DataFrame, dereg: pd.DataFrame) -> dict[str, float]:
+    """Population values of the indicators (as the indicator file defines them)."""
+    ex = (reg["status"] == "exited").to_numpy()
+    groups = {"exited": reg[ex], "unexited": reg[~ex], "unregistered": unreg, "deregistered": dereg}
+
+    def index(col: str) -> float:
+        return float(sum(w * groups[g][col].mean() for g, w in
+                         (("exited", .4), ("unexited", .4), ("unregistered", .1), ("deregistered", .1))))
+
     truth = {
         "misidentification_rate": float(reg["misidentified"].mean()),
         "omission_rate": float(unreg["omitted"].mean()),
-        "wrong_exit_rate": float(reg.loc[ex, "wrong_exit"].mean()),
+        "wrong_exit_rate": float((reg.loc[ex, "wrong_exit"].sum() + dereg["wrong_exit"].sum()) / (ex.sum() + len(dereg))),
         "missed_exit_rate": float(reg.loc[~ex, "missed_exit"].mean()),
         "pairing_coverage": float(reg["paired_helper"].mean()),
         "method_match_rate": float(reg["method_matches"].mean()),
+        "info_check_rate": float(reg["info_checked"].mean()),
+        "file_completeness": float(reg["file_complete"].mean()),
+        "file_consistency": float(reg["file_consistent"].mean()),
         "return_to_hardship_rate": float(reg.loc[ex, "returned"].mean()),
         "beneficiary_satisfaction": float(reg["satisfied"].mean()),
-        "satisfaction": float(0.4 * reg.loc[ex, "satisfied"].mean() + 0.4 * reg.loc[~ex, "satisfied"].mean()
-                              + 0.1 * unreg["satisfied"].mean() + 0.1 * dereg["satisfied"].mean()),
+        "satisfaction": index("satisfied"),
     }
-    return SimulatedEvaluation(reg, unreg, dereg, truth, seed)
+    for dim in _P_DIMENSION:
+        truth[f"satisfaction_{dim}_index"] = index(f"satisfaction_{dim}")
+    truth["dynamic_accuracy"] = 1 - (0.2 * truth["omission_rate"] + 0.3 * truth["misidentification_rate"]
+                                     + 0.3 * truth["wrong_exit_rate"] + 0.2 * truth["missed_exit_rate"])
+    truth["aid_accuracy"] = (0.3 * truth["dynamic_accuracy"] + 0.2 * truth["pairing_coverage"]
+                             + 0.2 * truth["method_match_rate"] + 0.2 * truth["satisfaction"]
+                             + 0.1 * truth["info_check_rate"])
+    for g, df in groups.items():
+        for level in ("well", "some", "none"):
+            truth[f"awareness.{g}.{level}"] = float((df["awareness_level"] == level).mean())
+    for level in ("well", "some", "none"):
+        truth[f"awareness.registered.{level}"] = float((reg["awareness_level"] == level).mean())
+    return truth
+
+
+#: interviewees on the roster per county and role, and how often each role raises each topic's codes
+_ROSTER = {"union_cadre": 6, "enterprise": 10, "community": 8}
+_MENTION = {"union_cadre": 0.55, "enterprise": 0.30, "community": 0.45}
+_OPENERS = ["我们这里在", "说到", "这两年在", "群众反映", "关于"]
+_CLOSERS = ["方面做了一些工作", "这一块还有欠缺", "方面情况比较好", "上还需要加强", "的问题比较突出"]
+
+
+def simulate_interviews(roster: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Simulated notes of semi-structured interviews (one row per interviewee, one column per topic).
+
+    Each topic's answer raises each code of the shipped coding frame with a probability
+    depending on the role (union cadres 55%, community workers 45%, enterprise heads
+    30%), phrased with one of the code's key phrases; a few notes carry a phone number,
+    as real notes do, which reports must mask.
+
+    Examples
+    --------
+    >>> roster = pd.DataFrame({"interviewee_id": ["IV001"], "role": ["community"], "county": ["萧县"]})
+    >>> list(simulate_interviews(roster, seed=1).columns)[:4]
+    ['interviewee_id', 'role', 'county', 'identification']
+    """
+    from .interviews import default_codebook
+
+    rng = rng_for(seed, "survey_stats.simulate_interviews")
+    book = default_codebook()
+    out = roster[["interviewee_id", "role", "county"]].copy().reset_index(drop=True)
+    for topic, spec in book["topics"].items():
+        notes = []
+        for r in out["role"]:
+            said = [f"{rng.choice(_OPENERS)}{rng.choice(c['keywords'])}{rng.choice(_CLOSERS)}"
+                    for c in spec["codes"].values() if rng.random() < _MENTION[r]]
+            if rng.random() < 0.05:
+                said.append(f"联系电话1{rng.choice([3, 5, 8])}{rng.integers(0, 10**9):09d}")
+            notes.append("；".join(said) if said else "无补充")
+        out[topic] = notes
+    return out
+
+
+def _roster(rng: np.random.Generator) -> pd.DataFrame:
+    rows = [(c, r) for c in COUNTIES for r, k in _ROSTER.items() for _ in range(k)]
+    return pd.DataFrame({"interviewee_id": [f"IV{i + 1:03d}" for i in range(len(rows))],
+                         "county": [c for c, _ in rows], "role": [r for _, r in rows]})
 
 
 def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
@@ -322,7 +575,7 @@ def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
     --------
     >>> r = simulate_review(seed=1)
     >>> sorted(r)[:4], len(r["planted"])
-    (['allocations', 'deregistered', 'ledger', 'planted'], 17)
+    (['allocations', 'deregistered', 'ledger', 'planted'], 18)
     """
     rng = rng_for(seed, "survey_stats.simulate_review")
     reg = simulate_registry(n, n_exited=n // 2, seed=seed).drop(columns=["flagged"])
@@ -332,6 +585,7 @@ def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
     reg["registered_on"] = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 365 * 4, n), unit="D")
     reg["exited_on"] = pd.NaT
     reg.loc[exited, "exited_on"] = pd.Timestamp("2023-06-01") + pd.to_timedelta(rng.integers(0, 500, int(exited.sum())), unit="D")
+    reg["reviewed_on"] = reg["registered_on"] - pd.Timedelta(days=10)  # 新增审核 before registration
     reg["birth_date"] = pd.to_datetime(reg["id_card"].str[6:14], format="%Y%m%d")
     aid_for = {"illness": "medical", "disability": "living", "schooling": "schooling", "unemployment": "living",
                "disaster": "living", "other": "living"}
@@ -379,6 +633,9 @@ def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
     e, g, j = exd[0], exd[1], exd[2]
     reg.loc[at(e), "exited_on"] = reg.at[at(e), "registered_on"] - pd.Timedelta(days=100)
     planted.append((e, "exit_before_registration"))
+    rv = unex[8]
+    reg.loc[at(rv), "reviewed_on"] = reg.at[at(rv), "registered_on"] + pd.Timedelta(days=20)
+    planted.append((rv, "registered_before_review"))
     f, h = unex[5], unex[6]
     reg.loc[at(f), "income_per_head"] = 950.0
     planted.append((f, "income_above_threshold"))

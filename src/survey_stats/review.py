@@ -210,8 +210,10 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
         Rule set shaped like :func:`default_rules`; rule kinds: ``required``,
         ``id_card``, ``unique``, ``id_birth``, ``expression`` (a condition in the safe
         expression language, docs/expressions.md, flagging the rows where it is true;
-        ``@name`` refers to ``thresholds``), ``cause_aid``, ``aid_after_exit``.  The
-        rules are checked (:func:`check_rules`) before the registry is read.
+        ``@name`` refers to ``thresholds``), ``cause_aid``, ``aid_after_exit`` (payments of
+        ``aid_type`` later than ``grace_days`` after the exit date: the 渐退期 phase-out period,
+        180 days in the shipped rules).  The rules are checked (:func:`check_rules`) before
+        the registry is read.
 
     Returns
     -------
@@ -222,7 +224,7 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
     if id_column not in registry.columns:
         raise DataError(f"registry has no id column {id_column!r}.")
     reg = registry.reset_index(drop=True).copy()
-    for c in ("registered_on", "exited_on", "birth_date"):
+    for c in ("registered_on", "exited_on", "birth_date", "reviewed_on"):
         if c in reg.columns:
             reg[c] = pd.to_datetime(reg[c], errors="coerce")
     county = reg["county"] if "county" in reg.columns else pd.Series("", index=reg.index)
@@ -277,7 +279,9 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
             led["paid_on"] = pd.to_datetime(led["paid_on"])
             last = led.groupby("household_id")["paid_on"].max()
             lp = reg[id_column].map(last)
-            bad = ((reg["status"] == "exited") & reg["exited_on"].notna() & lp.notna() & (lp > reg["exited_on"])).to_numpy()
+            grace = pd.Timedelta(days=int(rule.get("grace_days", 0)))  # 渐退期: aid may continue this long
+            bad = ((reg["status"] == "exited") & reg["exited_on"].notna() & lp.notna()
+                   & (lp > reg["exited_on"] + grace)).to_numpy()
             hit(bad, rule)
         else:
             raise DataError(f"rule {rule['id']!r}: unknown kind {kind!r}.")

@@ -100,7 +100,7 @@ def channel_reach(
             raise DataError(f"channel columns must be 0/1; see {describe_values(hot.columns[bad.any()])}.")
     answered = hot.notna().all(axis=1).to_numpy()
     if where is not None:
-        answered &= _where_mask(design, where)
+        answered = answered & _where_mask(design, where)
     if not answered.any():
         raise DataError("nobody answered the channel question.")
     vals = hot.fillna(0.0)

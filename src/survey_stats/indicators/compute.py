@@ -172,11 +172,11 @@ def evaluate_indicators(
     Examples
     --------
     >>> import survey_stats as ss
-    >>> d = ss.datasets.poverty_design()
-    >>> system = ss.IndicatorSystem.default().select(["missed_exit_rate", "wrong_exit_rate"])
-    >>> t = ss.evaluate_indicators(system, {"registered": d})
+    >>> df = ss.datasets.load_poverty_survey()
+    >>> d = ss.Design(df[df["status"] == "unexited"], fpc="N_h")   # the telephone census
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": d})
     >>> r = t["missed_exit_rate"]
-    >>> round(r.estimate, 4), r.se, r.verdict       # the unexited stratum is a census
+    >>> round(r.estimate, 4), r.se, r.verdict       # a census: no sampling error
     (0.082, 0.0, 'fails')
     """
     level = check_level(system.level if level is None else level)
@@ -271,7 +271,7 @@ def evaluate_indicators(
         if ind.kind in ("rate", "administrative"):
             f = ({iid: 1.0}, 0.0)
         elif ind.kind == "weighted_parts":
-            f = ({f"{iid}.{p['id']}": float(p["weight"]) for p in ind.parts}, 0.0)
+            f = ({f"{iid}.{p['id']}": w for p, w in zip(ind.parts, _part_weights(ind, masks, samples))}, 0.0)
         else:
             coef: dict[str, float] = {}
             const = float(ind.constant)
@@ -341,6 +341,29 @@ def evaluate_indicators(
                                  "ci_low": estimates[pid].ci_low, "ci_high": estimates[pid].ci_high}
                                 for pid in part_ids])
     return IndicatorTable(tuple(rows), parts_frame, theta, V, tuple(part_ids), level, ci_method)
+
+
+def _part_weights(ind: Any, masks: Mapping[str, tuple[str, np.ndarray]], samples: Mapping[str, Any]) -> list[float]:
+    """Part weights: declared numbers, or ``"population"`` — each part's estimated population share.
+
+    A pooled rate over groups surveyed by independent samples (e.g. 错退率 over exited
+    and deregistered households) is Σ_g (N̂_g / Σ N̂) p̂_g with N̂_g the weight total of
+    part g's respondents.  With nonresponse-adjusted weights that sum to N_h in each
+    stratum and part domains that are unions of strata, N̂_g is the known group size,
+    so treating the shares as fixed gives the exact variance of the pooled rate
+    (Cochran 1977, §5.7, a stratified estimate over the union of the groups' strata).
+    """
+    if all(p["weight"] != "population" for p in ind.parts):
+        return [float(p["weight"]) for p in ind.parts]
+    sizes = []
+    for p in ind.parts:
+        pid = f"{ind.id}.{p['id']}"
+        if pid not in masks:
+            raise DataError(f"indicator {ind.id!r}: population weights need in-memory designs (part {p['id']!r}).")
+        smp, m = masks[pid]
+        sizes.append(float(np.asarray(samples[smp]._w)[m].sum()))
+    total = sum(sizes)
+    return [n / total for n in sizes]
 
 
 def _all_census(design: Design, e: Estimate) -> bool:

@@ -48,6 +48,9 @@ class Indicator:
         ``le``: the indicator meets its reference when at most it (错评率 ≤ 3%).
     parts : tuple of dict
         For ``weighted_parts``: id, name_zh, weight, sample, denominator, numerator.
+        ``weight`` is a number, or ``"population"`` for every part: each part weighs
+        its estimated population share (a rate pooled over groups surveyed by
+        independent samples, e.g. 错退率 over exited and deregistered households).
     terms : dict
         For ``composite``: indicator id → coefficient.
     constant : float
@@ -235,8 +238,11 @@ class IndicatorSystem:
                     if p["id"] in ids:
                         raise DataError(f"{where}: part {p['id']!r} appears twice.")
                     ids.add(p["id"])
-                total = sum(float(p["weight"]) for p in x.parts)
-                self._check_sum(x, total)
+                kinds = {p["weight"] == "population" for p in x.parts}
+                if kinds == {True, False}:
+                    raise DataError(f"{where}: part weights are either all numbers or all \"population\".")
+                if kinds == {False}:
+                    self._check_sum(x, sum(float(p["weight"]) for p in x.parts))
             if x.kind == "composite":
                 if not x.terms:
                     raise DataError(f"{where}: a composite needs 'terms'.")

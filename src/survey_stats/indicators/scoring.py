@@ -319,7 +319,7 @@ def score(
     >>> answers = {k: True for k in rules.needs()["checklist"]}
     >>> answers.update(fund_transfer_working_days=18, fund_entry_working_days=25, households_aided=650,
     ...                households_target=656, off_standard_households=3, beneficiary_satisfaction=0.875,
-    ...                satisfaction=0.92)
+    ...                social_satisfaction=0.92)
     >>> r = score(rules, answers)
     >>> r.items.set_index("id").loc[["aid_benefit", "coverage", "aid_standards"], "score"].round(2).tolist()
     [8.5, 8.54, 8.7]

@@ -47,6 +47,7 @@ FORMS = {
     "unregistered": "screening of unregistered worker households (omission)",
     "deregistered": "follow-up of households removed from the registry",
     "cadre_interview": "semi-structured interviews of union cadres, enterprise heads, community workers",
+    "social_satisfaction": "social satisfaction survey of the four respondent groups of seed 001 item 19",
 }
 
 

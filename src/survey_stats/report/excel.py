@@ -75,6 +75,7 @@ def write_excel(
     plan: pd.DataFrame | None = None,
     headers: str = "bilingual",
     response_rates: pd.DataFrame | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the indicator workbook.
 
@@ -82,11 +83,12 @@ def write_excel(
     rows coloured by verdict), ``scoring`` (19 items, points, score interval, grade
     probabilities, scores to 2 decimals), ``rectification`` (问题清单及整改方案: *plan*,
     default :func:`~survey_stats.report.rectification_plan`), ``awareness`` and
-    ``channels`` when given, ``methods`` (one statement per row), ``validation`` and
-    ``samples`` (the sample manifests, one stratum per row), ``response_rates`` when
-    given (AAPOR RR1 per sample, stratum and group).  Without *score* (an indicator-only
-    report) the ``scoring`` sheet says that no score was computed.  *headers* is
-    ``"bilingual"`` (中文 English) or ``"zh"`` (Chinese only) on every sheet.
+    ``channels`` when given, one more sheet per entry of *tables* (sheet name → frame),
+    ``response_rates`` when given (AAPOR RR1 per sample, stratum and group), ``methods``
+    (one statement per row), ``validation`` and ``samples`` (the sample manifests, one
+    stratum per row).  Without *score* (an indicator-only report) the ``scoring`` sheet
+    says that no score was computed.  *headers* is ``"bilingual"`` (中文 English) or
+    ``"zh"`` (Chinese only) on every sheet.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +126,8 @@ def write_excel(
         _sheet(wb, "awareness", localise_headers(_pp(awareness), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
     if channels is not None:
         _sheet(wb, "channels", localise_headers(_pp(channels), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
+    for name, frame in (tables or {}).items():
+        _sheet(wb, name[:31], localise_headers(frame if len(frame) else pd.DataFrame({"result": ["无 none"]}), headers))
     if response_rates is not None:
         _sheet(wb, "response_rates", localise_headers(response_rates, headers),
                percent=("应答率（RR1） Response rate", "应答率（RR1）"))

@@ -57,6 +57,7 @@ def _table(df: pd.DataFrame, row_classes: list[str] | None = None) -> str:
 def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[str, Any] | None = None,
                 figures: dict[str, Path] | None = None, validation: pd.DataFrame | None = None,
                 awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None,
+                tables: dict[str, pd.DataFrame] | None = None,
                 response_rates: pd.DataFrame | None = None) -> str:
     """The report as one HTML string with figures embedded as base64 PNG.
 
@@ -91,6 +92,8 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
         parts += ["<h2>政策宣传渠道 Publicity channels</h2>", _table(channels)]
         if "figure_channels" in figs:
             parts.append(_img(figs["figure_channels"], captions["figure_channels"]))
+    for title, frame in (tables or {}).items():
+        parts += [f"<h2>{html.escape(title)}</h2>", _table(frame) if len(frame) else "<p>—</p>"]
     if response_rates is not None:
         parts += ["<h2>应答率 Response rates (AAPOR RR1)</h2>", _table(localise_headers(response_rates))]
     if score is not None:

@@ -151,7 +151,9 @@ def score_figure(score: ScoreResult, rules: ScoringRules | None = None) -> Figur
         p = score.grade_probabilities.get(g["grade"], 0.0)
         ax.text((max(g["min"], 40) + top) / 2, 0.85, label(g["grade"], g.get("grade_en", ""), font) + f"\nP = {p:.2f}",
                 ha="center", va="top", fontsize=8, transform=ax.get_xaxis_transform())
-    ax.errorbar([score.total], [0.3], xerr=[[score.total - score.total_low], [score.total_high - score.total]],
+    # the point score can sit on (or a rounding error beyond) an end of the simulated interval
+    ax.errorbar([score.total], [0.3], xerr=[[max(0.0, score.total - score.total_low)],
+                                            [max(0.0, score.total_high - score.total)]],
                 fmt="o", color="black", capsize=6, ms=7)
     ax.set_xlim(40, 100)
     ax.set_yticks([])

@@ -163,4 +163,6 @@ def methods_frame(meta: dict[str, Any], table: IndicatorTable, score: ScoreResul
              ("日期 Date", _dt.date.today().isoformat())]
     for name, m in (manifests or {}).items():
         rows.append((f"样本 Sample: {name}", _sample_statement(name, m)))
+    for name, text in meta.get("methods", {}).items():
+        rows.append((name, text))
     return pd.DataFrame(rows, columns=["项目 Item", "内容 Value"])

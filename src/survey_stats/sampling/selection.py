@@ -55,6 +55,7 @@ def select(
     census: Sequence[Hashable] = (),
     sort_by: str | Sequence[str] | None = None,
     reserve: int | float = 0,
+    flagged: Literal["in_addition", "within"] = "in_addition",
     seed: int,
 ) -> Sample:
     """Draw a stratified sample from *frame*.
@@ -63,12 +64,13 @@ def select(
     ----------
     frame : Frame
     n : int or mapping stratum → int, optional
-        Sample size per stratum (an int applies to every stratum).  Certainty units
-        count toward it; a stratum with more certainty units than n_h takes them all.
-        Use :func:`~survey_stats.sampling.allocate` to split a total.
+        Sample size per stratum (an int applies to every stratum), of random units
+        beside the certainty units (``flagged="in_addition"``) or counting them
+        (``flagged="within"``).  Use :func:`~survey_stats.sampling.allocate` to split a total.
     fraction : float or mapping, optional
-        Sampling fraction per stratum instead of ``n``: n_h = ⌈fraction · N_h⌉
-        (rounded up, so at least that share is visited), e.g. 0.30.
+        Sampling fraction per stratum instead of ``n``: ⌈fraction · (N_h − c_h)⌉ random
+        units beside the c_h certainty units (``"in_addition"``), or n_h = ⌈fraction · N_h⌉
+        in all (``"within"``); rounded up, so at least that share is visited, e.g. 0.30.
     method : {"srs", "systematic", "pps"}
         Simple random sampling without replacement; systematic sampling with a random
         start and a fractional interval N_h/n_h (ordered by ``sort_by`` for implicit
@@ -83,6 +85,13 @@ def select(
         or a share of n_h below 1 (e.g. 0.2, rounded up).  They are the stratum's
         unselected units in random order; use them strictly in that order
         (:meth:`Sample.next_reserve`), never by choice.
+    flagged : {"in_addition", "within"}
+        How certainty units (files flagged incomplete or illogical) relate to ``n`` /
+        ``fraction``.  ``"in_addition"`` (default, seed 000 §五.3: "随机抽取30%的帮扶对象"
+        *and* every flagged household): the random part is drawn from the
+        non-certainty units only and the certainty units are added to it.
+        ``"within"``: certainty units count toward n_h (a stratum with more certainty
+        units than n_h takes them all).  The manifest records both counts.
     seed : int
         Seed of the random draw; the same frame and seed give the same sample.  The
         generator is seeded with (seed, "survey_stats.select"), so using the same
@@ -107,14 +116,18 @@ def select(
     >>> reg = pd.DataFrame({"hh": range(20), "county": ["a"] * 10 + ["b"] * 10,
     ...                     "flag": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0] * 2})
     >>> s = select(Frame(reg, id="hh", strata="county", certainty="flag"), fraction=0.3, seed=1)
-    >>> s.summary()[["stratum", "N", "n", "certainty"]]
-      stratum   N  n  certainty
-    0       a  10  3          1
-    1       b  10  3          1
+    >>> s.summary()[["stratum", "N", "n", "certainty", "random"]]
+      stratum   N  n  certainty  random
+    0       a  10  4          1       3
+    1       b  10  4          1       3
+    >>> select(Frame(reg, id="hh", strata="county", certainty="flag"), fraction=0.3, seed=1,
+    ...        flagged="within").summary()["n"].tolist()
+    [3, 3]
     """
     if not isinstance(frame, Frame):
         raise DataError(f"frame must be a survey_stats.sampling.Frame, got {type(frame).__name__}.")
     check_option(method, "method", _METHODS)
+    check_option(flagged, "flagged", ("in_addition", "within"))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise MethodError("seed must be an integer, so that the sample can be drawn again identically.")
     if (n is None) == (fraction is None):
@@ -134,7 +147,7 @@ def select(
         target = _per_stratum(n, labels, "n")
         if (target < 0).any() or (target != np.floor(target)).any():
             raise DataError("n must be whole numbers ≥ 0.")
-        over = target > N_h
+        over = target > (N_h - c_h if flagged == "in_addition" else N_h)
         if over.any():
             i = labels[over][0]
             raise DataError(
@@ -145,8 +158,10 @@ def select(
         fr = _per_stratum(fraction, labels, "fraction")
         if ((fr <= 0) | (fr > 1)).any():
             raise DataError("fraction must be in (0, 1].")
-        target = np.ceil(fr * N_h - 1e-9)
+        target = np.ceil(fr * (N_h - c_h if flagged == "in_addition" else N_h) - 1e-9)
     target = target.astype(int)
+    if flagged == "in_addition":
+        target = target + c_h
     is_census = labels.isin(list(census))
     target[is_census] = N_h[is_census]
     n_h = np.maximum(target, c_h)
@@ -238,6 +253,7 @@ def select(
     strata = pd.DataFrame({
         "stratum": labels, "N": N_h.to_numpy(), "n": np.bincount(sel_codes, minlength=H),
         "certainty": np.bincount(sel_codes, weights=cert[idx].astype(float), minlength=H).astype(int),
+        "random": np.bincount(sel_codes, weights=(~cert[idx]).astype(float), minlength=H).astype(int),
         "census": is_census, "reserve": np.bincount(codes[rest[keep]], minlength=H),
     })
     manifest = {
@@ -248,12 +264,44 @@ def select(
         "id_column": frame.id, "strata_columns": list(frame.strata), "certainty_columns": frame.certainty_columns,
         "sort_by": sort_by, "n": None if n is None else (n if isinstance(n, int) else {str(k): int(v) for k, v in dict(n).items()}),
         "fraction": fraction if not isinstance(fraction, Mapping) else {str(k): v for k, v in fraction.items()},
-        "census_strata": [str(c) for c in census], "reserve": reserve,
+        "census_strata": [str(c) for c in census], "reserve": reserve, "flagged": flagged,
         "strata": [{"stratum": str(r.stratum), "N_h": int(r.N), "n_h": int(r.n), "certainty": int(r.certainty),
-                    "census": bool(r.census), "reserve": int(r.reserve)} for r in strata.itertuples()],
-        "sample_size": int(len(units)),
+                    "random": int(r.random), "census": bool(r.census), "reserve": int(r.reserve)}
+                   for r in strata.itertuples()],
+        "sample_size": int(len(units)), "certainty_units": int(cert[idx].sum()),
+        "random_units": int((~cert[idx]).sum()),
     }
     return Sample(frame.id, units, rdf, strata, manifest, method)
+
+
+def _flagged_groups(data: pd.DataFrame, units: pd.DataFrame, lost: pd.DataFrame, how: str) -> pd.DataFrame:
+    """Give the responding flagged units of strata with missing flagged units their own stratum.
+
+    Their weight then stays among flagged units (``how="within"``: population c_h,
+    weight c_h/r_c) or the missing ones are left unrepresented (``"separate"``); the
+    random units of the stratum keep population N_h − c_h either way.
+    """
+    c_h = units.loc[units["certainty"]].groupby("stratum").size()
+    lost_h = lost.groupby("stratum").size()
+    data = data.copy()
+    unrepresented = 0
+    for h, k in lost_h.items():
+        rows = data["stratum"] == h
+        cert = rows & data["certainty"].astype(bool)
+        data.loc[rows & ~cert, "N_h"] = data.loc[rows & ~cert, "N_h"] - c_h[h]
+        data.loc[cert, "design_stratum"] = f"{h} [flagged]"
+        data.loc[cert, "N_h"] = float(c_h[h]) if how == "within" else float(c_h[h] - k)
+        data.loc[cert, "certainty"] = False
+        if how == "separate" or not cert.any():
+            unrepresented += int(k)
+    msg = (f"{len(lost)} flagged household(s) have no usable response (未完成核查) in {len(lost_h)} stratum/strata; "
+           "their weight is not moved to randomly drawn households: ")
+    msg += ("the responding flagged households of each stratum stand for them" if how == "within"
+            else "they form a separate group the estimates do not represent")
+    if unrepresented and how == "within":
+        msg += f"; {unrepresented} of them in strata where no flagged household responded are unrepresented"
+    warnings.warn(msg + ". List them with Sample.unverified().", SurveyStatsWarning, stacklevel=3)
+    return data
 
 
 def _rank_within(sorted_codes: np.ndarray) -> np.ndarray:
@@ -371,6 +419,7 @@ class Sample:
         *,
         on: str | None = None,
         nonresponse: Literal["fail", "stratum"] = "fail",
+        flagged_nonresponse: Literal["within", "separate"] = "within",
         lonely_psu: Literal["fail", "certainty", "adjust", "average", "remove"] = "fail",
     ) -> Design:
         """Join responses to the sample and build the matching :class:`~survey_stats.Design`.
@@ -385,6 +434,15 @@ class Sample:
             Sampled units without a response: raise listing them (default), or treat
             the respondents of each stratum as its sample (weights N_h/r_h: missing at
             random within strata).  Use the weighting module for other adjustments.
+        flagged_nonresponse : {"within", "separate"}
+            Certainty (flagged) units without a response never pass their weight to
+            random units.  ``"within"`` (default): the responding certainty units of the
+            stratum stand for all of them (their own stratum ``"<stratum> [flagged]"``
+            with population c_h and weight c_h/r_c); when none responded, the group is
+            unrepresented.  ``"separate"``: the missing flagged files are a separate,
+            unrepresented group — the estimates describe the population without them.
+            Either way a :class:`SurveyStatsWarning` gives the count; list the
+            households with :meth:`unverified`.
         lonely_psu : str
             Passed to :class:`Design`.
 
@@ -395,6 +453,7 @@ class Sample:
             1/π with the with-replacement approximation (no FPC).
         """
         check_option(nonresponse, "nonresponse", ("fail", "stratum"))
+        check_option(flagged_nonresponse, "flagged_nonresponse", ("within", "separate"))
         on = on or self.id
         if on not in responses.columns:
             raise DataError(f"responses have no id column {on!r}.")
@@ -422,7 +481,48 @@ class Sample:
             return Design(data, strata="stratum", weights="weight", certainty="certainty", lonely_psu=lonely_psu)
         N = self._strata.set_index("stratum")["N"]
         data["N_h"] = data["stratum"].map(N).astype(float)
-        return Design(data, strata="stratum", fpc="N_h", certainty="certainty", lonely_psu=lonely_psu)
+        data["design_stratum"] = data["stratum"].astype(str)
+        lost = self.units[self.units["certainty"] & ~self.units[self.id].isin(got)]
+        if len(lost):
+            data = _flagged_groups(data, self.units, lost, flagged_nonresponse)
+        return Design(data, strata="design_stratum", fpc="N_h", certainty="certainty", lonely_psu=lonely_psu)
+
+    def unverified(self, responses: pd.DataFrame, *, on: str | None = None,
+                   set_aside: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Certainty (flagged) units without a usable response: 未完成核查, with the reason.
+
+        Parameters
+        ----------
+        responses : DataFrame
+            The responses used for estimation (one row per unit).
+        on : str, optional
+            Id column in *responses* and *set_aside* (default: the frame's id column).
+        set_aside : DataFrame, optional
+            Rows set aside by validation: id and ``reason`` columns.
+
+        Returns
+        -------
+        DataFrame
+            id, stratum, ``status`` (未完成核查) and ``reason``: set aside after
+            validation (with the validation problem), or no response / not visited.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from survey_stats.sampling import Frame, select
+        >>> reg = pd.DataFrame({"hh": [f"H{i}" for i in range(10)], "flag": [True, True] + [False] * 8})
+        >>> s = select(Frame(reg, id="hh", certainty="flag"), fraction=0.3, seed=1)
+        >>> s.unverified(pd.DataFrame({"hh": ["H1"]}))[["hh", "status", "reason"]]
+           hh status               reason
+        0  H0  未完成核查  无应答/未入户 (no response)
+        """
+        on = on or self.id
+        got = set(responses[on])
+        lost = self.units.loc[self.units["certainty"] & ~self.units[self.id].isin(got), [self.id, "stratum"]]
+        aside = {} if set_aside is None else dict(zip(set_aside[on], set_aside["reason"]))
+        reasons = [f"数据校验剔除 (set aside after validation: {aside[i]})" if i in aside
+                   else "无应答/未入户 (no response)" for i in lost[self.id]]
+        return lost.assign(status="未完成核查", reason=reasons).reset_index(drop=True)
 
     def field_lists(
         self,
