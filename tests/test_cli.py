@@ -112,8 +112,7 @@ def test_report_writers_with_planted_validation_rows(flow, capsys, tmp_path):
     spec = f"registered={d / 's' / 'sample_units.csv'}:{d / 'hv.csv'}:home_visit"
     assert run(capsys, "analyze", "--sample", spec, "--select", "misidentification_rate", "--out", d / "a.json")[0] == 0
     table = cli._table_from_json(str(d / "a.json"))
-    result = score(ScoringRules.default(), {"households_aided": 640, "households_target": 656}, table, seed=1,
-                   missing="zero")
+    result = score(ScoringRules.default(), {}, table, seed=1, missing="zero")  # evidence not needed here
     validation = pd.DataFrame({"row": [1, 2], "column": ["备注", "=cmd"], "problem": ["=HYPERLINK(\"http://x\")", "-1+1"],
                                "value": [make_id(3), f"call {make_phone(4)}"]})
     x = write_excel(tmp_path / "w.xlsx", table, result, meta={"title": "@SUM(A1)"}, validation=validation,

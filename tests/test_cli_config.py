@@ -342,6 +342,8 @@ def test_analyze_without_a_needed_sample_names_the_options(project, capsys):
     run(capsys, "sample", "登记表.csv", "--seed", "7", "--out", "s")
     units = ss.read_table("s/sample_units.csv", text_columns=["户号"])
     responses_for(units).to_csv("hv.csv", index=False)
-    code, out, err = run(capsys, "analyze", "--sample", "registered=s/sample_units.csv:hv.csv:home_visit",
-                         "--out", "a.json")
+    spec = "registered=s/sample_units.csv:hv.csv:home_visit"
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--select", "missed_exit_rate", "--out", "a.json")
     assert code == 2 and "add --sample NAME=" in one_line_error(err) and "samples=" not in err
+    code, out, err = run(capsys, "analyze", "--sample", spec, "--out", "a.json")  # what can be estimated, the rest named
+    assert code == 0 and "not estimated (" in out and "missed_exit_rate (needs sample phone)" in out, err

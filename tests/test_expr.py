@@ -47,7 +47,9 @@ def test_every_bundled_indicator_expression_parses_and_selects_the_same_rows_as_
     rng = np.random.default_rng(1)
     for text in (t for _, _, t in exprs):  # columns of other samples (e.g. unregistered): random 0/1 with gaps
         for c in parse(text).columns - set(data.columns):
-            data[c] = rng.choice([0.0, 1.0, np.nan], size=len(data))
+            texts = re.findall(rf"\b{re.escape(c)}\s*(?:==|!=)\s*'([^']*)'", text)  # a text column (e.g. a group)
+            values = [*texts, "other", None] if texts else [0.0, 1.0, np.nan]
+            data[c] = pd.Series(rng.choice(np.array(values, dtype=object), size=len(data)), index=data.index)
     data.loc[data.index[::9], "status"] = None
     compared = 0
     for iid, role, text in exprs:
@@ -163,7 +165,8 @@ def test_errors_name_the_file_entry_and_construct(tmp_path):
     assert str(path) in msg and f"indicator {iid!r}" in msg and "denominator" in msg and "attribute access" in msg
     rules_path = tmp_path / "rules.json"
     rules = review.default_rules()
-    rules["rules"][5]["condition"] = "income_per_head > @data.shape"
+    at = next(i for i, r in enumerate(rules["rules"]) if r["id"] == "income_above_threshold")
+    rules["rules"][at]["condition"] = "income_per_head > @data.shape"
     rules_path.write_text(json.dumps(rules), encoding="utf-8")
     with pytest.raises(ss.ExpressionError, match=f"{re.escape(str(rules_path))}: rule 'income_above_threshold', "
                                                  "condition: attribute access"):

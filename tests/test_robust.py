@@ -23,14 +23,14 @@ RULES = ss.ScoringRules.default()
 def full_inputs(**over):
     x = {k: True for k in RULES.needs()["checklist"]}
     x.update(fund_transfer_working_days=10, fund_entry_working_days=10, households_aided=656, households_target=656,
-             off_standard_households=0, beneficiary_satisfaction=0.95, satisfaction=0.96)
+             off_standard_households=0, beneficiary_satisfaction=0.95, social_satisfaction=0.96)
     x.update(over)
     return x
 
 
 # -- scoring ------------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["households_aided", "households_target", "fund_transfer_working_days",
-                                 "off_standard_households", "satisfaction", "beneficiary_satisfaction"])
+                                 "off_standard_households", "social_satisfaction", "beneficiary_satisfaction"])
 @pytest.mark.parametrize("bad", [math.nan, None, "many", math.inf])
 def test_score_refuses_missing_or_non_numbers_given_as_inputs(key, bad):
     # households_aided=NaN used to earn full coverage points; satisfaction=NaN dropped its item
@@ -49,7 +49,7 @@ def test_score_refuses_negative_counts(key):
 @pytest.mark.parametrize("rate", [1.2, -0.1])
 def test_score_refuses_rates_outside_0_1(rate):
     with pytest.raises(DataError, match="satisfaction"):
-        ss.score(RULES, full_inputs(satisfaction=rate))
+        ss.score(RULES, full_inputs(social_satisfaction=rate))
 
 
 def test_zero_target_is_an_error_not_zero_points():
@@ -59,7 +59,7 @@ def test_zero_target_is_an_error_not_zero_points():
 
 def test_numbers_as_text_and_numpy_numbers_still_score():
     r = ss.score(RULES, full_inputs(households_aided="656", fund_transfer_working_days=np.int64(10),
-                                    satisfaction=np.float64(0.96)))
+                                    social_satisfaction=np.float64(0.96)))
     assert r.total == 100
 
 

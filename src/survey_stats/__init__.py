@@ -52,6 +52,7 @@ from .questionnaires import (
     questionnaire_path,
     read_export,
     validate,
+    write_export,
 )
 from .replicates import from_replicate_weights, replicate_design
 from .readers import read_table
@@ -166,4 +167,5 @@ __all__ = [
     "verdict",
     "wald_interval",
     "weighting",
+    "write_export",
 ]

@@ -453,6 +453,15 @@ def cmd_analyze(a: argparse.Namespace) -> int:
                        f"{counts['unmatched']} set aside as not in the units file")
         print(f"{name}: {notes[name]}"
               + (f" (ids {', '.join(counts['unmatched_ids'][:5])})" if counts["unmatched"] else ""))
+    if not a.select:  # the indicators the given samples and --admin counts can produce; the rest are named, not dropped
+        ready, skipped = _computable(system, set(names), set(admin))
+        if skipped:
+            print(f"not estimated ({len(skipped)}; give their samples, --admin counts or --select): "
+                  + "; ".join(f"{i} (needs {need})" for i, need in skipped.items()))
+        if not ready:
+            raise _UsageError("survey-stats analyze: the given --sample/--admin inputs produce no indicator of the "
+                              "system; see 'not estimated' above.")
+        system = system.select(ready)
     rr = pd.concat(rates, ignore_index=True)
     print(f"\nresponse rates (AAPOR RR1: complete interviews / eligible sampled units; nonresponse: {a.nonresponse})")
     print(rr.to_string(index=False, formatters={"response_rate": lambda v: f"{v:.1%}"}))
@@ -471,6 +480,25 @@ def cmd_analyze(a: argparse.Namespace) -> int:
           .to_string(index=False))
     print(f"\nwrote {a.out}")
     return 0
+
+
+def _computable(system: Any, samples: set[str], admin: set[str]) -> tuple[list[str], dict[str, str]]:
+    """Ids of the indicators computable from *samples* and *admin* counts; the others with what they need."""
+    needs: dict[str, set[str]] = {}
+    for ind in system:  # composites come after their terms in a valid system
+        if ind.kind == "rate":
+            need = {f"sample {ind.sample}"}
+        elif ind.kind == "weighted_parts":
+            need = {f"sample {p['sample']}" for p in ind.parts}
+        elif ind.kind == "administrative":
+            need = {f"--admin {ind.id}"}
+        else:
+            need = set().union(*(needs.get(t, {f"indicator {t}"}) for t in ind.terms))
+        needs[ind.id] = need
+    have = {f"sample {s}" for s in samples} | {f"--admin {i}" for i in admin}
+    ready = [i for i, need in needs.items() if need <= have]
+    skipped = {i: ", ".join(sorted(need - have)) for i, need in needs.items() if not need <= have}
+    return ready, skipped
 
 
 def _load_json(path: str, what: str) -> Any:

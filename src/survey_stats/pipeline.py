@@ -98,6 +98,7 @@ class EvaluationRun:
     score: ScoreResult | None = None
     scoring_inputs: pd.DataFrame | None = None
     unverified: pd.DataFrame | None = None
+    designs: dict[str, Any] | None = None
     triangulation: pd.DataFrame | None = None
     disagreements: pd.DataFrame | None = None
     awareness: pd.DataFrame | None = None
@@ -409,7 +410,7 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     ``with_score=False`` skips the score simulation and ``with_decisions=False`` the
     extra-sample search (both for quick repeated runs, e.g. coverage studies).
     """
-    designs = _designs(run)
+    designs = run.designs = _designs(run)
     reg, phone = designs["registered"], designs["phone"]
     run.unverified = run.samples["registered"].unverified(run.coded["registered"], set_aside=run.set_aside["registered"])
     checked = int(run.sim.registry["info_checked"].sum())
@@ -504,7 +505,8 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     from .report.deliverables import plan_for_run, write_deliverables  # 评估报告.docx, 问题清单及整改方案.xlsx, 分报告/
 
     inputs = dict(zip(run.scoring_inputs["key"], run.scoring_inputs["value"])) if run.scoring_inputs is not None else None
-    plan = plan_for_run(run, inputs=inputs, registry_audit=run.registry_audit, ledger_audit=run.ledger_audit)
+    plan = plan_for_run(run, inputs=inputs, registry_audit=run.registry_audit, ledger_audit=run.ledger_audit,
+                        unvisited=run.unverified)
     paths.update(figs)
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
              "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
@@ -518,7 +520,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     paths["html"] = write_html(out / "evaluation_report.html", run.indicators, run.score, meta=meta,
                                figures=figs, validation=validation, awareness=run.awareness, channels=run.channels,
                                tables=tables)
-    paths.update(write_deliverables(run, out, plan=plan, figures=figs, meta={**meta, "households": len(run.sim.registry)},
+    paths.update(write_deliverables(run, out, plan=plan, figures=figs, designs=run.designs, meta={**meta, "households": len(run.sim.registry)},
                                     manifest_files={k[9:]: v for k, v in paths.items() if k.startswith("manifest_")}))
     run.outputs = paths
     return paths

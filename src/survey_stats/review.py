@@ -90,7 +90,8 @@ def check_rules(rules: Mapping[str, Any], *, source: str = "rules") -> dict[str,
     Examples
     --------
     >>> sorted(check_rules(default_rules()))
-    ['exit_before_registration', 'income_above_threshold', 'income_below_threshold_exited', 'members_mismatch']
+    ['exit_before_registration', 'income_above_threshold', 'income_below_threshold_exited', 'members_mismatch',
+     'registered_before_review']
     """
     if not isinstance(rules, Mapping) or not isinstance(rules.get("rules"), list):
         raise DataError(f"{source}: a rule set needs a 'rules' list.")

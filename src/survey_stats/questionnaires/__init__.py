@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import QuestionnaireError
 from .analysis import SATISFACTION_DIMENSIONS, cronbach_alpha, satisfaction_dimensions
+from .exports import EXPORT_LAYOUTS, ExportLayout, write_export
 from .expressions import Expression, NotEvaluated, UnsupportedExpression, parse_expression
 from .generate import ERROR_KINDS, generate_responses
 from .responses import ValidationReport, code_responses, read_export, validate
@@ -20,9 +21,11 @@ from .schema import Choice, Question, Questionnaire, load_questionnaire
 
 __all__ = [
     "ERROR_KINDS",
+    "EXPORT_LAYOUTS",
     "FORMS",
     "SATISFACTION_DIMENSIONS",
     "Choice",
+    "ExportLayout",
     "Expression",
     "NotEvaluated",
     "Question",
@@ -38,6 +41,7 @@ __all__ = [
     "read_export",
     "satisfaction_dimensions",
     "validate",
+    "write_export",
 ]
 
 #: The shipped forms: name → what it is for.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,79 +11,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option
 from ..errors import QuestionnaireError
-from ..privacy import detect_pii_columns, mask_id_card, mask_phone
+from ..privacy import detect_pii_columns, mask_id_card, mask_phone, mask_text
+from .exports import canonical_code, canonical_multi, form_fields, is_normalised, read_export
 from .expressions import NotEvaluated
 from .schema import Question, Questionnaire
 
 __all__ = ["ValidationReport", "code_responses", "read_export", "validate"]
 
-_META = {"start", "end", "today", "deviceid", "username", "simserial", "subscriberid", "phonenumber",
-         "instanceID", "meta/instanceID", "__version__", "formhub/uuid"}
-
-
-def _is_meta(col: str) -> bool:
-    return col.startswith("_") or col in _META or col.startswith("meta/") or col.startswith("formhub/")
-
-
-def read_export(data: pd.DataFrame | str | Path, questionnaire: Questionnaire) -> pd.DataFrame:
-    """Normalise a KoboToolbox/ODK export to one column per question.
-
-    Accepts a DataFrame or a CSV/XLSX path.  Group prefixes (``grp/q`` or ``grp-q``) are
-    removed; select-multiple answers exported as one 0/1 column per code (``q/code``)
-    are joined into the usual space-separated form; metadata columns (``_uuid``,
-    ``_submission_time``, ``start``...) are kept as they are.
-
-    Examples
-    --------
-    >>> import pandas as pd, survey_stats as ss
-    >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
-    >>> raw = pd.DataFrame({"policy/channels/tv": [1, 0], "policy/channels/wechat": [1, 1], "_uuid": ["a", "b"]})
-    >>> ss.read_export(raw, form)["channels"].tolist()
-    ['tv wechat', 'wechat']
-    """
-    if isinstance(data, (str, Path)):
-        p = Path(data)
-        if p.suffix.lower() in (".xlsx", ".xlsm"):
-            data = pd.read_excel(p, dtype=str, engine="openpyxl")
-        else:
-            data = pd.read_csv(p, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
-    df = data.copy()
-    names = set(questionnaire.names())
-    multi = {q.name for q in questionnaire.questions if q.type == "select_multiple"}
-    groups = sorted(questionnaire.groups, key=len, reverse=True)
-    out: dict[str, pd.Series] = {}
-    onehot: dict[str, dict[str, pd.Series]] = {}
-    for col in df.columns:
-        c = str(col)
-        if _is_meta(c):
-            out[c] = df[col]
-            continue
-        parts = c.split("/")
-        if len(parts) == 1:
-            stripped = c
-            changed = True
-            while changed:  # "grp-q" exports: strip known group names followed by "-"
-                changed = False
-                for g in groups:
-                    if stripped.startswith(g + "-") and stripped[len(g) + 1:]:
-                        stripped, changed = stripped[len(g) + 1:], True
-            parts = [stripped]
-        if parts[-1] in names and not (len(parts) >= 2 and parts[-2] in multi):
-            out[parts[-1]] = df[col]
-        elif len(parts) >= 2 and parts[-2] in multi:
-            onehot.setdefault(parts[-2], {})[parts[-1]] = df[col]
-        else:
-            out[c] = df[col]  # unknown column: kept, reported by validate()
-    for q, cols in onehot.items():
-        if q in out:
-            continue
-        frame = pd.DataFrame(cols).apply(pd.to_numeric, errors="coerce")
-        answered = frame.notna().any(axis=1)
-        joined = frame.apply(lambda r: " ".join(k for k, v in r.items() if v == 1), axis=1)
-        out[q] = joined.where(answered, np.nan)
-    return pd.DataFrame(out, index=df.index)
+_SUBMISSION_IDS = ("_uuid", "KEY", "meta/instanceID", "meta-instanceID", "instanceID")
 
 
 @dataclass(frozen=True)
@@ -101,13 +38,13 @@ class ValidationReport:
         """Count of problems by kind and column."""
         if self.ok:
             return pd.DataFrame(columns=["problem", "column", "count"])
-        return self.problems.groupby(["problem", "column"]).size().rename("count").reset_index()
+        return self.problems.groupby(["problem", "column"], dropna=False).size().rename("count").reset_index()
 
     def to_excel(self, path: str | Path, sheet: str = "validation") -> Path:
-        """Write the problem list as an Excel sheet."""
+        """Write the problem list as an Excel sheet (text cells never formulas; ID/phone numbers masked)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        from ..safe_output import write_workbook  # text cells never formulas; ID/phone numbers masked
+        from ..safe_output import write_workbook
 
         write_workbook(path, {sheet: self.problems}, mask=True, personal="mask")
         return path
@@ -115,122 +52,191 @@ class ValidationReport:
     def __str__(self) -> str:
         if self.ok:
             return f"{self.form_id}: {self.n_rows} rows, no problems"
-        return f"{self.form_id}: {self.n_rows} rows, {len(self.problems)} problem(s)\n{self.summary().to_string(index=False)}"
+        summary = self.summary().to_string(index=False)
+        return f"{self.form_id}: {self.n_rows} rows, {len(self.problems)} problem(s)\n{summary}"
 
 
 def _present(v: Any) -> bool:
-    return not (v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and v.strip() == ""))
+    if v is None or v is pd.NA or v is pd.NaT:
+        return False
+    if isinstance(v, float) and math.isnan(v):
+        return False
+    return not (isinstance(v, str) and v.strip() == "")
+
+
+def _mask_text(value: Any) -> Any:
+    """Mask ID-card, mobile and landline numbers found anywhere in a value, whatever its column is called."""
+    return mask_text(str(value))[0] if _present(value) else value
 
 
 def _shown(value: Any, column: str, pii: dict[str, str]) -> Any:
     kind = pii.get(column)
+    if not _present(value):
+        return value
     if kind == "phone":
         return mask_phone(value)
     if kind == "id_card":
         return mask_id_card(value)
     if kind in ("name", "address"):
         return "***"
-    return value
+    return _mask_text(value) if isinstance(value, str) else value
+
+
+class _Skipped:
+    """Expressions that could not be evaluated: reported once per (question, kind), never guessed."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[tuple[str, str], str] = {}
+
+    def run(self, key: str, kind: str, test: Callable[..., bool], *args: Any) -> bool | None:
+        try:
+            return bool(test(*args))
+        except NotEvaluated as exc:
+            self.reasons.setdefault((key, kind), exc.reason)
+            return None
 
 
 def validate(
-    responses: pd.DataFrame,
+    responses: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path,
     questionnaire: Questionnaire,
     *,
     id_column: str | None = "household_id",
     strict: bool = False,
+    language: str | None = None,
 ) -> ValidationReport:
     """Check responses against the questionnaire; nothing is dropped or changed.
 
-    Reports unknown choice codes, missing required answers (where the question is
-    relevant), non-numeric or non-integer numbers, constraint violations, duplicate
-    submissions (repeated ``_uuid`` or id), and columns the form does not define.
-    Personal data in the ``value`` column are masked.
+    A raw export (DataFrame, path, or mapping of sheets) is first read with
+    :func:`read_export`, so every layout KoboToolbox and ODK Central write is checked the same
+    way, group-prefixed columns included.  Reports unknown choice codes, missing required
+    answers (where the question is relevant), required questions absent from the export,
+    non-numeric or non-integer numbers, constraint violations, duplicate submissions
+    (repeated submission id or household id), export columns the form does not define,
+    select-multiple columns that disagree, repeat rows without a parent, and expressions
+    that cannot be evaluated ("not evaluated", once per question).  Repeat-group rows are
+    checked with their submission's answers in scope.  Phone and ID-card numbers in
+    ``value`` are masked, whatever their column is called.
 
     Parameters
     ----------
-    responses : DataFrame
-        As returned by :func:`read_export` (or already one column per question).
+    responses : DataFrame, mapping of DataFrames, or path
+        A raw export or the result of :func:`read_export`.
     questionnaire : Questionnaire
     id_column : str, optional
         Household id column used to find duplicate submissions.
     strict : bool
         Raise :class:`QuestionnaireError` when anything is found.
+    language : str, optional
+        Language of label headers (detected when None).
 
     Returns
     -------
     ValidationReport
-        ``problems`` has columns ``row, submission, column, problem, value``.
+        ``problems`` has columns ``row, submission, column, problem, value, table``
+        (``table`` names the repeat group of a repeat-row problem; ``row`` is always the
+        submission's row).
+
+    Examples
+    --------
+    >>> import pandas as pd, survey_stats as ss
+    >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
+    >>> raw = ss.generate_responses(form, 5, seed=1).drop(columns=["household_id"])
+    >>> ss.validate(raw, form).problems[["column", "problem"]].values.tolist()
+    [['household_id', 'required question not in the export']]
     """
-    df = responses if set(questionnaire.names()) & set(responses.columns) else read_export(responses, questionnaire)
+    df = responses if is_normalised(responses) else read_export(responses, questionnaire, language=language)
+    fields = form_fields(questionnaire)
+    by_key = {f.key: f for f in fields}
+    repeats: dict[str, pd.DataFrame] = dict(df.attrs.get("repeats", {}))
+    pii = detect_pii_columns([*df.columns, *(c for t in repeats.values() for c in t.columns)])
+    sub_col = next((c for c in _SUBMISSION_IDS if c in df.columns), None)
     rows: list[dict[str, Any]] = []
-    pii = detect_pii_columns(df.columns)
-    sub = df["_uuid"] if "_uuid" in df.columns else pd.Series([None] * len(df), index=df.index)
 
-    def add(idx: Any, col: str | None, problem: str, value: Any = None) -> None:
-        rows.append({"row": idx, "submission": sub.get(idx) if idx is not None else None, "column": col,
-                     "problem": problem, "value": _shown(value, col or "", pii)})
+    def add(idx: Any, col: str | None, problem: str, value: Any = None, table: str | None = None) -> None:
+        submission = df.at[idx, sub_col] if sub_col is not None and idx is not None and idx in df.index else None
+        rows.append({"row": idx, "submission": submission, "column": col, "problem": problem,
+                     "value": _shown(value, col or "", pii), "table": table})
 
-    known = set(questionnaire.names())
-    for c in df.columns:
-        if not _is_meta(str(c)) and c not in known:
-            add(None, str(c), "column not in the questionnaire")
+    for p in df.attrs.get("export_problems", []):
+        add(p["row"], p["column"], p["problem"], p.get("value"), p.get("table"))
+    _absent(df, by_key, repeats, add)
+    skipped = _Skipped()
+    main_fields = [f for f in fields if f.q.answered and f.key in df.columns]
     records = df.to_dict("index")
-    skipped: dict[tuple[str, str], str] = {}  # (question, expression kind) → why it was not evaluated
     for idx, rec in records.items():
-        values = {k: (None if not _present(v) else v) for k, v in rec.items()}
-        for q in questionnaire.questions:
-            col = q.key or q.name  # the name, or grp/name when two groups use the same name
-            if not q.answered or col not in df.columns:
-                continue
-            v = values.get(col)
-            relevant: bool | None = None
-            try:
-                relevant = questionnaire.is_relevant(q, values)
-            except NotEvaluated as exc:
-                skipped.setdefault((col, "relevant"), exc.reason)
-            if not _present(v):
-                if q.required and relevant is True:
-                    add(idx, col, "missing required answer")
-                continue
-            problem = _check_value(questionnaire, q, v)
-            if problem:
-                add(idx, col, problem, v)
-                continue
-            try:
-                if not questionnaire.satisfies(q, values, _typed(q, v)):
-                    add(idx, col, f"violates constraint {q.constraint}", v)
-            except NotEvaluated as exc:
-                skipped.setdefault((col, "constraint"), exc.reason)
-    for (col, kind), reason in skipped.items():  # once per question, counted in summary()
-        add(None, col, f"not evaluated: {reason} ({kind})")
-    for key in ("_uuid", id_column):
-        if key and key in df.columns:
-            dup = df[key].duplicated(keep="first") & df[key].notna()
+        _check_row(questionnaire, main_fields, _context(fields, rec), rec, skipped, lambda *a, i=idx: add(i, *a))
+    rows_of = {rep: table.to_dict("index") for rep, table in repeats.items()}
+    parent_of = {f.repeat: f.repeats[-2] for f in fields if f.repeat and len(f.repeats) > 1}
+    for rep, table in repeats.items():
+        rep_fields = [f for f in fields if f.q.answered and f.key in table.columns]
+        for rec in rows_of[rep].values():
+            root = rec.get("_row")
+            scope = _context(fields, records.get(root, {}) if _present(root) else {})
+            for ancestor in _ancestors(rep, rec, parent_of, rows_of):
+                scope.update(_context(fields, ancestor))
+            _check_row(questionnaire, rep_fields, scope, rec, skipped,
+                       lambda c, pr, v=None, r=root, t=rep: add(r if _present(r) else None, c, pr, v, t))
+    for (key, kind), reason in skipped.reasons.items():  # once per question; counted in summary()
+        add(None, key, f"not evaluated: {reason} ({kind})")
+    for key in dict.fromkeys(k for k in (sub_col, id_column) if k):
+        if key in df.columns:
+            cells = df[key].astype(object)
+            present = np.array([_present(v) for v in cells], dtype=bool)
+            dup = cells.duplicated(keep="first").to_numpy(dtype=bool) & present
             for idx in df.index[dup]:
                 add(idx, key, "duplicate submission", df.at[idx, key])
-    problems = pd.DataFrame(rows, columns=["row", "submission", "column", "problem", "value"])
+    problems = pd.DataFrame(rows, columns=["row", "submission", "column", "problem", "value", "table"])
     report = ValidationReport(problems, len(df), questionnaire.form_id)
     if strict and not report.ok:
         raise QuestionnaireError(f"responses do not validate against {questionnaire.form_id!r}:\n{report}")
     return report
 
 
-def _relevant(form: Questionnaire, q: Question, values: dict[str, Any]) -> bool | None:
-    """True / False, or None when a relevance expression cannot be evaluated."""
-    exprs = [*form.group_relevance(q), q.relevant]
-    for e in exprs:
-        if not e:
-            continue
-        from .expressions import UnsupportedExpression, compile_expression
+def _ancestors(rep: str, rec: dict[str, Any], parent_of: dict[str, str],
+               rows_of: dict[str, dict[Any, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The enclosing repeat rows of a repeat row, outermost first, then the row itself."""
+    chain = [rec]
+    while rep in parent_of and _present(chain[0].get("_parent_row")):
+        rep = parent_of[rep]
+        parent = rows_of.get(rep, {}).get(chain[0]["_parent_row"])
+        if parent is None:
+            break
+        chain.insert(0, parent)
+    return chain
 
-        try:
-            f = compile_expression(e)
-        except UnsupportedExpression:
-            return None
-        if not f(values, None):
-            return False
-    return True
+
+def _absent(df: pd.DataFrame, by_key: dict[str, Any], repeats: dict[str, pd.DataFrame], add: Any) -> None:
+    for key in df.attrs.get("absent_questions", []):
+        f = by_key.get(key)
+        if f is None or not f.q.required:
+            continue
+        note = ""
+        if f.repeat is not None and f.repeat not in repeats:
+            note = (f" (it is in repeat group {f.repeat!r}, and the export has no sheet for it: KoboToolbox's CSV "
+                    "export leaves repeat groups out; download XLSX, or ODK Central's zip)")
+        add(None, key, "required question not in the export" + note)
+
+
+def _context(fields: list[Any], rec: dict[str, Any]) -> dict[str, Any]:
+    """Answers by question key, as the form's expressions look them up."""
+    return {f.key: (rec[f.key] if _present(rec[f.key]) else None) for f in fields if f.key in rec}
+
+
+def _check_row(form: Questionnaire, fields: list[Any], values: dict[str, Any], rec: dict[str, Any],
+               skipped: _Skipped, add: Any) -> None:
+    for f in fields:
+        q, v = f.q, rec.get(f.key)
+        relevant = skipped.run(f.key, "relevant", form.is_relevant, q, values)
+        if not _present(v):
+            if relevant and skipped.run(f.key, "required", form.is_required, q, values):
+                add(f.key, "missing required answer")
+            continue
+        problem = _check_value(form, q, v)
+        if problem:
+            add(f.key, problem, v)
+            continue
+        if q.constraint and skipped.run(f.key, "constraint", form.satisfies, q, values, _typed(q, v)) is False:
+            add(f.key, f"violates constraint {q.constraint}", v)
 
 
 def _typed(q: Question, v: Any) -> Any:
@@ -242,25 +248,37 @@ def _typed(q: Question, v: Any) -> Any:
     return v
 
 
+def _codes(form: Questionnaire, q: Question, *, missing: bool | None = None) -> list[str]:
+    """Choice codes of a select question (``missing`` filters declared missing codes)."""
+    return [c.name for c in form.choices.get(q.list_name or "", ()) if missing is None or c.missing == missing]
+
+
 def _check_value(form: Questionnaire, q: Question, v: Any) -> str | None:
     if q.type == "select_one":
-        if str(v).strip() not in form.codes(q.key or q.name):
+        if canonical_code(v, _codes(form, q)) not in _codes(form, q):
             return "unknown choice code"
     elif q.type == "select_multiple":
-        bad = [c for c in str(v).split() if c not in form.codes(q.key or q.name)]
-        if bad:
+        codes = _codes(form, q)
+        if any(canonical_code(c, codes) not in codes for c in str(v).split()):
             return "unknown choice code"
     elif q.type in ("integer", "decimal"):
         try:
-            x = float(v)
+            x = float(str(v).strip()) if not isinstance(v, (bool, np.bool_)) else math.nan
         except (TypeError, ValueError):
             return "not a number"
-        if q.type == "integer" and not float(x).is_integer():
+        if not math.isfinite(x):
+            return "not a number"
+        if q.type == "integer" and not x.is_integer():
             return "not a whole number"
     return None
 
 
-def code_responses(responses: pd.DataFrame, questionnaire: Questionnaire, *, language: str | None = None) -> pd.DataFrame:
+def code_responses(
+    responses: pd.DataFrame | Mapping[str, pd.DataFrame] | str | Path,
+    questionnaire: Questionnaire,
+    *,
+    language: str | None = None,
+) -> pd.DataFrame:
     """Turn answers into analysis columns named after the indicators they feed.
 
     Codings (``survey_stats::coding``): ``top2`` — a 5-point scale is 1 for its two top
@@ -268,42 +286,51 @@ def code_responses(responses: pd.DataFrame, questionnaire: Questionnaire, *, lan
     ``in:a b`` — 1 for the listed codes; ``value`` — the number; ``multi`` — the
     space-separated codes (for :func:`survey_stats.channel_reach`).  Declared missing
     codes (don't know, refused) and unanswered or non-relevant items become NaN, never
-    0.  Other questions are kept as they are, numbers converted to numbers.
+    0.  Numeric answers written as numbers (``5.0``, ``"5.0"``) are read as the form's code
+    (``"5"``).  Other questions are kept as they are, numbers converted to numbers.  A raw
+    export is read with :func:`read_export` first.  The result carries no ``attrs`` (repeat
+    tables stay on the :func:`read_export` result).
 
     Examples
     --------
     >>> import pandas as pd, survey_stats as ss
     >>> form = ss.load_questionnaire(ss.questionnaire_path("deregistered"))
-    >>> raw = pd.DataFrame({"household_id": ["DR1", "DR2", "DR3"], "sat_overall": ["5", "3", "dk"],
-    ...                     "exit_right": ["no", "yes", "dk"]})
+    >>> raw = pd.DataFrame({"household_id": ["DR1", "DR2", "DR3", "DR4"], "sat_overall": ["5", "3", "dk", 5.0],
+    ...                     "exit_right": ["no", "yes", "dk", "no"]})
     >>> code_responses(raw, form)[["satisfied", "wrong_exit"]].values.tolist()
-    [[1.0, 1.0], [0.0, 0.0], [nan, nan]]
+    [[1.0, 1.0], [0.0, 0.0], [nan, nan], [1.0, 1.0]]
     """
-    df = responses if set(questionnaire.names()) & set(responses.columns) else read_export(responses, questionnaire)
+    df = responses if is_normalised(responses) else read_export(responses, questionnaire, language=language)
     out = df.copy()
-    for q in questionnaire.questions:
-        if q.name not in df.columns:
+    out.attrs = {}  # analysis frames travel light: pandas copies attrs (repeat tables included) on every step
+    for f in form_fields(questionnaire):
+        q = f.q
+        if f.key not in df.columns:
             continue
-        col = df[q.name]
+        col = df[f.key]
         if q.type in ("integer", "decimal"):
-            out[q.name] = pd.to_numeric(col, errors="coerce")
+            out[f.key] = pd.to_numeric(col.map(lambda v: str(v).strip() if _present(v) else np.nan), errors="coerce")
+        elif q.type in ("select_one", "select_multiple") and q.list_name:
+            canon = canonical_code if q.type == "select_one" else canonical_multi
+            codes = _codes(questionnaire, q)
+            col = col.map(lambda v, c=codes, f=canon: f(v, c)).astype(object)
+            out[f.key] = col
         if not q.indicator:
             continue
-        miss_codes = set(questionnaire.codes(q.name, missing=True)) if q.list_name else set()
-        s = col.astype("string").str.strip()
-        missing = col.isna() | s.isin(miss_codes).fillna(False) | (s == "")
-        c = q.coding
-        if c == "multi":
-            coded = col.where(~col.isna(), np.nan)
-        elif c == "value":
-            coded = pd.to_numeric(col, errors="coerce")
-        else:
-            if c == "top2":
-                hits = {"4", "5"}
-            elif c in ("yes", "no"):
-                hits = {c}
-            else:
-                hits = set(c[3:].split())
-            coded = s.isin(hits).astype(float)
-        out[q.indicator] = coded.where(~missing, np.nan) if c != "multi" else coded
+        out[q.indicator] = _code(col, q, questionnaire)
     return out
+
+
+def _code(col: pd.Series, q: Question, form: Questionnaire) -> pd.Series:
+    miss_codes = set(_codes(form, q, missing=True))
+    s = col.map(lambda v: str(v).strip() if _present(v) else None)
+    missing = s.isna() | s.isin(miss_codes) | (s == "")
+    c = q.coding
+    if c == "multi":
+        return col.where(col.map(_present), np.nan)
+    if c == "value":
+        coded = pd.to_numeric(s, errors="coerce")
+    else:
+        hits = {"4", "5"} if c == "top2" else {c} if c in ("yes", "no") else set(c[3:].split())
+        coded = s.isin(hits).astype(float)
+    return coded.where(~missing, np.nan)
