@@ -65,7 +65,7 @@ def _pp(df: pd.DataFrame) -> pd.DataFrame:
 def write_excel(
     path: str | Path,
     table: IndicatorTable,
-    score: ScoreResult,
+    score: ScoreResult | None,
     *,
     meta: dict[str, Any] | None = None,
     validation: pd.DataFrame | None = None,
@@ -74,6 +74,7 @@ def write_excel(
     channels: pd.DataFrame | None = None,
     plan: pd.DataFrame | None = None,
     headers: str = "bilingual",
+    response_rates: pd.DataFrame | None = None,
     tables: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the indicator workbook.
@@ -83,8 +84,10 @@ def write_excel(
     probabilities, scores to 2 decimals), ``rectification`` (问题清单及整改方案: *plan*,
     default :func:`~survey_stats.report.rectification_plan`), ``awareness`` and
     ``channels`` when given, one more sheet per entry of *tables* (sheet name → frame),
-    ``methods`` (one statement per row), ``validation`` and ``samples`` (the sample
-    manifests, one stratum per row).  *headers* is ``"bilingual"`` (中文 English) or
+    ``response_rates`` when given (AAPOR RR1 per sample, stratum and group), ``methods``
+    (one statement per row), ``validation`` and ``samples`` (the sample manifests, one
+    stratum per row).  Without *score* (an indicator-only report) the ``scoring`` sheet
+    says that no score was computed.  *headers* is ``"bilingual"`` (中文 English) or
     ``"zh"`` (Chinese only) on every sheet.
     """
     path = Path(path)
@@ -96,24 +99,28 @@ def write_excel(
     verdicts = ind.pop("verdict").tolist()
     ind = localise_headers(ind.drop(columns=["id"]), headers)
     _sheet(wb, "indicators", ind, percent=_PERCENT_COLS, decimals=_DECIMALS, fills=verdicts)
-    sc = localise_headers(scoring_frame(score), headers)
-    _sheet(wb, "scoring", sc, decimals=_DECIMALS)
-    ws = wb["scoring"]
-    ws.append([])
-    col = {str(c).split(" ")[0]: j for j, c in enumerate(sc.columns)}  # 分值, 得分, 下限, 上限, 依据 → position
-    total = [None] * len(sc.columns)
-    total[0] = "总分 Total" if headers == "bilingual" else "总分"
-    for key, v in (("分值", float(sc.iloc[:, col["分值"]].sum())), ("得分", score.total), ("下限", score.total_low),
-                   ("上限", score.total_high), ("依据", score.grade)):
-        total[col[key]] = v
-    append_row(ws, total)
-    for key in ("分值", "得分", "下限", "上限"):
-        ws.cell(ws.max_row, col[key] + 1).number_format = "0.00"
-    for g, p in score.grade_probabilities.items():
-        row = [None] * len(sc.columns)
-        row[0], row[col["得分"]] = f"P({g})", p
-        append_row(ws, row)
-        ws.cell(ws.max_row, col["得分"] + 1).number_format = "0.00"
+    if score is None:
+        _sheet(wb, "scoring", pd.DataFrame({"评分 Score": ["未提供评分输入，本报告仅含指标结果 "
+                                                          "no scoring inputs: indicator-only report"]}))
+    else:
+        sc = localise_headers(scoring_frame(score), headers)
+        _sheet(wb, "scoring", sc, decimals=_DECIMALS)
+        ws = wb["scoring"]
+        ws.append([])
+        col = {str(c).split(" ")[0]: j for j, c in enumerate(sc.columns)}  # 分值, 得分, 下限, 上限, 依据 → position
+        total = [None] * len(sc.columns)
+        total[0] = "总分 Total" if headers == "bilingual" else "总分"
+        for key, v in (("分值", float(sc.iloc[:, col["分值"]].sum())), ("得分", score.total), ("下限", score.total_low),
+                       ("上限", score.total_high), ("依据", score.grade)):
+            total[col[key]] = v
+        append_row(ws, total)
+        for key in ("分值", "得分", "下限", "上限"):
+            ws.cell(ws.max_row, col[key] + 1).number_format = "0.00"
+        for g, p in score.grade_probabilities.items():
+            row = [None] * len(sc.columns)
+            row[0], row[col["得分"]] = f"P({g})", p
+            append_row(ws, row)
+            ws.cell(ws.max_row, col["得分"] + 1).number_format = "0.00"
     _sheet(wb, "rectification", plan if plan is not None else rectification_frame(table, score))
     if awareness is not None:
         _sheet(wb, "awareness", localise_headers(_pp(awareness), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
@@ -121,6 +128,9 @@ def write_excel(
         _sheet(wb, "channels", localise_headers(_pp(channels), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
     for name, frame in (tables or {}).items():
         _sheet(wb, name[:31], localise_headers(frame if len(frame) else pd.DataFrame({"result": ["无 none"]}), headers))
+    if response_rates is not None:
+        _sheet(wb, "response_rates", localise_headers(response_rates, headers),
+               percent=("应答率（RR1） Response rate", "应答率（RR1）"))
     _sheet(wb, "methods", localise_headers(methods_frame(meta, table, score, manifests), headers))
     if validation is not None:
         validation = mask_frame(validation, personal="mask")[0]  # ID/phone numbers in answers or messages

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..indicators import IndicatorTable, ScoreResult
 from ..privacy import mask_text
-from .tables import indicator_frame, methods_frame, rectification_frame, scoring_frame
+from .tables import indicator_frame, localise_headers, methods_frame, rectification_frame, scoring_frame
 
 __all__ = ["render_html", "write_html"]
 
@@ -34,7 +34,8 @@ def _fmt(v: Any, col: str) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return ""
     if isinstance(v, float):
-        if any(k in col for k in ("Estimate", "CI low", "CI high", "Reference", "estimate", "ci_low", "ci_high")):
+        if any(k in col for k in ("Estimate", "CI low", "CI high", "Reference", "estimate", "ci_low", "ci_high",
+                                  "Response rate")):
             return f"{v:.1%}"
         if "SE" in col or col == "se":
             return f"{v:.4f}"
@@ -53,11 +54,16 @@ def _table(df: pd.DataFrame, row_classes: list[str] | None = None) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def render_html(table: IndicatorTable, score: ScoreResult, *, meta: dict[str, Any] | None = None,
+def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[str, Any] | None = None,
                 figures: dict[str, Path] | None = None, validation: pd.DataFrame | None = None,
                 awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None,
-                tables: dict[str, pd.DataFrame] | None = None) -> str:
-    """The report as one HTML string with figures embedded as base64 PNG."""
+                tables: dict[str, pd.DataFrame] | None = None,
+                response_rates: pd.DataFrame | None = None) -> str:
+    """The report as one HTML string with figures embedded as base64 PNG.
+
+    Without *score* the report is indicator-only and says so; *response_rates* (AAPOR RR1
+    per sample, stratum and group) adds a table.
+    """
     meta = dict(meta or {})
     ind = indicator_frame(table, score)
     classes = [v.replace(" ", "-") for v in ind.pop("verdict")]
@@ -65,9 +71,11 @@ def render_html(table: IndicatorTable, score: ScoreResult, *, meta: dict[str, An
     parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{html.escape(meta.get('title', 'report'))}"
              f"</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(meta.get('title', ''))}</h1><p class='note'>{html.escape(meta.get('title_en', ''))}</p>",
-             f"<p class='summary'>绩效评价总分 Total score <b>{score.total:.1f}</b>（95%区间 {score.total_low:.1f}–"
-             f"{score.total_high:.1f}）：<b>{html.escape(score.grade)}</b>，概率 probability "
-             f"{score.grade_probabilities.get(score.grade, 0):.2f}</p>",
+             (f"<p class='summary'>绩效评价总分 Total score <b>{score.total:.1f}</b>（95%区间 {score.total_low:.1f}–"
+              f"{score.total_high:.1f}）：<b>{html.escape(score.grade)}</b>，概率 probability "
+              f"{score.grade_probabilities.get(score.grade, 0):.2f}</p>" if score is not None else
+              "<p class='summary'>未提供评分输入：本报告仅含指标结果，不计算绩效评分。"
+              "No scoring inputs: indicator-only report.</p>"),
              "<h2>评估指标 Indicators</h2>", _table(ind, classes),
              f"<p class='note'>{int(table.level * 100)}% 置信区间；比例区间方法 {html.escape(table.ci_method)}；"
              "结论依据置信区间与参考值比较；可靠性按 NCHS 比例数据发布标准。</p>"]
@@ -86,7 +94,10 @@ def render_html(table: IndicatorTable, score: ScoreResult, *, meta: dict[str, An
             parts.append(_img(figs["figure_channels"], captions["figure_channels"]))
     for title, frame in (tables or {}).items():
         parts += [f"<h2>{html.escape(title)}</h2>", _table(frame) if len(frame) else "<p>—</p>"]
-    parts += ["<h2>绩效评分 Performance score</h2>", _table(scoring_frame(score))]
+    if response_rates is not None:
+        parts += ["<h2>应答率 Response rates (AAPOR RR1)</h2>", _table(localise_headers(response_rates))]
+    if score is not None:
+        parts += ["<h2>绩效评分 Performance score</h2>", _table(scoring_frame(score))]
     if "figure_score" in figs:
         parts.append(_img(figs["figure_score"], captions["figure_score"]))
     parts += ["<h2>整改清单 Rectification list</h2>", _table(rectification_frame(table))]
@@ -104,7 +115,7 @@ def _img(path: Path, caption: str) -> str:
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
-def write_html(path: str | Path, table: IndicatorTable, score: ScoreResult, **kwargs: Any) -> Path:
+def write_html(path: str | Path, table: IndicatorTable, score: ScoreResult | None, **kwargs: Any) -> Path:
     """Write :func:`render_html` to *path* (UTF-8)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -163,12 +163,14 @@ def score_figure(score: ScoreResult, rules: ScoringRules | None = None) -> Figur
     return fig
 
 
-def write_figures(table: IndicatorTable, score: ScoreResult, folder: str | Path, *,
+def write_figures(table: IndicatorTable, score: ScoreResult | None, folder: str | Path, *,
                   awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write every figure as PNG; returns name → path."""
+    """Write every figure as PNG; returns name → path (no score figure when *score* is None)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    figs = {"forest": forest_figure(table), "score": score_figure(score)}
+    figs = {"forest": forest_figure(table)}
+    if score is not None:
+        figs["score"] = score_figure(score)
     if "satisfaction" in [r.id for r in table]:
         figs["satisfaction"] = satisfaction_figure(table)
     if channels is not None and len(channels):
