@@ -494,7 +494,7 @@ def write_report_docx(
     >>> import tempfile, survey_stats as ss
     >>> from docx import Document
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> p = write_report_docx(tempfile.mkdtemp() + "/report.docx", t)
     >>> text = "\\n".join(p.text for p in Document(p).paragraphs)
     >>> "漏退率为8.2%" in text, all(c in text for c in CHAPTERS["zh"])
@@ -608,7 +608,7 @@ def write_county_report_docx(
     >>> import tempfile, survey_stats as ss
     >>> from docx import Document
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> p = write_county_report_docx(tempfile.mkdtemp() + "/萧县.docx", "萧县", t)
     >>> Document(p).paragraphs[0].text
     '萧县困难职工帮扶工作评估分报告'

@@ -149,7 +149,7 @@ def problem_side(r: IndicatorResult) -> bool:
     --------
     >>> import survey_stats as ss
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> problem_side(t["missed_exit_rate"])           # 8.2% against ≤ 3%
     True
     """
@@ -172,11 +172,11 @@ def extra_sample(r: IndicatorResult, *, power: float = 0.8, max_n: int = 20_000)
     Examples
     --------
     >>> import dataclasses, survey_stats as ss
-    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["wrong_exit_rate"]),
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["misidentification_rate"]),
     ...                            {"registered": ss.datasets.poverty_design()})
-    >>> r = dataclasses.replace(t["wrong_exit_rate"], reference=0.005)   # 1.3% (n = 150) against ≤ 0.5%
+    >>> r = dataclasses.replace(t["misidentification_rate"], reference=0.025)   # 3.4% (n = 406) against ≤ 2.5%
     >>> extra_sample(r)
-    958
+    4257
     """
     if r.reference is None or r.estimate == r.reference or math.isnan(r.estimate):
         return None
@@ -364,7 +364,7 @@ def rectification_plan(
     --------
     >>> import survey_stats as ss
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> plan = rectification_plan(t, report_date="2026-01-05", working_days=20)
     >>> plan[["类别", "问题", "整改时限", "责任单位"]].values.tolist()
     [['指标未达标', '漏退率未达到参考值', '2026-02-02', '市总工会']]
