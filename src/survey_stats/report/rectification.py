@@ -302,7 +302,9 @@ def _unvisited_rows(unvisited: pd.DataFrame | None, id_column: str, county: str)
     u = unvisited.assign(_c=unvisited[county].astype(str) if county in unvisited.columns else "全市")
     rows = []
     for c, g in u.groupby("_c", sort=True):
-        ids = sorted(map(str, g[id_column]))
+        g = g.sort_values(id_column, key=lambda c: c.astype(str))
+        ids = [str(i) + (f"（{w}）" if isinstance(w, str) and w.strip() else "")
+               for i, w in zip(g[id_column], g["reason"] if "reason" in g.columns else [None] * len(g))]
         rows.append({"类别": "问题户未入户核查", "县区": str(c),
                      "问题": f"{len(ids)}户资料不齐全或不符合逻辑的困难职工家庭未完成入户调查",
                      "依据": f"评估方案要求问题户全部纳入入户调查；户号：{'、'.join(ids[:20])}"
@@ -343,7 +345,8 @@ def rectification_plan(
     registry_audit, ledger_audit : RegistryAudit, LedgerAudit, optional
         Document-review results; one row per county and rule (registry) or rule (ledger).
     unvisited : DataFrame, optional
-        Flagged households that were not visited (id column, optional county column).
+        Flagged households that were not visited (id column, optional county and reason
+        columns, e.g. :meth:`Sample.unverified() <survey_stats.sampling.Sample.unverified>`).
     report_date : date-like, optional
         Default today.  The deadline is *working_days* working days later.
     deadline : date-like, optional
