@@ -86,7 +86,8 @@ HEADERS = {"group": "组别 Group", "channel": "渠道 Channel", "n": "n", "esti
            "value": "取值 Value", "sample": "样本 Sample", "form": "问卷 Form", "result": "结果 Result",
            "method": "抽样方法 Method", "seed": "随机种子 Seed", "frame_fingerprint": "抽样框指纹 Frame SHA-256",
            "stratum": "层 Stratum", "N_h": "层规模 N_h", "n_h": "样本量 n_h", "certainty": "必选户 Certainty",
-           "census": "普查层 Census", "reserve": "备选户 Reserve", "level": "知晓程度 Level"}
+           "census": "普查层 Census", "reserve": "备选户 Reserve", "level": "知晓程度 Level",
+           "random": "随机抽取户 Random"}
 
 
 def localise_headers(df: pd.DataFrame, headers: str = "bilingual") -> pd.DataFrame:
