@@ -96,22 +96,38 @@ def test_county_reports_have_each_countys_domain_estimates(run):
 
 
 def test_county_estimates_equal_domain_estimates_with_by(run):
-    designs = {n: run.samples[n].design(run.coded[n], nonresponse="stratum") for n in ("registered",)}
-    county_of = run.samples["registered"].units.set_index("household_id")["county"]
-    system = ss.IndicatorSystem.default().select(["pairing_coverage", "wrong_exit_rate"])
+    designs = run.designs  # the run's designs: flagged households in their own groups, phone census
+    parts = [pd.Series(s.units[s.id].to_numpy(), name="id").to_frame().assign(county=s.units["county"].to_numpy())
+             for s in run.samples.values() if "county" in s.units.columns]
+    county_of = pd.concat(parts).drop_duplicates("id").set_index("id")["county"]
+    single = {"misidentification_rate": ("registered", lambda x: x["status"].isin(["exited", "unexited"])),
+              "method_match_rate": ("registered", lambda x: x["status"].isin(["exited", "unexited"])),
+              "return_to_hardship_rate": ("registered", lambda x: x["status"] == "exited"),
+              "missed_exit_rate": ("phone", lambda x: pd.Series(True, index=x.index)),
+              "file_completeness": ("spot_check", lambda x: pd.Series(True, index=x.index))}
+    system = ss.IndicatorSystem.default().select(list(single))
     ct = county_indicators(system, designs, county_of=county_of, na="drop")
-    d = designs["registered"]
-    # domain estimation over the whole design, by county (frame county added to the design's data)
-    data = d.data.assign(frame_county=d.data["household_id"].map(county_of))
-    full = ss.Design(data, strata="stratum", fpc="N_h", certainty="certainty")
-    for iid, where in (("pairing_coverage", data["status"].isin(["exited", "unexited"])),
-                       ("wrong_exit_rate", data["status"] == "exited")):
+    assert sorted(ct.tables) == sorted(run.sim.registry["county"].unique()) and not ct.omitted
+    checked = 0
+    for iid, (sample, where) in single.items():
+        d = designs[sample]
+        assert system[iid].sample == sample
+        # domain estimation over the whole design, by county (frame county added to the design's data)
+        data = d.data.assign(frame_county=d.data["household_id"].map(county_of))
+        cols = {k: v for k, v in d.columns.items() if v is not None}
+        full = ss.Design(data, **cols, lonely_psu=d.lonely_psu)
         num = system[iid].numerator
-        ok = where & data[num].notna()
+        ok = where(data) & data[num].notna()
         byc = ss.proportion(full, num, by="frame_county", where=ok.to_numpy(), na="drop", ci_method="beta")
         for c, t in ct.tables.items():
             assert t[iid].estimate == pytest.approx(byc[c].estimate, abs=1e-12)
             assert t[iid].se == pytest.approx(byc[c].se, rel=1e-9, abs=1e-12)
+            checked += 1
+    assert checked == len(single) * 5
+    # the county reports show these county estimates
+    xiao = ct.tables["萧县"]["missed_exit_rate"]
+    text = docx_text(run.outputs["county_萧县"])
+    assert f"漏退率为{format_pct(xiao.estimate)}（95%置信区间{format_ci(xiao.ci_low, xiao.ci_high)}，n = {xiao.n}）" in text
 
 
 def test_rectification_workbook_complete_and_formula_free(run):
@@ -132,7 +148,8 @@ def test_rectification_workbook_complete_and_formula_free(run):
 
 
 def test_plan_rules_for_inconclusive_indicators(run):
-    plan = rectification_plan(run.indicators, run.score, inputs=pipeline.scoring_inputs(), report_date="2026-01-05")
+    inputs = dict(zip(run.scoring_inputs["key"], run.scoring_inputs["value"]))
+    plan = rectification_plan(run.indicators, run.score, inputs=inputs, report_date="2026-01-05")
     listed = set(plan["问题"])
     for r in run.indicators:
         wrong_side = r.reference is not None and (r.estimate > r.reference if r.direction == "le"
@@ -152,7 +169,7 @@ def test_plan_rules_for_inconclusive_indicators(run):
 
 def test_plan_deadline_units_and_overrides():
     t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-                               {"registered": ss.datasets.poverty_design()})
+                               {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited stratum: a census
     plan = rectification_plan(t, report_date="2025-09-26", working_days=7, default_unit="市总工会帮扶中心")
     assert plan["整改时限"].tolist() == ["2025-10-13"] and plan["责任单位"].tolist() == ["市总工会帮扶中心"]
     plan = rectification_plan(t, deadline="2026-03-31")
@@ -168,11 +185,11 @@ def test_plan_deadline_units_and_overrides():
 
 def test_plan_from_document_review_and_unvisited(tmp_path):
     t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-                               {"registered": ss.datasets.poverty_design()})
+                               {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited stratum: a census
     reg = pd.DataFrame({"household_id": ["A1", "A2", "B1"], "county": ["萧县", "萧县", "泗县"],
                         "status": ["exited", "unexited", "exited"], "members": [3, 2, 4], "listed_members": [3, 2, 4],
                         "income_per_head": [800, 700, 900], "cause": ["illness", "illness", "disability"],
-                        "registered_on": ["2024-01-01"] * 3, "exited_on": ["2025-01-01", None, None],
+                        "registered_on": ["2024-01-01"] * 3, "reviewed_on": ["2023-12-20"] * 3, "exited_on": ["2025-01-01", None, None],
                         "birth_date": ["1980-01-01"] * 3,
                         "id_card": ["341302198001010011", "341302198001010010", "341302198001010011"]})
     audit = ss.review.audit_registry(reg)
@@ -190,12 +207,13 @@ def test_plan_from_document_review_and_unvisited(tmp_path):
 
 
 def test_extra_sample_decides():
-    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["wrong_exit_rate"]),
+    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["misidentification_rate"]),
                                {"registered": ss.datasets.poverty_design()})
-    r = dataclasses.replace(t["wrong_exit_rate"], reference=0.005)
+    r = dataclasses.replace(t["misidentification_rate"], reference=0.025)   # 3.4% (CI 2.2%–5.1%)
     extra = extra_sample(r)
+    assert extra > 0
     n_total = r.n + extra
-    res = ss.decision_sample_size(r.estimate, 0.005, direction="ge")
+    res = ss.decision_sample_size(r.estimate, 0.025, direction="ge")
     assert n_total == int(np.ceil(res.n_stable * max(1.0, r.deff)))
     assert extra_sample(dataclasses.replace(r, reference=r.estimate)) is None
     assert extra_sample(dataclasses.replace(r, reference=r.estimate + 1e-4)) is None  # needs > max_n
@@ -247,8 +265,18 @@ def test_figures_at_200_dpi_and_forest_in_two_panels(run):
 
 def test_composite_n_counts_distinct_respondents(run):
     r = run.indicators["aid_accuracy"]
+    system = ss.IndicatorSystem.default()
+
+    def leaves(iid):
+        ind = system[iid]
+        return {iid} if ind.kind != "composite" else set().union(*(leaves(t) for t in ind.terms))
+
+    mine = leaves("aid_accuracy")
+    assert {"missed_exit_rate", "wrong_exit_rate", "info_check_rate", "satisfaction"} <= mine
     parts = run.indicators.parts
+    parts = parts[parts["part"].str.split(".").str[0].isin(mine)]
     per_sample = parts.dropna(subset=["sample"]).groupby("sample")["n"].max()
+    assert set(per_sample.index) == {"registered", "phone", "unregistered", "deregistered"}
     assert r.n == per_sample.sum()  # distinct households per sample; administrative records not counted
 
 
@@ -269,14 +297,56 @@ def test_institute_template_keeps_letterhead(run, tmp_path):
 
 
 def test_inconclusive_meeting_estimate_is_not_a_problem():
-    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["wrong_exit_rate"]),
+    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["misidentification_rate"]),
                                {"registered": ss.datasets.poverty_design()})
-    r = t["wrong_exit_rate"]                                    # 1.3% (CI 0.3%–3.7%)
-    meets_side = dataclasses.replace(r, reference=0.03, verdict="inconclusive")
-    wrong_side = dataclasses.replace(r, reference=0.01, verdict="inconclusive")
+    r = t["misidentification_rate"]                             # 3.4% (CI 2.2%–5.1%)
+    meets_side = dataclasses.replace(r, reference=0.04, verdict="inconclusive")
+    wrong_side = dataclasses.replace(r, reference=0.025, verdict="inconclusive")
     for row, listed in ((meets_side, False), (wrong_side, True)):
         table = dataclasses.replace(t, rows=(row,))
         plan = rectification_plan(table, report_date="2026-01-05")
         assert (len(plan) == 1) is listed
         if listed:
             assert plan.loc[0, "类别"] == "需补充核实" and "需再调查约" in plan.loc[0, "整改要求"]
+
+
+def test_methods_describe_census_flagged_spot_check_and_social(run):
+    text = docx_text(run.outputs["report_docx"])
+    units = run.samples["registered"].units
+    flagged = int(units["certainty"].sum())
+    lost = len(run.unverified)
+    assert lost > 0
+    assert (f"入户核查：随机抽取非问题档案户{len(units) - flagged}户，档案审查发现的问题档案户{flagged}户在随机样本之外"
+            f"全部入户核查，其中{lost}户未完成核查") in text
+    assert (f"未脱困户电话普查：对全部{len(run.samples['phone'])}户未脱困户（抽样框"
+            f"{int((run.sim.registry['status'] == 'unexited').sum())}户）电话调查，有效应答{len(run.coded['phone'])}户") in text
+    assert f"档案抽检：随机抽取{len(run.samples['spot_check'])}份档案" in text
+    assert (f"社会满意度调查：抽取{len(run.samples['social'])}人，有效应答{len(run.coded['social'])}人") in text
+
+
+def test_plan_for_run_uses_unverified_and_scoring_inputs(run):
+    from survey_stats.report.deliverables import plan_for_run
+
+    plan = plan_for_run(run, report_date="2026-01-05")
+    inputs = dict(zip(run.scoring_inputs["key"], run.scoring_inputs["value"]))
+    explicit = plan_for_run(run, report_date="2026-01-05", inputs=inputs, unvisited=run.unverified,
+                            registry_audit=run.registry_audit, ledger_audit=run.ledger_audit)
+    pd.testing.assert_frame_equal(plan, explicit)
+    rows = plan[plan["类别"] == "问题户未入户核查"]
+    county = run.sim.registry.set_index("household_id")["county"]
+    assert sorted(rows["县区"]) == sorted(county[run.unverified["household_id"]].unique())
+    assert (rows["责任单位"] == rows["县区"] + "总工会").all()
+    basis = " ".join(rows["依据"])
+    for h, why in run.unverified[["household_id", "reason"]].itertuples(index=False):
+        assert f"{h}（{why[:10]}" in basis
+    assert rows["问题"].str.extract(r"^(\d+)户")[0].astype(int).sum() == len(run.unverified)
+
+
+def test_rebuilt_designs_keep_the_flagged_warning_as_a_note(run):
+    from survey_stats.report.deliverables import run_designs
+
+    bare = dataclasses.replace(run, designs=None, notes=[])
+    designs = run_designs(bare)  # pytest turns uncaught warnings into errors
+    assert sorted(designs) == sorted(run.designs)
+    assert len(bare.notes) == 1 and "未完成核查" in bare.notes[0] and bare.notes[0] in run.notes
+    assert run_designs(run) == run.designs

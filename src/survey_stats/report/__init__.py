@@ -8,7 +8,7 @@ and scoring layers.
 from __future__ import annotations
 
 from .county import CountyTables, county_indicators
-from .deliverables import plan_for_run, unvisited_flagged, write_deliverables
+from .deliverables import plan_for_run, run_designs, unvisited_flagged, write_deliverables
 from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
 from .excel import write_excel
 from .fonts import cjk_font_path
@@ -27,6 +27,7 @@ __all__ = [
     "fieldwork_summary",
     "localise_headers",
     "plan_for_run",
+    "run_designs",
     "rectification_plan",
     "unvisited_flagged",
     "units_from_registry",

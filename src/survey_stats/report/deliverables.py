@@ -13,6 +13,7 @@ anything with the same attributes: ``samples``, ``coded``, ``set_aside``, ``form
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,20 @@ from typing import Any
 import pandas as pd
 
 from ..design import Design
+from ..errors import SurveyStatsWarning
 from ..indicators import IndicatorSystem
 from .county import CountyTables, county_indicators
 from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
 from .rectification import rectification_plan, write_rectification
 
-__all__ = ["SAMPLE_LABELS", "plan_for_run", "unvisited_flagged", "write_deliverables"]
+__all__ = ["SAMPLE_LABELS", "plan_for_run", "run_designs", "unvisited_flagged", "write_deliverables"]
 
 #: Display names of the model evaluation's samples.
 SAMPLE_LABELS = {"registered": "建档户入户调查", "phone": "未脱困户电话调查", "unregistered": "非建档户调查",
-                 "deregistered": "注销户调查"}
+                 "deregistered": "注销户调查", "spot_check": "档案抽检", "social": "社会满意度调查"}
 _SAMPLE_LABELS_EN = {"registered": "Home visits (registered)", "phone": "Telephone census (unexited)",
-                     "unregistered": "Unregistered households", "deregistered": "Deregistered households"}
+                     "unregistered": "Unregistered households", "deregistered": "Deregistered households",
+                     "spot_check": "File spot check", "social": "Social satisfaction survey"}
 
 
 def unvisited_flagged(sample: Any, responses: pd.DataFrame) -> pd.DataFrame:
@@ -61,6 +64,45 @@ def _county_of(samples: Mapping[str, Any], column: str) -> pd.Series | None:
     return s[~s.index.duplicated()]
 
 
+def run_designs(run: Any, *, nonresponse: str = "stratum", lonely_psu: str = "adjust") -> dict[str, Design]:
+    """The designs behind ``run.indicators``: ``run.designs`` when the run has them, else
+    rebuilt from ``run.samples`` and ``run.coded`` with *nonresponse* and *lonely_psu*
+    (as the pipeline does).
+
+    Rebuilding may warn that flagged households did not respond (未完成核查, see
+    :meth:`survey_stats.sampling.Sample.design`); such warnings become notes in
+    ``run.notes`` (when the run has a list there), as in the pipeline, not uncaught
+    warnings.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> from types import SimpleNamespace
+    >>> reg = pd.DataFrame({"household_id": [f"H{i}" for i in range(8)], "flagged": [True, True] + [False] * 6,
+    ...                     "poor": [1, 0, 1, 0, 0, 1, 0, 0]})
+    >>> s = ss.select(ss.Frame(reg, id="household_id", certainty="flagged"), n=5, seed=1)
+    >>> got = reg[reg["household_id"].isin(s.units["household_id"]) & (reg["household_id"] != "H1")]
+    >>> run = SimpleNamespace(samples={"registered": s}, coded={"registered": got[["household_id", "poor"]]}, notes=[])
+    >>> sorted(run_designs(run)), "未完成核查" in run.notes[0]
+    (['registered'], True)
+    """
+    given = getattr(run, "designs", None)
+    if given:
+        return dict(given)
+    samples = dict(run.samples)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SurveyStatsWarning)
+        designs = {n: samples[n].design(run.coded[n], nonresponse=nonresponse, lonely_psu=lonely_psu)
+                   for n in samples if n in run.coded}
+    notes = getattr(run, "notes", None)
+    for w in caught:
+        if not issubclass(w.category, SurveyStatsWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        elif isinstance(notes, list) and str(w.message) not in notes:
+            notes.append(str(w.message))
+    return designs
+
+
 def plan_for_run(
     run: Any,
     *,
@@ -74,17 +116,46 @@ def plan_for_run(
     ledger_audit: Any = None,
     unvisited: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The rectification plan of *run* (:func:`~survey_stats.report.rectification_plan`), with
-    the flagged households not visited taken from the home-visit sample and one
-    responsible unit per county of the samples (``<county>总工会`` unless *units* says)."""
+    """The rectification plan of *run* (:func:`~survey_stats.report.rectification_plan`).
+
+    Defaults come from the run: the flagged households 未完成核查 are ``run.unverified``
+    (else the home-visit sample's certainty units without a usable response), the scoring
+    inputs ``run.scoring_inputs`` (key → value, to name unmet criteria), the audits
+    ``run.registry_audit`` and ``run.ledger_audit``; one responsible unit per county of
+    the samples (``<county>总工会`` unless *units* says).
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> from types import SimpleNamespace
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")
+    >>> run = SimpleNamespace(samples={}, coded={}, indicators=t, score=None,
+    ...                       unverified=pd.DataFrame({"household_id": ["H7"], "county": ["萧县"],
+    ...                                                "reason": ["无人在家"]}))
+    >>> plan_for_run(run, report_date="2026-01-05")[["类别", "县区", "责任单位"]].values.tolist()
+    [['指标未达标', '全市', '市总工会'], ['问题户未入户核查', '萧县', '萧县总工会']]
+    """
     samples = dict(run.samples)
+    if unvisited is None:
+        unvisited = getattr(run, "unverified", None)
     if unvisited is None and "registered" in samples and "registered" in run.coded:
         unvisited = unvisited_flagged(samples["registered"], run.coded["registered"])
+    if inputs is None and getattr(run, "scoring_inputs", None) is not None:
+        inputs = dict(zip(run.scoring_inputs["key"], run.scoring_inputs["value"]))
+    registry_audit = registry_audit if registry_audit is not None else getattr(run, "registry_audit", None)
+    ledger_audit = ledger_audit if ledger_audit is not None else getattr(run, "ledger_audit", None)
     county_of = _county_of(samples, county)
+    if unvisited is not None and county not in unvisited.columns and county_of is not None:
+        id_col = samples["registered"].id if "registered" in samples else "household_id"
+        if id_col in unvisited.columns:
+            unvisited = unvisited.assign(**{county: unvisited[id_col].map(county_of)})
     plan_units = dict(units or {})
-    if county_of is not None:
-        for c in pd.unique(county_of):
-            plan_units.setdefault(str(c), f"{c}总工会")
+    seen = [] if county_of is None else list(pd.unique(county_of))
+    if unvisited is not None and county in unvisited.columns:
+        seen += list(pd.unique(unvisited[county].dropna()))
+    for c in seen:
+        plan_units.setdefault(str(c), f"{c}总工会")
     date = pd.Timestamp(report_date).date() if report_date is not None else dt.date.today()
     return rectification_plan(run.indicators, run.score, inputs=inputs, registry_audit=registry_audit,
                               ledger_audit=ledger_audit, unvisited=unvisited, report_date=date,
@@ -130,15 +201,15 @@ def write_deliverables(
     figures : mapping, optional
         Figure paths for the report.
     designs : mapping, optional
-        The designs behind ``run.indicators`` (default: rebuilt from ``run.samples``
-        and ``run.coded`` with *nonresponse*), for the county tables.
+        The designs behind ``run.indicators`` (default :func:`run_designs`: ``run.designs``,
+        else rebuilt from ``run.samples`` and ``run.coded`` with *nonresponse*), for the
+        county tables (the telephone census gives the unexited parts).
     report_date, working_days, units, default_unit
         Deadline and responsible units of the plan (see
         :func:`~survey_stats.report.rectification_plan`).
     inputs, registry_audit, ledger_audit, unvisited, cases
         Scoring inputs (to name unmet criteria), document-review results, flagged
-        households not visited (default: the home-visit sample's certainty units
-        without a usable response), case notes.
+        households not visited, case notes (defaults from the run, see :func:`plan_for_run`).
     template : path, optional
         The institute's .docx template (letterhead, styles) for the report and county reports.
 
@@ -152,6 +223,9 @@ def write_deliverables(
     table, score = run.indicators, run.score
     date = pd.Timestamp(report_date).date() if report_date is not None else dt.date.today()
     meta = {"report_date": date.isoformat(), **dict(meta or {})}
+    lost = unvisited if unvisited is not None else getattr(run, "unverified", None)
+    meta.setdefault("flagged", getattr(run, "flagged", None))
+    meta.setdefault("unverified", len(lost) if lost is not None else None)
     samples = dict(run.samples)
     county_of = _county_of(samples, county)
     if plan is None:
@@ -165,7 +239,7 @@ def write_deliverables(
     fw = fieldwork_summary(samples, run.coded, set_aside=run.set_aside, frames=getattr(run, "frames", None),
                            labels=labels)
     if designs is None:
-        designs = {n: samples[n].design(run.coded[n], nonresponse=nonresponse) for n in samples if n in run.coded}
+        designs = run_designs(run, nonresponse=nonresponse)
     ct: CountyTables | None = None
     if county_of is not None:
         ct = county_indicators(system or IndicatorSystem.default().select([r.id for r in table]), designs,

@@ -252,6 +252,8 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
               (f"{tot_s} households sampled, {tot_r} usable responses, response rate "
                f"{format_pct(tot_r / tot_s if tot_s else math.nan)} (usable responses / sampled units, AAPOR RR1 with "
                "all sampled units eligible). Certainty units (flagged files) are all visited and carry no sampling error."))
+        for text in _sample_notes(fieldwork, zh, meta):
+            _para(doc, text)
     _heading(doc, "（二）加权与方差估计" if zh else "4.2 Weighting and variance", 2)
     _para(doc, ("每户的抽样权数为所在层的抽样框户数除以该层有效应答户数（层内无应答调整，假定层内随机缺失）；"
                 "方差按分层抽样的泰勒线性化公式计算并作有限总体校正，普查层和必选户不计抽样误差。") if zh else
@@ -283,6 +285,44 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
         bits.append(f"计算软件survey_stats {meta['version']}" if zh else f"software survey_stats {meta['version']}")
     if bits:
         _para(doc, ("；".join(bits) + "。") if zh else ("; ".join(bits).capitalize() + "."))
+
+
+def _sample_notes(fieldwork: pd.DataFrame, zh: bool, meta: Mapping[str, Any]) -> list[str]:
+    """One sentence per special sample of the evaluation (home visits with flagged files,
+    telephone census, spot check, social survey), numbers from the fieldwork summary."""
+    out = []
+    lost = meta.get("unverified")
+    for r in fieldwork.itertuples(index=False):
+        name, rate = getattr(r, "sample", ""), format_pct(r.response_rate)
+        if name == "registered" and r.certainty:
+            within = meta.get("flagged") == "within"
+            extra = "计入30%样本" if within else "在随机样本之外"
+            miss = f"，其中{int(lost)}户未完成核查（见整改方案），其权数不转移给随机抽取户" if lost else ""
+            miss_en = (f"; {int(lost)} of them were not verified (see the plan) and their weight is not moved to "
+                       "randomly drawn households") if lost else ""
+            out.append(f"入户核查：随机抽取非问题档案户{r.sampled - r.certainty}户，档案审查发现的问题档案户"
+                       f"{r.certainty}户{extra}全部入户核查{miss}；有效应答{r.responded}户（应答率{rate}）。" if zh else
+                       f"Home visits: {r.sampled - r.certainty} non-flagged households drawn at random and all "
+                       f"{r.certainty} flagged files {'within' if within else 'in addition to'} that sample{miss_en}; "
+                       f"{r.responded} usable responses ({rate}).")
+        elif name == "phone":
+            out.append(f"未脱困户电话普查：对全部{r.sampled}户未脱困户（抽样框{r.frame_units}户）电话调查，有效应答"
+                       f"{r.responded}户（应答率{rate}），无应答在层内调整；漏退率及未脱困户部分的结对帮扶、满意度据此估计。"
+                       if zh else
+                       f"Telephone census of unexited households: all {r.sampled} (frame {r.frame_units}) called, "
+                       f"{r.responded} usable responses ({rate}), nonresponse adjusted within strata; the missed-exit "
+                       "rate and the unexited parts of pairing and satisfaction come from it.")
+        elif name == "spot_check":
+            out.append(f"档案抽检：随机抽取{r.sampled}份档案（抽样框{r.frame_units}份），完成核对{r.responded}份，"
+                       "估计档案完整率和纸质与电子档案一致率。" if zh else
+                       f"File spot check: {r.sampled} of {r.frame_units} files drawn at random, {r.responded} checked, "
+                       "for file completeness and paper–electronic consistency.")
+        elif name == "social":
+            out.append(f"社会满意度调查：抽取{r.sampled}人，有效应答{r.responded}人（应答率{rate}），"
+                       "用于绩效评分第19项社会满意度。" if zh else
+                       f"Social satisfaction survey: {r.sampled} people sampled, {r.responded} usable responses "
+                       f"({rate}), for item 19 of the score.")
+    return out
 
 
 def _indicator_sentence(r: Any, lang: str, level: float) -> str:
@@ -466,7 +506,8 @@ def write_report_docx(
         Without it the report is indicator-only and says so in 绩效评分.
     meta : mapping, optional
         ``title``, ``title_en``, ``client`` (委托方), ``evaluator``, ``report_date``,
-        ``households`` (registered households), ``seed``, ``version``.
+        ``households`` (registered households), ``seed``, ``version``; ``flagged`` (``"in_addition"``
+        or ``"within"``) and ``unverified`` (flagged households not verified) for the methods.
     problems : DataFrame, optional
         The plan from :func:`~survey_stats.report.rectification_plan` (存在问题 and 整改方案).
     fieldwork : DataFrame, optional
@@ -494,7 +535,7 @@ def write_report_docx(
     >>> import tempfile, survey_stats as ss
     >>> from docx import Document
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> p = write_report_docx(tempfile.mkdtemp() + "/report.docx", t)
     >>> text = "\\n".join(p.text for p in Document(p).paragraphs)
     >>> "漏退率为8.2%" in text, all(c in text for c in CHAPTERS["zh"])
@@ -608,7 +649,7 @@ def write_county_report_docx(
     >>> import tempfile, survey_stats as ss
     >>> from docx import Document
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> p = write_county_report_docx(tempfile.mkdtemp() + "/萧县.docx", "萧县", t)
     >>> Document(p).paragraphs[0].text
     '萧县困难职工帮扶工作评估分报告'

@@ -149,7 +149,7 @@ def problem_side(r: IndicatorResult) -> bool:
     --------
     >>> import survey_stats as ss
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> problem_side(t["missed_exit_rate"])           # 8.2% against ≤ 3%
     True
     """
@@ -172,11 +172,11 @@ def extra_sample(r: IndicatorResult, *, power: float = 0.8, max_n: int = 20_000)
     Examples
     --------
     >>> import dataclasses, survey_stats as ss
-    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["wrong_exit_rate"]),
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["misidentification_rate"]),
     ...                            {"registered": ss.datasets.poverty_design()})
-    >>> r = dataclasses.replace(t["wrong_exit_rate"], reference=0.005)   # 1.3% (n = 150) against ≤ 0.5%
+    >>> r = dataclasses.replace(t["misidentification_rate"], reference=0.025)   # 3.4% (n = 406) against ≤ 2.5%
     >>> extra_sample(r)
-    958
+    4257
     """
     if r.reference is None or r.estimate == r.reference or math.isnan(r.estimate):
         return None
@@ -302,7 +302,9 @@ def _unvisited_rows(unvisited: pd.DataFrame | None, id_column: str, county: str)
     u = unvisited.assign(_c=unvisited[county].astype(str) if county in unvisited.columns else "全市")
     rows = []
     for c, g in u.groupby("_c", sort=True):
-        ids = sorted(map(str, g[id_column]))
+        g = g.sort_values(id_column, key=lambda c: c.astype(str))
+        ids = [str(i) + (f"（{w}）" if isinstance(w, str) and w.strip() else "")
+               for i, w in zip(g[id_column], g["reason"] if "reason" in g.columns else [None] * len(g))]
         rows.append({"类别": "问题户未入户核查", "县区": str(c),
                      "问题": f"{len(ids)}户资料不齐全或不符合逻辑的困难职工家庭未完成入户调查",
                      "依据": f"评估方案要求问题户全部纳入入户调查；户号：{'、'.join(ids[:20])}"
@@ -343,7 +345,8 @@ def rectification_plan(
     registry_audit, ledger_audit : RegistryAudit, LedgerAudit, optional
         Document-review results; one row per county and rule (registry) or rule (ledger).
     unvisited : DataFrame, optional
-        Flagged households that were not visited (id column, optional county column).
+        Flagged households that were not visited (id column, optional county and reason
+        columns, e.g. :meth:`Sample.unverified() <survey_stats.sampling.Sample.unverified>`).
     report_date : date-like, optional
         Default today.  The deadline is *working_days* working days later.
     deadline : date-like, optional
@@ -364,7 +367,7 @@ def rectification_plan(
     --------
     >>> import survey_stats as ss
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
-    ...                            {"registered": ss.datasets.poverty_design()})
+    ...                            {"phone": ss.datasets.poverty_design()}, na="drop")  # unexited: a census
     >>> plan = rectification_plan(t, report_date="2026-01-05", working_days=20)
     >>> plan[["类别", "问题", "整改时限", "责任单位"]].values.tolist()
     [['指标未达标', '漏退率未达到参考值', '2026-02-02', '市总工会']]

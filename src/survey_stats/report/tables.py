@@ -87,7 +87,7 @@ HEADERS = {"group": "组别 Group", "channel": "渠道 Channel", "n": "n", "esti
            "result": "结果 Result",
            "method": "抽样方法 Method", "seed": "随机种子 Seed", "frame_fingerprint": "抽样框指纹 Frame SHA-256",
            "stratum": "层 Stratum", "N_h": "层规模 N_h", "n_h": "样本量 n_h", "certainty": "必选户 Certainty",
-           "census": "普查层 Census", "reserve": "备选户 Reserve", "level": "层级 Level",
+           "census": "普查层 Census", "reserve": "备选户 Reserve", "level": "级别 Level", "random": "随机抽取户 Random",
            "eligible": "合格样本 Eligible", "complete": "完成访问 Complete", "nonrespondents": "未应答 Nonrespondents",
            "response_rate": "应答率（RR1） Response rate"}
 
