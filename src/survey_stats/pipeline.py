@@ -519,7 +519,7 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
                                  channels=run.channels, plan=plan, tables={sheet[k]: v for k, v in tables.items()})
     paths["html"] = write_html(out / "evaluation_report.html", run.indicators, run.score, meta=meta,
                                figures=figs, validation=validation, awareness=run.awareness, channels=run.channels,
-                               tables=tables)
+                               tables=tables, plan=plan)
     paths.update(write_deliverables(run, out, plan=plan, figures=figs, designs=run.designs, meta={**meta, "households": len(run.sim.registry)},
                                     manifest_files={k[9:]: v for k, v in paths.items() if k.startswith("manifest_")}))
     run.outputs = paths

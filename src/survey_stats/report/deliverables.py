@@ -159,7 +159,8 @@ def plan_for_run(
     date = pd.Timestamp(report_date).date() if report_date is not None else dt.date.today()
     return rectification_plan(run.indicators, run.score, inputs=inputs, registry_audit=registry_audit,
                               ledger_audit=ledger_audit, unvisited=unvisited, report_date=date,
-                              working_days=working_days, units=plan_units, default_unit=default_unit)
+                              working_days=working_days, units=plan_units, default_unit=default_unit,
+                              decisions=getattr(run, "decisions", None))
 
 
 def write_deliverables(

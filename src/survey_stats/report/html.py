@@ -58,8 +58,10 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
                 figures: dict[str, Path] | None = None, validation: pd.DataFrame | None = None,
                 awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None,
                 tables: dict[str, pd.DataFrame] | None = None,
-                response_rates: pd.DataFrame | None = None) -> str:
+                response_rates: pd.DataFrame | None = None, plan: pd.DataFrame | None = None) -> str:
     """The report as one HTML string with figures embedded as base64 PNG.
+
+    *plan* is the rectification plan already built (default: computed from *table*).
 
     Without *score* the report is indicator-only and says so; *response_rates* (AAPOR RR1
     per sample, stratum and group) adds a table.
@@ -100,7 +102,7 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
         parts += ["<h2>绩效评分 Performance score</h2>", _table(scoring_frame(score))]
     if "figure_score" in figs:
         parts.append(_img(figs["figure_score"], captions["figure_score"]))
-    parts += ["<h2>整改清单 Rectification list</h2>", _table(rectification_frame(table))]
+    parts += ["<h2>整改清单 Rectification list</h2>", _table(plan if plan is not None else rectification_frame(table))]
     if validation is not None:
         parts += [f"<h2>数据核验 Data validation</h2><p class='note'>{len(validation)} problem(s); rows with "
                   "problems were set aside and are listed here.</p>",

@@ -207,7 +207,8 @@ def _pct(v: float) -> str:
     return f"{v * 100:.1f}%"
 
 
-def _indicator_rows(table: IndicatorTable, power: float) -> list[dict[str, Any]]:
+def _indicator_rows(table: IndicatorTable, power: float,
+                    decisions: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     rows = []
     lvl = f"{table.level:.0%}"
     for r in table:
@@ -224,7 +225,12 @@ def _indicator_rows(table: IndicatorTable, power: float) -> list[dict[str, Any]]
                          "整改要求": "逐户查明原因并建立台账，限期整改到位；整改完成后报送整改报告及佐证材料，由评估组复核",
                          "状态": "待整改", "_indicator": r.id})
             continue
-        extra = extra_sample(r, power=power)
+        known = decisions is not None and r.id in set(decisions["id"])
+        if known:  # already computed for the run (indicators.checks.additional_sample, with the FPC)
+            extra = decisions.set_index("id").at[r.id, "additional"]
+            extra = None if pd.isna(extra) else int(extra)
+        else:
+            extra = extra_sample(r, power=power)
         if extra is None:
             need = "估计值与参考值过于接近，抽样无法判定，需对分母范围内家庭逐户核实"
         else:
@@ -331,6 +337,7 @@ def rectification_plan(
     units: Mapping[str, str] | None = None,
     default_unit: str = "市总工会",
     power: float = 0.8,
+    decisions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The problem list and rectification plan (问题清单/整改方案), one row per problem.
 
@@ -356,6 +363,10 @@ def rectification_plan(
         ``county + "总工会"``); city-wide rows get *default_unit*.
     power : float
         Power for the extra sample of inconclusive indicators.
+    decisions : DataFrame, optional
+        Extra sample per inconclusive indicator already computed
+        (:func:`~survey_stats.indicators.checks.additional_sample`, columns ``id`` and
+        ``additional``); indicators it lists are not searched again.
 
     Returns
     -------
@@ -376,7 +387,7 @@ def rectification_plan(
         due = pd.Timestamp(deadline).date()
     else:
         due = deadline_after(report_date if report_date is not None else dt.date.today(), working_days)
-    rows = _indicator_rows(table, power)
+    rows = _indicator_rows(table, power, decisions)
     if score is not None:
         rows += _score_rows(score, rules or ScoringRules.default(), inputs)
     rows += _audit_rows(registry_audit, ledger_audit)
