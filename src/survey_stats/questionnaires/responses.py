@@ -237,6 +237,25 @@ def _check_row(form: Questionnaire, fields: list[Any], values: dict[str, Any], r
             continue
         if q.constraint and skipped.run(f.key, "constraint", form.satisfies, q, values, _typed(q, v)) is False:
             add(f.key, f"violates constraint {q.constraint}", v)
+        if q.choice_filter and q.type in ("select_one", "select_multiple"):
+            offered = _offered(form, q, values, skipped, f.key)
+            if offered is not None and any(c not in offered for c in _chosen(form, q, v)):
+                add(f.key, f"choice not offered by the choice_filter {q.choice_filter}", v)
+
+
+def _offered(form: Questionnaire, q: Question, values: dict[str, Any], skipped: _Skipped, key: str) -> set[str] | None:
+    """Codes the form offers *q* given the other answers (its choice_filter), None when not evaluated."""
+    try:
+        return {c.name for c in form.choices_for(q, values)}
+    except NotEvaluated as exc:
+        skipped.reasons.setdefault((key, "choice_filter"), exc.reason)
+        return None
+
+
+def _chosen(form: Questionnaire, q: Question, v: Any) -> list[str]:
+    codes = _codes(form, q)
+    parts = [v] if q.type == "select_one" else str(v).split()
+    return [canonical_code(c, codes) for c in parts]
 
 
 def _typed(q: Question, v: Any) -> Any:
