@@ -34,7 +34,8 @@ from .errors import EstimationError
 _MAX_DENSE_CELLS = 50_000_000
 
 
-def vcov(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int) -> np.ndarray:
+def vcov(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int,
+         member: np.ndarray | None = None) -> np.ndarray:
     """Covariance matrix (k × k) of the estimated totals of linearised values.
 
     Parameters
@@ -46,6 +47,11 @@ def vcov(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int) ->
         Target columns in ``[0, k)``; ``None`` means ``values`` is dense (m == k).
     k : int
         Number of estimates.
+    member : ndarray, optional
+        Which rows belong to each estimate's domain (subset), for the lonely-PSU
+        rules that depend on the strata a domain reaches: an int array shaped like
+        ``cols`` giving the estimate of the row (-1 outside every domain), or a
+        boolean array (n,) shared by all k estimates.  ``None``: every row counts.
     """
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
@@ -58,11 +64,29 @@ def vcov(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int) ->
         cols = None
         for step in design._cal:
             values = step.residualize(values)
-    if design._psu is None:
-        s1, cov = _row_sums(design, values, cols, k)
+        member = None  # R keeps every row of a calibrated design in its subsets (weights set to 0)
+    if member is not None and domain_sensitive(design):
+        cov = _domain_lonely(design, values, cols, k, member)
+    elif design._psu is None:
+        cov = _finish(design, *_row_sums(design, values, cols, k))
     else:
-        s1, cov = _psu_sums(design, values, cols, k)
-    return _finish(design, s1, cov)
+        cov = _finish(design, *_psu_sums(design, values, cols, k))
+    if design._stages:
+        for stage in design._stages:  # R multistage: within-unit variance of each later stage
+            t = _unit_totals(values, cols, k, stage.unit, len(stage._psu_h))
+            cov = cov + psu_covariance(stage, t)[1]
+        cov = (cov + cov.T) / 2
+    return cov
+
+
+def domain_sensitive(design: Design) -> bool:
+    """Whether the variance of a domain estimate depends on which strata the domain reaches.
+
+    True for ``lonely_psu`` "average" or "adjust" when the design has lonely PSUs
+    or ``adjust_domain_lonely`` is set (R's ``onestage``/``onestrat`` on a subset).
+    """
+    return design.lonely_psu in ("average", "adjust") and (
+        bool(design._singleton_h.any()) or design._adjust_domain_lonely)
 
 
 def dense(values: np.ndarray, cols: np.ndarray | None, k: int) -> np.ndarray:
@@ -157,28 +181,96 @@ def cell_covariance(info, s1: np.ndarray, cnt: np.ndarray, q: np.ndarray) -> np.
     return cov
 
 
-def _psu_sums(design: Design, v: np.ndarray, cols: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _psu_sums(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Per-stratum sums and Σ_h s_h Σ_i (t_i - t̄_h)(t_i - t̄_h)ᵀ over PSU totals t_i."""
-    psu = design._psu
-    psu_h = design._psu_h
-    assert psu is not None and psu_h is not None  # clustered designs only
-    P = len(psu_h)
+    assert design._psu is not None  # clustered designs only
+    return psu_covariance(design, _unit_totals(values, cols, k, design._psu, len(design._psu_h)))
+
+
+def _unit_totals(v: np.ndarray, cols: np.ndarray | None, k: int, unit: np.ndarray, P: int) -> np.ndarray:
+    """Totals (P × k) of the linearised values over the sampling units coded by *unit*."""
     if P * k > _MAX_DENSE_CELLS:
         raise EstimationError(
             f"{P} PSUs × {k} estimates is too many for one call; split the by= domains into several calls."
         )
-    n, m = v.shape
     if cols is None:
         t = np.empty((P, k))
         for j in range(k):
-            t[:, j] = np.bincount(psu, weights=v[:, j], minlength=P)
-    else:
-        tf = np.zeros(P * k)
-        pk = psu * k
-        for j in range(m):
-            tf += np.bincount(pk + cols[:, j], weights=v[:, j], minlength=P * k)
-        t = tf.reshape(P, k)
-    return psu_covariance(design, t)
+            t[:, j] = np.bincount(unit, weights=v[:, j], minlength=P)
+        return t
+    tf = np.zeros(P * k)
+    pk = unit * k
+    for j in range(v.shape[1]):
+        tf += np.bincount(pk + cols[:, j], weights=v[:, j], minlength=P * k)
+    return tf.reshape(P, k)
+
+
+def _presence(design: Design, member: np.ndarray, cols: np.ndarray | None, k: int,
+              unit: np.ndarray, unit_h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(strata reached, PSUs reached) per stratum × estimate by the rows of each estimate's domain."""
+    H = design.n_strata
+    P = len(unit_h)
+    if member.dtype == bool:
+        reached = np.zeros(P, dtype=bool)
+        reached[unit[member]] = True
+        n_in = np.bincount(unit_h[reached], minlength=H)
+        return np.repeat((n_in > 0)[:, None], k, axis=1), np.repeat(n_in[:, None], k, axis=1)
+    m = member if member.ndim == 2 else member[:, None]
+    pk = np.concatenate([(unit * k + m[:, j])[m[:, j] >= 0] for j in range(m.shape[1])])
+    pairs = np.unique(pk)
+    cell = unit_h[pairs // k] * k + pairs % k
+    n_in = np.bincount(cell, minlength=H * k).reshape(H, k)
+    return n_in > 0, n_in
+
+
+def _domain_lonely(design: Design, values: np.ndarray, cols: np.ndarray | None, k: int,
+                   member: np.ndarray) -> np.ndarray:
+    """First-stage covariance with R's lonely-PSU rules evaluated within each estimate's domain.
+
+    R analyses a domain on the subset of its rows (``[.survey.design2`` drops the
+    other rows of an uncalibrated design), so ``onestage`` sees only the strata the
+    domain reaches: "average" multiplies by (strata reached) / (strata reached
+    that are not lonely), and "adjust" centres a lonely PSU at the column total
+    divided by the PSUs of the strata reached.  With ``adjust_domain_lonely``
+    (R's ``survey.adjust.domain.lonely=TRUE``) a stratum of which the domain
+    reaches one PSU is treated as lonely too.  Masking the centred PSU totals per
+    stratum × estimate before the cross-product applies the rules column by column.
+    """
+    psu = design._psu if design._psu is not None else np.arange(design.n, dtype=np.intp)
+    psu_h = design._psu_h if design._psu_h is not None else design._h
+    n_h = design._n_h
+    t = _unit_totals(values, cols, k, psu, len(psu_h))
+    H = design.n_strata
+    S = np.zeros((H, k))
+    np.add.at(S, psu_h, t)
+    present, n_in = _presence(design, member, cols, k, psu, psu_h)
+    lonely = np.repeat((design._singleton_h > 0)[:, None], k, axis=1)
+    if design._adjust_domain_lonely:
+        lonely = lonely | ((n_in == 1) & (n_h > 1)[:, None] & ~design._census_h[:, None])
+    center = S / n_h[:, None]
+    scale = np.where(n_h > 1, design._scale_h, design._singleton_h)
+    if design.lonely_psu == "adjust":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grand = (S * present).sum(axis=0) / (n_h[:, None] * present).sum(axis=0)
+        center = np.where(lonely, np.nan_to_num(grand)[None, :], center)
+        ok = present
+    else:  # average
+        ok = present & ~lonely
+    dev = (t - center[psu_h]) * ok[psu_h]
+    cov = (dev * scale[psu_h][:, None]).T @ dev
+    if design.lonely_psu == "average":
+        n_strata, n_ok = present.sum(axis=0), ok.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(n_strata > 0, n_strata / n_ok, 1.0)  # no stratum left: NaN, as R
+        root = np.sqrt(factor)
+        cov = cov * root[:, None] * root[None, :]
+    cov = (cov + cov.T) / 2
+    neg = np.diag(cov) < 0
+    if neg.any():  # rounding; a variance is never negative
+        cov[neg, :] = 0.0
+        cov[:, neg] = 0.0
+    return cov
 
 
 def psu_covariance(info, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ at construction, then passed to estimators such as :func:`survey_stats.mean`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import _setup
 from ._validation import check_option, describe_rows, describe_values, parse_flags
-from .errors import DataError, DesignError, SurveyStatsWarning
+from .errors import DataError, DesignError, LonelyPSUError, SurveyStatsWarning
 
 __all__ = ["Design", "LonelyPSU"]
 
@@ -137,6 +137,8 @@ class Design:
         "_labels_h",
         "_c_row",
         "_degf",
+        "_stages",
+        "_adjust_domain_lonely",
         "_cache",
         "_cal",
         "_rep",
@@ -149,20 +151,32 @@ class Design:
         *,
         strata: str | None = None,
         weights: str | None = None,
-        fpc: str | None = None,
-        ids: str | None = None,
+        fpc: str | Sequence[str | None] | None = None,
+        ids: str | Sequence[str] | None = None,
         certainty: str | None = None,
         lonely_psu: LonelyPSU = "fail",
         nest: bool = False,
         fpc_type: FpcType = "auto",
+        adjust_domain_lonely: bool = False,
     ) -> None:
         data = _checked_frame(data)
         check_option(lonely_psu, "lonely_psu", _LONELY)
         check_option(fpc_type, "fpc_type", _FPC_TYPES)
-        if not isinstance(nest, bool):
-            raise DesignError(f"nest must be True or False, got {nest!r}.")
+        for flag, value in (("nest", nest), ("adjust_domain_lonely", adjust_domain_lonely)):
+            if not isinstance(value, bool):
+                raise DesignError(f"{flag} must be True or False, got {value!r}.")
+        id_cols, fpc_cols = _stage_columns(ids, fpc, certainty)
+        ids_given, fpc_given = ids, fpc
+        ids = id_cols[0] if id_cols else None
+        fpc = fpc_cols[0] if fpc_cols else None
         named = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
+        for role, col in named.items():
+            if col is not None and not isinstance(col, str):
+                raise DesignError(f"{role} must be a column name (text), got {type(col).__name__}.")
         _check_columns(data, named)
+        later = [(f"ids[{s}]", c) for s, c in enumerate(id_cols[1:], 1)]
+        later += [(f"fpc[{s}]", c) for s, c in enumerate(fpc_cols[1:], 1) if c is not None]
+        _check_columns(data, dict(later))
         index = data.index
         h0, labels0 = _strata_codes(data, strata)
         cert = np.zeros(len(data), dtype=bool) if certainty is None else _as_bool(data[certainty], certainty, index)
@@ -184,6 +198,9 @@ class Design:
             w = _weight_values(data, weights, cert)
         elif N_h0 is not None:
             w = np.where(cert, 1.0, _setup.derived_weights(N_h0, n_all_h0, n_cert_h0)[h0])
+            if len(id_cols) > 1 and None in fpc_cols:
+                raise DesignError("weights cannot be derived from fpc when a stage has no fpc "
+                                  f"(fpc={list(fpc_cols)!r}); give weights= as well.")
         else:
             if not cert.any() or not cert.all():
                 warnings.warn(
@@ -197,10 +214,22 @@ class Design:
         f_rand = _setup.sampling_fractions(N_h0, n_all_h0, n_cert_h0)
         sc = _setup.variance_scale(n_h, np.where(is_cert_h, 1.0, f_rand[orig]))
         _setup.check_lonely(n_h, sc.census, lonely_psu, labels, unit="PSU" if ids is not None else "sampled row")
+        stages: tuple[_Stage, ...] = ()
+        if len(id_cols) > 1:
+            assert psu is not None and psu_h is not None
+            f1 = f_rand[orig] if fpc is not None else np.zeros(len(labels))  # R multiplies by n_h/N_h
+            stages, wfac = _later_stages(data, id_cols, fpc_cols, psu, f1[psu_h], nest=nest, kind=fpc_type,
+                                         lonely_psu=lonely_psu)
+            if weights is None and N_h0 is not None:
+                w = w * wfac
 
         object.__setattr__(self, "_frozen", False)
         self._data = data
-        self._strata, self._weights, self._fpc, self._ids, self._certainty = strata, weights, fpc, ids, certainty
+        self._strata, self._weights, self._certainty = strata, weights, certainty
+        self._ids = ids_given if ids_given is None or isinstance(ids_given, str) else tuple(ids_given)
+        self._fpc = fpc_given if fpc_given is None or isinstance(fpc_given, str) else tuple(fpc_given)
+        self._stages = stages
+        self._adjust_domain_lonely = adjust_domain_lonely
         self._lonely_psu = lonely_psu
         self._nest = nest
         self._w = _readonly(np.ascontiguousarray(w, dtype=float))
@@ -415,6 +444,132 @@ class Design:
         return self._data[name]
 
 
+class _Stage:
+    """One sampling stage after the first: units nested in the units of the stage above.
+
+    Read by the variance kernel like a stratified one-stage design whose strata are
+    the parent units: ``_psu_h`` is the parent of each unit (units of a parent are
+    contiguous), ``_n_h`` the units sampled per parent, and ``_scale_h`` the parent's
+    ``(1 - f) n/(n - 1)`` times the product of the sampling fractions of its
+    ancestors (R ``multistage``: within-PSU variance times ``n_h/N_h``).
+    """
+
+    __slots__ = ("unit", "_psu_h", "_n_h", "_scale_h")
+
+    def __init__(self, unit: np.ndarray, parent: np.ndarray, n: np.ndarray, scale: np.ndarray) -> None:
+        self.unit = _readonly(unit)
+        self._psu_h = _readonly(parent)
+        self._n_h = _readonly(n)
+        self._scale_h = _readonly(scale)
+
+
+def _stage_columns(ids: Any, fpc: Any, certainty: str | None) -> tuple[list[str], list[str | None]]:
+    """ids= and fpc= as one entry per stage (a single name is one stage)."""
+    if ids is None:
+        id_cols: list[str] = []
+    elif isinstance(ids, str):
+        id_cols = [ids]
+    elif isinstance(ids, (list, tuple)) and ids and all(isinstance(c, str) for c in ids):
+        id_cols = list(ids)
+    else:
+        raise DesignError(f"ids must be a column name or a non-empty list of column names (one per stage), "
+                          f"got {ids!r}.")
+    if fpc is None:
+        return id_cols, []
+    if isinstance(fpc, str):
+        fpc_cols: list[str | None] = [fpc]
+    elif isinstance(fpc, (list, tuple)) and fpc and all(c is None or isinstance(c, str) for c in fpc):
+        fpc_cols = list(fpc)
+    else:
+        raise DesignError(f"fpc must be a column name or a list of column names (one per stage), got {fpc!r}.")
+    stages = max(len(id_cols), 1)
+    if len(fpc_cols) != stages:
+        raise DesignError(
+            f"fpc= has {len(fpc_cols)} entr{'y' if len(fpc_cols) == 1 else 'ies'} ({fpc_cols!r}) but ids= "
+            f"describes {stages} stage(s) ({id_cols!r}); give one fpc per stage (None for a stage sampled "
+            "with replacement), or leave fpc= out for R's ultimate-cluster variance."
+        )
+    if fpc_cols[0] is None and stages == 1:
+        fpc_cols = []
+    if len(id_cols) > 1 and certainty is not None:
+        raise DesignError("certainty= is for one-stage designs; in a multistage design give certainty PSUs "
+                          "their own stratum with fpc equal to its number of PSUs (a census stratum), as in R.")
+    return id_cols, fpc_cols
+
+
+def _later_stages(data: pd.DataFrame, id_cols: list[str], fpc_cols: list[str | None], psu: np.ndarray,
+                  mult: np.ndarray, *, nest: bool, kind: str, lonely_psu: str
+                  ) -> tuple[tuple[_Stage, ...], np.ndarray]:
+    """The stages after the first and the per-row product of their weights N/n.
+
+    *psu* are the contiguous first-stage codes and *mult* the first-stage sampling
+    fraction of each PSU.  Stage s's units are nested in stage s-1's; a stage whose
+    parents all have multiplier 0 (an earlier stage without fpc) adds no variance.
+    """
+    parent = psu
+    parent_ids = data[id_cols[0]].to_numpy()[_first_rows(psu)]
+    wfac = np.ones(len(data))
+    stages = []
+    for s in range(1, len(id_cols)):
+        col = id_cols[s]
+        unit, up = _nested_units(data, col, id_cols[s - 1], parent, nest)
+        P = len(mult)
+        n_g = np.bincount(up, minlength=P)
+        fcol = fpc_cols[s] if fpc_cols else None
+        if fcol is None:
+            f_g = np.zeros(P)
+        else:
+            vals = _fpc_values(data, fcol)
+            per = pd.Series(vals).groupby(parent).agg(["min", "max"])
+            N_g = _setup.population_sizes(per["min"].to_numpy(), per["max"].to_numpy(), n_g,
+                                          column=fcol, labels=list(parent_ids), kind=kind,
+                                          unit=f"stage-{s + 1} units")
+            f_g = n_g / N_g
+            wfac = wfac * (N_g / n_g)[parent]
+        sc = _setup.variance_scale(n_g, f_g)
+        used = mult > 0
+        if used.any():
+            _setup.check_lonely(n_g[used], sc.census[used], lonely_psu, list(parent_ids[used]),
+                                unit=f"stage-{s + 1} unit ({col!r})", stage=s + 1)
+            single = (n_g == 1) & ~sc.census & used
+            if lonely_psu == "average" and single.any():
+                raise LonelyPSUError(
+                    f"lonely_psu='average' cannot average within stage-{s} unit(s) "
+                    f"{describe_values(parent_ids[single])} ({id_cols[s - 1]!r}), which hold a single sampled "
+                    f"stage-{s + 1} unit and no other stratum at that stage (R returns NaN); use "
+                    "'adjust', 'certainty' or 'remove', or give that stage's fpc so the unit is a census."
+                )
+            stages.append(_Stage(unit, up, n_g.astype(np.int64), mult * sc.scale))
+        mult = (mult * f_g)[up]
+        parent = unit
+        parent_ids = data[col].to_numpy()[_first_rows(unit)]
+    return tuple(stages), wfac
+
+
+def _nested_units(data: pd.DataFrame, col: str, parent_col: str, parent: np.ndarray,
+                  nest: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the units of column *col* (contiguous within parent) and each unit's parent."""
+    key = data[col]
+    if nest:
+        codes, _ = pd.factorize(pd.MultiIndex.from_arrays([parent, key.to_numpy()]))
+    else:
+        codes, _ = pd.factorize(key)
+    codes = codes.astype(np.intp)
+    first = _first_rows(codes)
+    up = parent[first]
+    clash = up[codes] != parent
+    if clash.any():
+        raise DesignError(
+            f"ids are not nested: id(s) {describe_values(pd.unique(key.to_numpy()[clash]))} in column {col!r} "
+            f"appear in more than one {parent_col!r} unit ({describe_rows(data.index, clash)}); pass nest=True "
+            "if these ids are only unique within the unit above."
+        )
+    order = np.argsort(up, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[codes], up[order]
+
+
 def _checked_frame(data: Any) -> pd.DataFrame:
     """A private copy of *data* after the frame-level checks (type, rows, unique columns)."""
     if not isinstance(data, pd.DataFrame):
@@ -437,8 +592,8 @@ def _check_columns(data: pd.DataFrame, named: dict[str, str | None]) -> None:
             f"design column(s) not in data: {listed}; available columns: "
             f"{describe_values(map(str, data.columns))}."
         )
-    for role in ("strata", "ids", "weights", "fpc", "certainty"):
-        col = named[role]
+    order = ("strata", "ids", "weights", "fpc", "certainty")  # report the stage-1 structure first
+    for role, col in sorted(named.items(), key=lambda rc: order.index(rc[0]) if rc[0] in order else len(order)):
         if col is not None:
             bad = data[col].isna().to_numpy()
             if bad.any():

@@ -320,7 +320,10 @@ def _core_sums(design: Design, parts: list[_Part], dom: _Domains, kind: str) -> 
         else:
             values = np.column_stack(vs)
             cols = np.column_stack([c if c is not None else np.zeros(n_rows, dtype=np.intp) for c in cs])
-        cov = _kernel.vcov(design, values, cols, k)
+        member = None
+        if _kernel.domain_sensitive(design):  # lonely-PSU rules that look at the strata a domain reaches
+            member = np.column_stack([np.where(dj == D, -1, dj + j * D) for j, dj in enumerate(djs)])
+        cov = _kernel.vcov(design, values, cols, k, member)
     empty = cnt == 0
     if empty.any():
         est[empty] = np.nan

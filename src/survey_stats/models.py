@@ -223,7 +223,7 @@ def _fit(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, family:
         return beta, rep.variance(beta, reps), iters
     Z = np.zeros((design.n, p))
     Z[used] = _estfun(X, y, w, fam, beta)
-    return beta, _kernel.vcov(design, Z, None, p), iters
+    return beta, _kernel.vcov(design, Z, None, p, None if used.all() else used), iters
 
 
 def _design_df(design: Design, used: np.ndarray) -> float:
