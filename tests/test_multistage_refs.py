@@ -161,3 +161,40 @@ def test_lonely_clustered_by_domain(policy, adl):
     t = ss.mean(lonely_domain_design(policy, adl, clustered=True), "api00", by="stype")
     assert_allclose(t.estimates, ref["estimate"], rtol=RTOL)
     assert_allclose(np.sqrt(np.diag(t.vcov)), ref["se"], rtol=RTOL)
+
+
+def _check(e, ref):
+    assert_allclose([e.estimate, e.se], [_s(ref["estimate"]), _s(ref["se"])], rtol=RTOL)
+
+
+def test_jk1_on_first_stage():
+    _check(ss.mean(ss.replicate_design(multistage_design("d2"), "JK1"), "api00"), REFS["d2_jk1_mean_api00"])
+
+
+def test_jkn_on_first_stage_stratified():
+    _check(ss.mean(ss.replicate_design(multistage_design("ds2"), "JKn"), "api00"), REFS["ds2_jkn_mean_api00"])
+
+
+def test_poststratify_two_stage():
+    d = ss.poststratify(multistage_design("d2"), "stype", {"E": 4421, "H": 755, "M": 1018})
+    _check(ss.mean(d, "api00"), REFS["d2_poststratify_mean_api00"])
+    ref = REFS["d2_poststratify_by_stype"]
+    t = ss.mean(d, "api00", by="stype")
+    assert_allclose(t.estimates, ref["estimate"], rtol=RTOL)
+    assert_allclose(np.sqrt(np.diag(t.vcov)), ref["se"], rtol=RTOL)
+
+
+def test_calibrate_two_stage():
+    d = ss.calibrate(multistage_design("d2"), {"(Intercept)": 6194, "api99": 3914069})
+    _check(ss.total(d, "enroll", na="drop"), REFS["d2_calibrate_total_enroll"])
+
+
+def test_calibrate_raking_two_stage():
+    d = ss.calibrate(multistage_design("d2"), {"(Intercept)": 6194, "stype": {"H": 755, "M": 1018},
+                                               "sch.wide": {"Yes": 4694}}, calfun="raking", epsilon=1e-13)
+    _check(ss.mean(d, "api00"), REFS["d2_calibrate_raking_mean_api00"])
+
+
+def test_nonlinear_contrast_of_two_stage_domains():
+    t = ss.mean(multistage_design("d2"), "api00", by="stype")
+    _check(ss.contrast(t, "E / H - 1"), REFS["d2_contrast_E_over_H"])

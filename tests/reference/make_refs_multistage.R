@@ -142,6 +142,29 @@ for (spec in list(c("gaussian", "api00 ~ ell + meals"), c("binomial", "sw ~ ell 
       list(coef = num(coef(m)), se = num(SE(m)), vcov = unname(vcov(m)), df_residual = m$df.residual))
 }
 
+# --- replicate weights on the first stage, calibration, post-stratification, contrasts
+jk1 <- as.svrepdesign(designs$d2, type = "JK1")
+r <- svymean(~api00, jk1)
+add("d2_jk1_mean_api00", 'svymean(~api00, as.svrepdesign(d2, type = "JK1"))', est(r))
+jkn <- as.svrepdesign(designs$ds2, type = "JKn")
+r <- svymean(~api00, jkn)
+add("ds2_jkn_mean_api00", 'svymean(~api00, as.svrepdesign(ds2, type = "JKn"))', est(r))
+ps <- postStratify(designs$d2, ~stype, data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018)))
+r <- svymean(~api00, ps)
+add("d2_poststratify_mean_api00", 'svymean(~api00, postStratify(d2, ~stype, data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))))', est(r))
+r <- svyby(~api00, ~stype, ps, svymean)
+add("d2_poststratify_by_stype", 'svyby(~api00, ~stype, postStratify(d2, ...), svymean)', list(estimate = num(coef(r)), se = num(SE(r))))
+cal <- calibrate(designs$d2, ~api99, population = c(`(Intercept)` = 6194, api99 = 3914069))
+r <- svytotal(~enroll, cal, na.rm = TRUE)
+add("d2_calibrate_total_enroll", 'svytotal(~enroll, calibrate(d2, ~api99, population = c(`(Intercept)` = 6194, api99 = 3914069)), na.rm = TRUE)', est(r))
+rk <- calibrate(designs$d2, ~stype + sch.wide, population = c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018,
+                                                              sch.wideYes = 4694), calfun = "raking", epsilon = 1e-12)
+r <- svymean(~api00, rk)
+add("d2_calibrate_raking_mean_api00", 'svymean(~api00, calibrate(d2, ~stype + sch.wide, population = c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, sch.wideYes = 4694), calfun = "raking", epsilon = 1e-12))', est(r))
+by <- svyby(~api00, ~stype, designs$d2, svymean, covmat = TRUE)
+r <- svycontrast(by, quote(E / H - 1))
+add("d2_contrast_E_over_H", "svycontrast(svyby(~api00, ~stype, d2, svymean, covmat = TRUE), quote(E / H - 1))", est(r))
+
 # --- lonely PSUs in domains: apistrat stratified by county (several counties hold one school)
 for (pol in c("average", "adjust")) {
   for (adl in c(FALSE, TRUE)) {
