@@ -522,20 +522,20 @@ def _later_stages(data: pd.DataFrame, id_cols: list[str], fpc_cols: list[str | N
             vals = _fpc_values(data, fcol)
             per = pd.Series(vals).groupby(parent).agg(["min", "max"])
             N_g = _setup.population_sizes(per["min"].to_numpy(), per["max"].to_numpy(), n_g,
-                                          column=fcol, labels=list(parent_ids), kind=kind,
+                                          column=fcol, labels=parent_ids.tolist(), kind=kind,
                                           unit=f"stage-{s + 1} units")
             f_g = n_g / N_g
             wfac = wfac * (N_g / n_g)[parent]
         sc = _setup.variance_scale(n_g, f_g)
         used = mult > 0
         if used.any():
-            _setup.check_lonely(n_g[used], sc.census[used], lonely_psu, list(parent_ids[used]),
+            _setup.check_lonely(n_g[used], sc.census[used], lonely_psu, parent_ids[used].tolist(),
                                 unit=f"stage-{s + 1} unit ({col!r})", stage=s + 1)
             single = (n_g == 1) & ~sc.census & used
             if lonely_psu == "average" and single.any():
                 raise LonelyPSUError(
                     f"lonely_psu='average' cannot average within stage-{s} unit(s) "
-                    f"{describe_values(parent_ids[single])} ({id_cols[s - 1]!r}), which hold a single sampled "
+                    f"{describe_values(parent_ids[single].tolist())} ({id_cols[s - 1]!r}), which hold a single sampled "
                     f"stage-{s + 1} unit and no other stratum at that stage (R returns NaN); use "
                     "'adjust', 'certainty' or 'remove', or give that stage's fpc so the unit is a census."
                 )
