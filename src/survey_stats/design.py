@@ -684,7 +684,7 @@ def _weight_values(data: pd.DataFrame, weights: str, cert: np.ndarray) -> np.nda
     if not finite_sum:
         raise DesignError(f"weights column {weights!r} sums to more than floating point can hold; "
                           "the weights are implausibly large.")
-    off = cert & (np.abs(w - 1.0) > 1e-9)
+    off = cert & (np.abs(w - 1.0) > 1e-9) if cert.any() else cert
     if off.any():
         raise DesignError(
             f"certainty units must have weight 1 (inclusion probability 1), but weights column "
