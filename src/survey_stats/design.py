@@ -37,7 +37,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 class Design:
-    """A stratified, optionally one-stage clustered, survey design.
+    """A stratified, optionally clustered (one or several stages) survey design.
 
     Parameters
     ----------
@@ -50,15 +50,20 @@ class Design:
         Column with the sampling weight (1 / inclusion probability) of each row.
         When omitted and ``fpc`` holds population sizes, weights are derived as
         ``N_h / n_h`` (number of PSUs), as R's ``svydesign`` does.
-    fpc : str, optional
+    fpc : str or list of str, optional
         Finite-population correction: the population size of the row's stratum
         (``N_h``; for a clustered design the number of population PSUs) or the
         stratum's sampling fraction (``n_h / N_h``), as R's ``svydesign(fpc=)``.
-        Without it PSUs are treated as drawn with replacement (no FPC).
-    ids : str, optional
+        Without it PSUs are treated as drawn with replacement (no FPC).  For a
+        multistage design, one column per stage (``None`` for a stage drawn with
+        replacement): stage s's value is the number of population units of that
+        stage in the unit above.  See ``docs/multistage.md``.
+    ids : str or list of str, optional
         Column identifying the first-stage cluster (PSU).  Omit when every row is
-        its own PSU.  Variance follows R's one-stage approximation: PSUs drawn with
-        replacement, times the first-stage FPC when ``fpc`` is given.
+        its own PSU.  A list gives one column per stage (``["village",
+        "household"]``); the variance is then R's multistage recursion
+        (``svyrecvar``) when ``fpc`` is given, and the ultimate-cluster
+        approximation (first-stage PSUs drawn with replacement) when it is not.
     certainty : str, optional
         Boolean column flagging units included with probability 1 (for example
         files found incomplete during document review).  Their weight must be 1.
@@ -78,6 +83,12 @@ class Design:
     fpc_type : {"auto", "size", "fraction"}
         How to read ``fpc``: ``"auto"`` treats a column whose values are all ≤ 1
         as sampling fractions and a column whose values are all ≥ 1 as sizes.
+    adjust_domain_lonely : bool, default False
+        R's ``options(survey.adjust.domain.lonely=TRUE)``: with ``lonely_psu``
+        "average" or "adjust", a stratum of which a domain (``by=``/``where=``)
+        reaches a single PSU is treated as lonely within that domain.  Whatever
+        this flag, "average" and "adjust" count only the strata a domain reaches,
+        as R does on a subset.
 
     Raises
     ------
@@ -114,6 +125,14 @@ class Design:
     (5, 3)
     >>> d.weights.tolist()
     [10.0, 10.0, 10.0, 5.0, 5.0]
+
+    Two stages, 2 of 20 villages and 2 of each village's households:
+
+    >>> hh = pd.DataFrame({"village": [1, 1, 2, 2], "household": [1, 2, 3, 4],
+    ...                    "N1": 20, "N2": [10, 10, 6, 6], "y": [3.0, 5.0, 2.0, 4.0]})
+    >>> d2 = ss.Design(hh, ids=["village", "household"], fpc=["N1", "N2"])
+    >>> d2.weights.tolist(), d2.degf
+    ([50.0, 50.0, 30.0, 30.0], 1)
     """
 
     __slots__ = (
@@ -160,23 +179,11 @@ class Design:
         adjust_domain_lonely: bool = False,
     ) -> None:
         data = _checked_frame(data)
-        check_option(lonely_psu, "lonely_psu", _LONELY)
-        check_option(fpc_type, "fpc_type", _FPC_TYPES)
-        for flag, value in (("nest", nest), ("adjust_domain_lonely", adjust_domain_lonely)):
-            if not isinstance(value, bool):
-                raise DesignError(f"{flag} must be True or False, got {value!r}.")
-        id_cols, fpc_cols = _stage_columns(ids, fpc, certainty)
+        id_cols, fpc_cols = _check_arguments(data, strata, weights, ids, fpc, certainty, lonely_psu=lonely_psu,
+                                             fpc_type=fpc_type, nest=nest, adjust_domain_lonely=adjust_domain_lonely)
         ids_given, fpc_given = ids, fpc
         ids = id_cols[0] if id_cols else None
         fpc = fpc_cols[0] if fpc_cols else None
-        named = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
-        for role, col in named.items():
-            if col is not None and not isinstance(col, str):
-                raise DesignError(f"{role} must be a column name (text), got {type(col).__name__}.")
-        _check_columns(data, named)
-        later = [(f"ids[{s}]", c) for s, c in enumerate(id_cols[1:], 1)]
-        later += [(f"fpc[{s}]", c) for s, c in enumerate(fpc_cols[1:], 1) if c is not None]
-        _check_columns(data, dict(later))
         index = data.index
         h0, labels0 = _strata_codes(data, strata)
         cert = np.zeros(len(data), dtype=bool) if certainty is None else _as_bool(data[certainty], certainty, index)
@@ -189,26 +196,19 @@ class Design:
         n_all_h0 = np.bincount(psu_h0, minlength=H0)
         N_h0 = None
         if fpc is not None:
-            vals = _fpc_values(data, fpc)
-            per_h = pd.Series(vals).groupby(h0).agg(["min", "max"])
+            per_h = pd.Series(_fpc_values(data, fpc)).groupby(h0).agg(["min", "max"])
             N_h0 = _setup.population_sizes(per_h["min"].to_numpy(), per_h["max"].to_numpy(), n_all_h0,
                                            column=fpc, labels=labels0, kind=fpc_type,
                                            unit="PSUs" if ids is not None else "rows")
         if weights is not None:
             w = _weight_values(data, weights, cert)
         elif N_h0 is not None:
-            w = np.where(cert, 1.0, _setup.derived_weights(N_h0, n_all_h0, n_cert_h0)[h0])
             if len(id_cols) > 1 and None in fpc_cols:
                 raise DesignError("weights cannot be derived from fpc when a stage has no fpc "
                                   f"(fpc={list(fpc_cols)!r}); give weights= as well.")
+            w = np.where(cert, 1.0, _setup.derived_weights(N_h0, n_all_h0, n_cert_h0)[h0])
         else:
-            if not cert.any() or not cert.all():
-                warnings.warn(
-                    "no weights or fpc given: assuming equal probability sampling with weight 1 for every row.",
-                    SurveyStatsWarning,
-                    stacklevel=2,
-                )
-            w = np.ones(len(data))
+            w = _equal_weights(cert)
         h, labels, orig, is_cert_h = _setup.certainty_strata(h0, cert, labels0)
         psu, psu_h, n_h = _contiguous_psus(h, psu_raw, psu_first_row, len(labels), ids is not None)
         f_rand = _setup.sampling_fractions(N_h0, n_all_h0, n_cert_h0)
@@ -568,6 +568,39 @@ def _nested_units(data: pd.DataFrame, col: str, parent_col: str, parent: np.ndar
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return rank[codes], up[order]
+
+
+def _check_arguments(data: pd.DataFrame, strata: Any, weights: Any, ids: Any, fpc: Any, certainty: Any, *,
+                     lonely_psu: str, fpc_type: str, nest: Any, adjust_domain_lonely: Any
+                     ) -> tuple[list[str], list[str | None]]:
+    """Options and design columns checked; ids and fpc as one entry per stage."""
+    check_option(lonely_psu, "lonely_psu", _LONELY)
+    check_option(fpc_type, "fpc_type", _FPC_TYPES)
+    for flag, value in (("nest", nest), ("adjust_domain_lonely", adjust_domain_lonely)):
+        if not isinstance(value, bool):
+            raise DesignError(f"{flag} must be True or False, got {value!r}.")
+    id_cols, fpc_cols = _stage_columns(ids, fpc, certainty)
+    named = {"strata": strata, "weights": weights, "fpc": fpc_cols[0] if fpc_cols else None,
+             "ids": id_cols[0] if id_cols else None, "certainty": certainty}
+    for role, col in named.items():
+        if col is not None and not isinstance(col, str):
+            raise DesignError(f"{role} must be a column name (text), got {type(col).__name__}.")
+    _check_columns(data, named)
+    later = [(f"ids[{s}]", c) for s, c in enumerate(id_cols[1:], 1)]
+    later += [(f"fpc[{s}]", c) for s, c in enumerate(fpc_cols[1:], 1) if c is not None]
+    _check_columns(data, dict(later))
+    return id_cols, fpc_cols
+
+
+def _equal_weights(cert: np.ndarray) -> np.ndarray:
+    """Weight 1 for every row, with a warning unless the rows are a census of certainty units."""
+    if not cert.all():
+        warnings.warn(
+            "no weights or fpc given: assuming equal probability sampling with weight 1 for every row.",
+            SurveyStatsWarning,
+            stacklevel=3,
+        )
+    return np.ones(len(cert))
 
 
 def _checked_frame(data: Any) -> pd.DataFrame:
