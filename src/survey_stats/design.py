@@ -324,8 +324,9 @@ class Design:
         return self._data.copy()
 
     @property
-    def columns(self) -> dict[str, str | None]:
-        """The design columns by role (strata, weights, fpc, ids, certainty)."""
+    def columns(self) -> dict[str, Any]:
+        """The design columns by role (strata, weights, fpc, ids, certainty); ids and fpc are
+        tuples with one entry per stage for a multistage design."""
         return {
             "strata": self._strata,
             "weights": self._weights,
