@@ -297,7 +297,7 @@ def rake(
 
 
 @dataclass(frozen=True, eq=False)
-class RakingStep:
+class _RakingStep:
     """What R's ``rake()`` leaves for the variance: each margin's categories and weights.
 
     ``weights[m]`` are the weights right after margin ``m`` was post-stratified in the
@@ -357,7 +357,7 @@ def _rake_r(design: Design, targets: list[np.ndarray], codes: list[np.ndarray], 
             for c, t in zip(codes, targets):
                 W = _poststratify_columns(W, c, t)
         return design._derive(weights=w[:, 0], rep=design._rep.with_weights(W))
-    step = RakingStep(name, tuple(codes), tuple(after))
+    step = _RakingStep(name, tuple(codes), tuple(after))
     return design._derive(weights=w[:, 0], cal=step)
 
 
