@@ -301,8 +301,10 @@ def _replicate(design: Design, cell: _Cell, qhat: float, p: float, level: float,
                qrule: str) -> tuple[float, float]:
     """The quantile under every replicate weight, combined by the design's replicate rule (R ``repCI``)."""
     rep = design._rep
-    W = rep.weights[cell.sel]
-    reps = np.array([_qrule(cell.x, W[:, r], p, qrule) for r in range(W.shape[1])])
+    order = np.argsort(cell.x, kind="stable")  # sorted once: _qrule's stable sort is then linear
+    x = cell.x[order]
+    Wt = np.ascontiguousarray(rep.weights[cell.sel][order].T)
+    reps = np.array([_qrule(x, Wt[r], p, qrule) for r in range(Wt.shape[0])])
     ok = np.isfinite(reps)
     if not ok.all():  # R's svrVar drops replicates with NA results, with a warning
         if not ok.any():
@@ -328,6 +330,8 @@ def _rows_df(design: Design, rows: np.ndarray) -> float:
     Taylor: PSUs minus strata among the rows.  Replicate: rank of the replicate
     weights of the rows − 1 (``qr(..., tol = 1e-5)$rank - 1``).
     """
+    if design._rep is not None and rows.all():
+        return float(design.degf)  # R keeps the design's degf until it is subset
     if design._rep is not None:
         # the rank needs an SVD of rows × replicates; the same subset recurs across calls
         # (several probabilities, interval types), so it is kept per replicate-weight object
