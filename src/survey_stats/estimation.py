@@ -15,6 +15,7 @@ are never dropped before the variance is computed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import pandas as pd
 
 from . import _kernel
 from ._validation import check_level, check_option, describe_rows, describe_values
-from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, wald_interval
+from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile, wald_interval
 from .design import Design
 from .errors import DataError, EstimationError, MethodError
 from .expr import parse
