@@ -116,8 +116,9 @@ for (dname in c("dstrat", "dclus1", "jk1_clus1")) {
   rake_case(paste0("rake_tight_", dname), dname, "list(maxit = 100, epsilon = 1e-10)")
   rake_case(paste0("rake_maxit2_", dname), dname, "list(maxit = 2, epsilon = 1e-12)")
   rake_case(paste0("rake_eps5_", dname), dname, "list(epsilon = 5)")
-  call <- sprintf('calibrate(%s, ~stype + sch.wide, population = c(6194, 755, 1018, 5122), calfun = "raking")', dname)
-  r <- calibrate(designs[[dname]], ~stype + sch.wide, population = c(6194, 755, 1018, 5122), calfun = "raking")
+  call <- sprintf('calibrate(%s, ~stype + sch.wide, population = c(6194, 755, 1018, 5122), calfun = "raking", epsilon = 1e-13, maxit = 100)', dname)
+  r <- calibrate(designs[[dname]], ~stype + sch.wide, population = c(6194, 755, 1018, 5122), calfun = "raking",
+                 epsilon = 1e-13, maxit = 100)
   add(paste0("calraking_", dname), call, c(list(design = dname), rake_stats(r)))
 }
 
