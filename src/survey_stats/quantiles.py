@@ -472,7 +472,11 @@ def quantile(
     found with R's root finder and tolerance, then each mapped through ``qrule`` at
     the unweighted share of rows at or below it (R's choice, kept for parity).  If
     the score does not change sign over the data's range R stops with an error; the
-    end point is NaN here.
+    end point is NaN here.  That unweighted share shifts the interval when weights
+    differ between high and low values: in a simulation with three strata of weights
+    50/40/25 (median of a skewed variable, 300 samples) the score interval covered
+    69% against 95% for ``"mean"`` and ``"beta"`` — prefer those unless the weights
+    are (nearly) equal or R's numbers must be reproduced.
 
     *Replicate quantiles* (R ``repCI``): the q-quantile under each replicate weight,
     combined with the design's replicate variance formula; interval q̂ ± t·se.  R warns
