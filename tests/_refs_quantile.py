@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import numpy as np
+import pandas as pd
+
 import survey_stats as ss
 from _refs import REF, ref_data
 
@@ -28,6 +31,13 @@ def design(name: str) -> ss.Design:
         return ss.replicate_design(design("dclus1"), "JK1")
     if name == "jkn_strat":
         return ss.replicate_design(design("dstrat"), "JKn")
+    if name in ("bs_strat",):  # random replicates: R's analysis weights are stored in the JSON
+        rd = json.loads((REF / "r_refs_quantile.json").read_text())["replicate_designs"][name]
+        W = np.array(rd["analysis_weights"], dtype=float)  # 17-digit text: exact doubles
+        cols = [f"rw{i + 1}" for i in range(W.shape[1])]
+        data = pd.concat([ref_data("apistrat.csv"), pd.DataFrame(W, columns=cols)], axis=1)
+        return ss.from_replicate_weights(data, weights="pw", repweights=cols, type="bootstrap", scale=float(rd["scale_text"]),
+                                         rscales=rd["rscales"], mse=rd["mse"])
     raise KeyError(name)
 
 

@@ -1,5 +1,8 @@
 """Quantiles against R svyquantile (survey 4.1, replicate Woodruff types as survey 4.5) and their options.
 
+Designs: apistrat (stratified), apiclus1 (one-stage cluster), JK1 and JKn from them, and a
+bootstrap design whose replicate weights R drew and the JSON stores.
+
 Reference values: tests/reference/make_refs_quantile.R → r_refs_quantile.json (the R call is
 stored with every case).  Estimates, CI ends, SEs and df to 1e-8 relative.
 """

@@ -15,7 +15,17 @@ dclus1 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1)
 designs <- list(dstrat = dstrat, dclus1 = dclus1,
                 jk1_clus1 = as.svrepdesign(dclus1, type = "JK1"),
                 jkn_strat = as.svrepdesign(dstrat, type = "JKn"))
-variable <- c(dstrat = "api00", dclus1 = "enroll", jk1_clus1 = "enroll", jkn_strat = "api00")
+# a bootstrap design: its replicate weights are random, so they are stored in the JSON
+set.seed(20261202)
+designs$bs_strat <- as.svrepdesign(dstrat, type = "bootstrap", replicates = 50)
+variable <- c(dstrat = "api00", dclus1 = "enroll", jk1_clus1 = "enroll", jkn_strat = "api00", bs_strat = "api00")
+stored <- list(bs_strat = list(r_call = 'set.seed(20261202); as.svrepdesign(dstrat, type = "bootstrap", replicates = 50)',
+                               # as text with 17 digits: the JSON's 15 would move ties of the cumulated weights
+                               analysis_weights = matrix(sprintf("%.17g", weights(designs$bs_strat, "analysis")),
+                                                         nrow = nrow(apistrat)),
+                               scale_text = sprintf("%.17g", designs$bs_strat$scale),
+                               scale = designs$bs_strat$scale, rscales = designs$bs_strat$rscales,
+                               mse = designs$bs_strat$mse, degf = degf(designs$bs_strat)))
 rules <- c("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
 
 # survey 4.1.1's svyquantile.svyrep.design calls woodruffCI without method = interval.type, so
@@ -123,6 +133,6 @@ for (dname in c("dstrat", "dclus1", "jk1_clus1")) {
 }
 
 out <- list(generator = "tests/reference/make_refs_quantile.R", r_version = R.version.string,
-            survey_version = as.character(packageVersion("survey")), refs = refs)
+            survey_version = as.character(packageVersion("survey")), replicate_designs = stored, refs = refs)
 write_json(out, "r_refs_quantile.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
 cat("wrote r_refs_quantile.json with", length(refs), "references\n")
