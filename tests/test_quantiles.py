@@ -131,3 +131,13 @@ def test_quantile_table_rows_have_no_joint_covariance():
     cov = t.vcov
     assert np.isnan(cov[0, 1]) and cov[0, 0] == pytest.approx(t[0].se ** 2)
     assert_allclose(np.diag(cov), [r.se ** 2 for r in t])
+
+
+def test_edge_cases_give_nan_not_errors():
+    d = design("dstrat")
+    top = ss.quantile(d, "api00", 1.0, ci_method="xlogit")  # F(max) = 1: the logit is infinite
+    assert top.estimate == d.column("api00").max() and math.isnan(top.ci_low) and math.isnan(top.ci_high)
+    t = ss.quantile(d, "api00", 0.5, by="stype", where="stype != 'E'", ci_method="score")
+    empty = next(r for r in t if r.domain == (("stype", "E"),))
+    assert empty.n == 0 and math.isnan(empty.estimate) and "empty domain" in empty.method
+    assert all(math.isfinite(r.ci_low) for r in t if r.n > 0)
