@@ -31,6 +31,8 @@ def design(name: str) -> ss.Design:
         return ss.replicate_design(design("dclus1"), "JK1")
     if name == "jkn_strat":
         return ss.replicate_design(design("dstrat"), "JKn")
+    if name == "ps_awards_strat":
+        return ss.poststratify(design("dstrat"), "awards", {"No": 2500, "Yes": 3694})
     if name in ("bs_strat",):  # random replicates: R's analysis weights are stored in the JSON
         rd = json.loads((REF / "r_refs_quantile.json").read_text())["replicate_designs"][name]
         W = np.array(rd["analysis_weights"], dtype=float)  # 17-digit text: exact doubles

@@ -132,6 +132,11 @@ for (dname in c("dstrat", "dclus1", "jk1_clus1")) {
   add(paste0("calraking_", dname), call, c(list(design = dname), rake_stats(r)))
 }
 
+# raking a post-stratified design: R keeps the earlier post-stratification before the raking step
+designs$ps_awards_strat <- postStratify(dstrat, ~awards, data.frame(awards = c("No", "Yes"), Freq = c(2500, 3694)))
+rake_case("rake_default_ps_awards_strat", "ps_awards_strat", NULL)
+rake_case("rake_tight_ps_awards_strat", "ps_awards_strat", "list(maxit = 100, epsilon = 1e-10)")
+
 out <- list(generator = "tests/reference/make_refs_quantile.R", r_version = R.version.string,
             survey_version = as.character(packageVersion("survey")), replicate_designs = stored, refs = refs)
 write_json(out, "r_refs_quantile.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
