@@ -37,10 +37,6 @@ __all__ = ["mean", "proportion", "quantile", "ratio", "total"]
 
 NaPolicy = Literal["fail", "drop"]
 DfOption = float | int | Literal["design", "domain"] | None
-QRule = Literal["math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9"]
-_QRULES = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7", "hf8", "hf9")
-IntervalType = Literal["mean", "beta", "xlogit", "asin"]
-_INTERVAL_TYPES = ("mean", "beta", "xlogit", "asin")
 By = str | Sequence[str] | None
 
 
@@ -786,190 +782,14 @@ def ratio(
 
 
 # ---------------------------------------------------------------------------------------
-# quantiles
+# quantiles: moved to quantiles.py; ``from survey_stats.estimation import quantile`` still works
 # ---------------------------------------------------------------------------------------
-def _approx(pk: np.ndarray, x: np.ndarray, p: float, constant: bool = False) -> float:
-    """R's ``approx(pk, x, p, rule=2)``: sorted by pk, ties in pk averaged."""
-    order = np.argsort(pk, kind="stable")
-    pk, x = pk[order], x[order]
-    u, inv = np.unique(pk, return_inverse=True)
-    if len(u) < len(pk):
-        x = np.bincount(inv, weights=x) / np.bincount(inv)
-        pk = u
-    if constant:
-        i = np.searchsorted(pk, p, side="right") - 1
-        return float(x[min(max(i, 0), len(x) - 1)])
-    return float(np.interp(p, pk, x))
+def __getattr__(name: str) -> Any:
+    if name == "quantile":  # imported lazily: quantiles.py imports this module's helpers
+        from .quantiles import quantile
 
-
-def _qrule(x: np.ndarray, w: np.ndarray, p: float, rule: str) -> float:
-    """Weighted quantile rules of R ``survey`` 4.x (``qrule_*``; Hyndman & Fan 1996)."""
-    order = np.argsort(x, kind="stable")
-    x, w = x[order], w[order]
-    n = len(x)
-    if rule in ("hf3",):
-        x, inv = np.unique(x, return_inverse=True)
-        w = np.bincount(inv, weights=w)
-        n = len(x)
-    # R accumulates cumsum() and sum() in long double; doing the same keeps ties at
-    # p·W (equal weights, even n) on the same side as R.
-    cumw = np.cumsum(w, dtype=np.longdouble).astype(float)
-    if rule in ("math", "hf1", "school", "hf2", "hf3", "hf4"):
-        W = cumw[-1]
-        below = np.flatnonzero(cumw <= p * W)
-        pos = int(below[-1]) if len(below) else 0
-        nxt = pos if pos == n - 1 else pos + 1
-        qlow, qup = x[pos], x[nxt]
-        wlow = p - cumw[pos] / W
-        wup = cumw[nxt] / W - p
-        if rule in ("math", "hf1"):
-            return float(qlow if wlow <= 0 else qup)
-        if rule in ("school", "hf2"):
-            return float((qlow + qup) / 2 if wlow <= 0 else qup)
-        if rule == "hf3":
-            return float(qlow if (wlow <= 0 and (pos + 1) % 2 == 0) else qup)
-        gamma = wlow / (wup + wlow)
-        return float(qlow * (1 - gamma) + qup * gamma)
-    if n == 1:
-        return float(x[0])
-    prev = np.concatenate(([0.0], cumw[:-1]))
-    if rule == "hf5":
-        pk = (cumw - w / 2) / cumw[-1]
-    elif rule == "hf6":
-        pk = cumw / (cumw[-1] + w[-1])
-    elif rule == "hf7":
-        pk = prev / cumw[-2]
-    elif rule == "hf8":
-        pk = (prev / 3 + cumw * 2 / 3) / (cumw[-1] + w[-1] / 3)
-    elif rule == "hf9":
-        pk = (prev * 3 / 8 + cumw * 5 / 8) / (cumw[-1] + w[-1] / 4)
-    else:  # shahvaish
-        S = np.cumsum(w / w.mean(), dtype=np.longdouble).astype(float)
-        pk = (S + 0.5 - w / 2) / (n + 1)
-        return _approx(pk, x, p, constant=True)
-    return _approx(pk, x, p)
-
-
-def quantile(
-    design: Design,
-    variable: str,
-    q: float | Sequence[float] = 0.5,
-    *,
-    by: By = None,
-    where: Any = None,
-    level: float = 0.95,
-    df: DfOption = None,
-    na: NaPolicy = "fail",
-    qrule: QRule = "math",
-    interval_type: IntervalType = "mean",
-) -> Estimate | EstimateTable:
-    """Weighted quantile(s) with a Woodruff confidence interval.
-
-    Parameters
-    ----------
-    variable : str
-        Numeric column.
-    q : float or list of float
-        Probabilities in [0, 1].
-    qrule : str
-        How the weighted empirical distribution is inverted, as R ``survey`` 4.x's
-        ``qrule``: ``"math"`` (= ``"hf1"``, the default: smallest x with F(x) ≥ q),
-        ``"school"`` (= ``"hf2"``), ``"hf3"``-``"hf9"`` (Hyndman-Fan types with weights)
-        and ``"shahvaish"``.
-    interval_type : {"mean", "beta", "xlogit", "asin"}
-        Interval for the proportion below the estimate in the Woodruff method
-        (R ``interval.type``).
-    by, where, level, df, na
-        As for :func:`mean`.  R's ``svyby(..., svyquantile)`` uses each domain's own
-        df; pass ``df="domain"`` for that.
-
-    Notes
-    -----
-    Woodruff (1952): estimate p̃ = F̂(q̂), the weighted share at or below q̂, with its
-    design-based SE; form its interval [p_L, p_U]; the quantile interval is
-    [F̂⁻¹(p_L), F̂⁻¹(p_U)] with the same ``qrule``.  SE = interval width / (2 t).
-    End points outside [0, 1] give NaN, as in R.  R equivalent: ``svyquantile(~y,
-    design, q, ci=TRUE)`` (survey ≥ 4.1).  ``deff`` and ``n_eff`` are NaN.
-
-    Examples
-    --------
-    >>> import survey_stats as ss
-    >>> med = ss.quantile(ss.datasets.apistrat_design(), "api00", 0.5)
-    >>> med.estimate, med.ci_low, med.ci_high    # R: svyquantile(~api00, dstrat, 0.5, ci=TRUE)
-    (668.0, 642.0, 694.0)
-    """
-    if _sql(design):
-        raise MethodError("quantiles need sorted data and run in memory only; load the column into a Design "
-                          "(e.g. with a SQL query selecting the variable, strata and weights).")
-    level = _check_common(level, na)
-    check_option(qrule, "qrule", _QRULES)
-    check_option(interval_type, "interval_type", _INTERVAL_TYPES)
-    dfr = _resolve_df(design, df)
-    number = (int, float, np.integer, np.floating)
-    qs = [q] if isinstance(q, number) else list(q) if isinstance(q, (list, tuple, np.ndarray)) else [q]
-    for qq in qs:
-        if isinstance(qq, (bool, np.bool_)) or not isinstance(qq, number) or not 0 <= qq <= 1:
-            raise MethodError(f"quantile probability {qq!r} is not in [0, 1].")
-    dom = _domains(design, by, where)
-    y, miss = _numeric(design, variable, na)
-    D = dom.D
-    dj = dom.codes if miss is None else np.where(miss, D, dom.codes)
-    nmiss = np.zeros(D, dtype=int) if miss is None else np.bincount(dom.codes[miss], minlength=D + 1)[:D]
-    dfs = _domain_df(design, dj, D) if dfr == "domain" else np.full(D, float(dfr))
-    w = design._w
-    alpha = 1 - level
-    rows: list[Estimate] = []
-    for d in range(D):
-        sel = dj == d
-        xd, wd = y[sel], w[sel]
-        n = int(sel.sum())
-        for qq in qs:
-            cat = f"q{qq:g}"
-            dfi = float(dfs[d])
-            if n == 0:
-                rows.append(Estimate("quantile", variable, math.nan, math.nan, math.nan, math.nan, level, dfi, 0,
-                                     math.nan, math.nan, math.nan, "empty domain: no respondents with data",
-                                     dom.labels[d], cat, int(nmiss[d])))
-                continue
-            qhat = _qrule(xd, wd, qq, qrule)
-            ind = np.where(sel, (y <= qhat).astype(float), 0.0)
-            part = _Part(variable, ind, None, None)
-            sub = _Domains(np.where(sel, 0, 1).astype(np.intp), [()], False)
-            c = _core(design, [part], sub, "proportion")
-            pm, vm = float(c.est[0]), float(c.cov[0, 0])
-            sem = math.sqrt(vm)
-            t = t_quantile(level, dfi)
-            if interval_type == "mean":
-                plo, phi = pm - t * sem, pm + t * sem
-            elif interval_type == "xlogit":
-                if 0 < pm < 1:
-                    eta, h = math.log(pm / (1 - pm)), t * sem / (pm * (1 - pm))
-                    plo, phi = 1 / (1 + math.exp(-(eta - h))), 1 / (1 + math.exp(-(eta + h)))
-                else:
-                    plo = phi = math.nan
-            elif interval_type == "asin":
-                if 0 < pm < 1:
-                    cc, h = math.asin(math.sqrt(pm)), t * sem / (2 * math.sqrt(pm * (1 - pm)))
-                    plo, phi = math.sin(cc - h) ** 2, math.sin(cc + h) ** 2
-                else:
-                    plo = phi = math.nan
-            else:  # beta, as R's woodruffCI: df correction with nrow(design) and the df
-                plo, phi, _, _ = proportion_interval(pm, sem, n, level=level, df=dfi, method="beta")
-            lo = math.nan if not (plo >= 0) else _qrule(xd, wd, plo, qrule)
-            hi = math.nan if not (phi <= 1) else _qrule(xd, wd, phi, qrule)
-            se = (hi - lo) / (2 * t) if t > 0 else math.nan
-            rows.append(Estimate("quantile", variable, qhat, se, lo, hi, level, dfi, n, math.nan, math.nan,
-                                 _cv(qhat, se), f"woodruff ({interval_type}); qrule={qrule}", dom.labels[d], cat,
-                                 int(nmiss[d])))
-    # Woodruff gives no covariance between quantiles: off-diagonal entries are unknown (NaN)
-    k = len(rows)
-    cov = np.full((k, k), np.nan)
-    np.fill_diagonal(cov, [r.se**2 for r in rows])
-    cov.setflags(write=False)
-    rows = [dataclasses.replace(r, source=_Origin((design,), cov, i)) for i, r in enumerate(rows)]
-    if by is None and len(qs) == 1:
-        return rows[0]
-    return EstimateTable(tuple(rows), cov, source=design)
+        return quantile
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _proportion_parts(

@@ -180,12 +180,16 @@ def poststratify(design: Design, by: str | Sequence[str], population: Mapping[Ha
     return _finish(design, adjust(design._w), X, f"poststratify({', '.join(cols)})", adjust)
 
 
+RakeMethod = Literal["calibrate", "rake"]
+
+
 def rake(
     design: Design,
     margins: Mapping[str, Mapping[Hashable, float] | pd.Series],
     *,
-    maxit: int = 100,
-    epsilon: float = 1e-10,
+    method: RakeMethod = "calibrate",
+    maxit: int | None = None,
+    epsilon: float | None = None,
 ) -> Design:
     """Rake (iterative proportional fitting) to known population margins.
 
@@ -194,35 +198,64 @@ def rake(
     design : Design
     margins : mapping column → {category: population count}
         All margins must add up to the same population size.
-    maxit : int
-        Maximum number of full sweeps over the margins.
-    epsilon : float
-        Convergence: largest relative difference between a weighted margin and its
-        target.  R's ``rake()`` stops at epsilon = 1 by default (before convergence);
-        pass ``control = list(epsilon = 1e-10)`` in R to compare.
+    method : {"calibrate", "rake"}
+        What the result equals in R (they differ when base weights vary within a
+        margin's categories, e.g. a stratified design raked on a variable that cuts
+        across strata):
+
+        * ``"calibrate"`` (default) = R ``calibrate(d, ~a + b, pop, calfun = "raking")``:
+          sweeps until every weighted margin is within ``epsilon`` (relative, default
+          1e-10) of its target, an :class:`EstimationError` after ``maxit`` (default
+          100) sweeps; variances from the residuals of the weighted regression on all
+          margins' indicators (the converged raking estimator is the calibration
+          estimator with the raking distance; Deville & Särndal 1992).
+        * ``"rake"`` = R ``rake(d, list(~a, ~b), list(pop_a, pop_b), control)``: R's
+          iterative post-stratification with R's control defaults ``maxit = 10,
+          epsilon = 1``.  After each sweep R compares the weighted cross-table of all
+          margin variables with the previous sweep's and stops when no cell moved by
+          ``epsilon`` or more (absolute; an ``epsilon`` below 1 is taken relative to the
+          sum of the weights before raking) — so the default stops before the margins
+          are met (apistrat by stype and sch.wide: the first margin 4e-5 relative off).  Not stopping within ``maxit`` sweeps warns, as
+          R does.  Variances follow R's ``svyrecvar`` for raked designs: the linearised
+          values are taken through 10 rounds of "subtract, within each margin category,
+          the final weight times the unweighted mean of value/weight".  survey ≥ 4.5
+          compares each margin's table instead of the cross-table; the stopping sweep,
+          and so the numbers, can differ from survey ≤ 4.4 when ``epsilon`` is loose.
+
+        On a replicate design every replicate is raked too (``"calibrate"``: each to
+        convergence; ``"rake"``: the same number of sweeps as the full sample, as R's
+        ``rake`` does) and the replicate variance carries the effect.
+    maxit : int, optional
+        Maximum number of sweeps over the margins (default 100, or R's 10 for ``"rake"``).
+    epsilon : float, optional
+        Stopping tolerance (default 1e-10 relative, or R's absolute 1 for ``"rake"``).
 
     Returns
     -------
     Design
-        Raked weights; variances from the residuals of the calibration model with all
-        margins' indicators (the converged raking estimator is the calibration
-        estimator with the raking distance; R ``calibrate(..., calfun = "raking")``).
+        Raked weights, remembering what the variance needs.
 
     Raises
     ------
     DataError
         Categories without a count or without respondents; margins with different totals.
     EstimationError
-        No convergence within ``maxit`` sweeps.
+        ``method="calibrate"``: no convergence within ``maxit`` sweeps.
 
     Examples
     --------
     >>> import survey_stats as ss
     >>> d = ss.datasets.apiclus1_design()
-    >>> r = ss.rake(d, {"stype": {"E": 4421, "H": 755, "M": 1018}, "sch.wide": {"No": 1072, "Yes": 5122}})
-    >>> round(ss.mean(r, "api00").se, 4)           # R: rake(dclus1, ...); svymean(~api00)
+    >>> m = {"stype": {"E": 4421, "H": 755, "M": 1018}, "sch.wide": {"No": 1072, "Yes": 5122}}
+    >>> round(ss.mean(ss.rake(d, m), "api00").se, 4)   # R: calibrate(dclus1, ~stype + sch.wide, pop, calfun = "raking")
     23.7036
+    >>> s = ss.datasets.apistrat_design()
+    >>> round(ss.total(ss.rake(s, m, method="rake"), "enroll").se, 2)   # R: rake(dstrat, list(~stype, ~sch.wide), ...)
+    115905.31
     """
+    check_option(method, "method", ("calibrate", "rake"))
+    maxit = (10 if method == "rake" else 100) if maxit is None else maxit
+    epsilon = (1.0 if method == "rake" else 1e-10) if epsilon is None else epsilon
     _check_iteration(maxit, epsilon)
     if not margins:
         raise DataError("rake needs at least one margin.")
@@ -235,6 +268,8 @@ def rake(
         blocks.append(slice(start, start + k))
         start += k
     codes = [np.argmax(X[:, b], axis=1) for b in blocks]
+    if method == "rake":
+        return _rake_r(design, [targets[b] for b in blocks], codes, maxit, epsilon, f"rake[R]({', '.join(margins)})")
 
     def ipf(W: np.ndarray) -> np.ndarray:
         W = np.array(W, dtype=float)
@@ -259,6 +294,71 @@ def rake(
         )
 
     return _finish(design, ipf(design._w), X, f"rake({', '.join(margins)})", ipf)
+
+
+@dataclass(frozen=True, eq=False)
+class _RakingStep:
+    """What R's ``rake()`` leaves for the variance: each margin's categories and weights.
+
+    ``weights[m]`` are the weights right after margin ``m`` was post-stratified in the
+    last sweep.  R's ``svyrecvar`` takes the linearised values z through 10 rounds of
+    z ← z − wₘ · mean_g(z / wₘ) over the margins m, the mean taken without weights
+    within each category g of margin m (``apply(x/psw, 2, ave, margin)``).
+    """
+
+    name: str
+    codes: tuple[np.ndarray, ...]
+    weights: tuple[np.ndarray, ...]
+
+    def residualize(self, z: np.ndarray) -> np.ndarray:
+        z = np.array(z, dtype=float)
+        counts = [np.bincount(c) for c in self.codes]
+        for _ in range(10):  # R's fixed number of rounds
+            for c, n, psw in zip(self.codes, counts, self.weights):
+                u = z / psw[:, None]
+                sums = np.zeros((len(n), z.shape[1]))
+                np.add.at(sums, c, u)
+                z = z - psw[:, None] * (sums / n[:, None])[c]
+        return z
+
+
+def _poststratify_columns(W: np.ndarray, codes: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Each column of W post-stratified to ``target`` counts (R ``postStratify``)."""
+    sums = np.zeros((len(target), W.shape[1]))
+    np.add.at(sums, codes, W)
+    return W * (target[:, None] / sums)[codes]
+
+
+def _rake_r(design: Design, targets: list[np.ndarray], codes: list[np.ndarray], maxit: int, epsilon: float,
+            name: str) -> Design:
+    """R ``rake()``: sweeps of post-stratification, R's stopping rule and its variance step."""
+    w = np.array(design._w, dtype=float)[:, None]
+    tol = epsilon * float(w.sum()) if epsilon < 1 else epsilon
+    cell = np.unique(np.column_stack(codes), axis=0, return_inverse=True)[1].ravel()
+    old = np.bincount(cell, weights=w[:, 0])
+    sweeps, converged, after = 0, False, []
+    while sweeps < maxit:
+        after = []
+        for c, t in zip(codes, targets):
+            w = _poststratify_columns(w, c, t)
+            after.append(w[:, 0].copy())
+        new = np.bincount(cell, weights=w[:, 0])
+        sweeps += 1
+        if np.max(np.abs(old - new)) < tol:
+            converged = True
+            break
+        old = new
+    if not converged:
+        warnings.warn(f"raking did not converge after {maxit} sweeps (as R's rake() warns); the margins are not "
+                      "met: raise maxit or use method='calibrate'.", SurveyStatsWarning, stacklevel=3)
+    if design._rep is not None:
+        W = np.array(design._rep.weights, dtype=float)
+        for _ in range(sweeps):
+            for c, t in zip(codes, targets):
+                W = _poststratify_columns(W, c, t)
+        return design._derive(weights=w[:, 0], rep=design._rep.with_weights(W))
+    step = _RakingStep(name, tuple(codes), tuple(after))
+    return design._derive(weights=w[:, 0], cal=step)
 
 
 def _check_iteration(maxit: int, epsilon: float) -> None:
