@@ -17,7 +17,6 @@ replicate columns): they raise :class:`~survey_stats.MethodError` here.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -464,7 +463,7 @@ class SQLDesign:
                     levels = self.engine.sql(f"SELECT DISTINCT {col} AS v FROM {self.relation} WHERE {col} IS NOT NULL "
                                              "ORDER BY 1")["v"].tolist()
                     for lev in levels:
-                        parts.append({"label": v, "y": f"(CASE WHEN {col} = {_lit(lev)} THEN 1.0 ELSE 0.0 END)",
+                        parts.append({"label": v, "y": f"CAST((CASE WHEN {col} = {_lit(lev)} THEN 1 ELSE 0 END) AS DOUBLE)",
                                       "miss": f"({col} IS NULL)", "category": _py(lev), "variable": v})
                     continue
             elif not numeric:
@@ -479,9 +478,16 @@ def _py(v: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------- frames
-def sql_frame_summary(relation: str, *, con: Any = None, strata: str | Sequence[str] | None = None,
+def _stratum_key(strata: str | Sequence[str] | None) -> str:
+    cols = [strata] if isinstance(strata, str) else list(strata or [])
+    return " || ' / ' || ".join(f"CAST({_q(c)} AS VARCHAR)" for c in cols) if cols else "'(all)'"
+
+
+def sql_frame_summary(relation: Any, *, con: Any = None, strata: str | Sequence[str] | None = None,
                       certainty: str | None = None) -> pd.DataFrame:
-    """N and certainty count per stratum of a frame held in DuckDB / Parquet (one GROUP BY).
+    """N and certainty count per stratum of a frame held in DuckDB, Parquet or Spark (one GROUP BY).
+
+    ``relation`` and ``con`` are read as by :class:`SQLDesign`.
 
     Examples
     --------
@@ -494,48 +500,56 @@ def sql_frame_summary(relation: str, *, con: Any = None, strata: str | Sequence[
     0       a  2
     1       b  3
     """
-    import duckdb
-
-    con = con if con is not None else duckdb.connect()
-    cols = [strata] if isinstance(strata, str) else list(strata or [])
-    key = " || ' / ' || ".join(f"CAST({_q(c)} AS VARCHAR)" for c in cols) if cols else "'(all)'"
+    engine, rel = _sqlengine.resolve(relation, con)
     cert = f", SUM(CASE WHEN {_q(certainty)} THEN 1 ELSE 0 END) AS certainty" if certainty else ""
-    return con.execute(f"SELECT {key} AS stratum, COUNT(*) AS N{cert} FROM {relation} GROUP BY 1 ORDER BY 1").df()
+    return engine.sql(f"SELECT {_stratum_key(strata)} AS stratum, COUNT(*) AS N{cert} FROM {rel} GROUP BY 1 ORDER BY 1")
 
 
-def sql_select(relation: str, *, id: str, seed: int, con: Any = None,  # noqa: A002
+def sql_select(relation: Any, *, id: str, seed: int, con: Any = None,  # noqa: A002
                strata: str | Sequence[str] | None = None, fraction: float | None = None, n: int | None = None,
                certainty: str | None = None) -> pd.DataFrame:
-    """Stratified simple random sample drawn inside DuckDB; returns only the selected units.
+    """Stratified simple random sample drawn inside the engine; returns only the selected units.
 
-    Each unit's random key is a hash of its id and the seed (MD5, so the draw is the same
-    on every run and engine version); within each stratum the non-certainty units with
-    the smallest keys are taken, n_h − c_h of them (n_h = ⌈fraction · N_h⌉ or ``n``), and
-    certainty units always.  Returns id, stratum, certainty, pi and weight.
+    Each unit's random key is the first 12 hexadecimal digits of the MD5 digest of the
+    text ``"<id>:<seed>"`` (the id cast to text), compared as text; ties, if any, are
+    broken by the id.  MD5, text casts and ``substr`` mean the same in every engine, so
+    the same seed draws the same units on DuckDB and on Spark, on every run and version.
+    Give integer or text ids (a floating-point id's text form may differ between engines).
+    Within each stratum the non-certainty units with the smallest keys are taken,
+    n_h − c_h of them (n_h = ⌈fraction · N_h⌉ or ``n``), and certainty units always.
+    Returns id, stratum, certainty, pi and weight.
+
+    Examples
+    --------
+    >>> import duckdb, pandas as pd
+    >>> con = duckdb.connect()
+    >>> con.register("reg", pd.DataFrame({"hh": range(10), "h": list("aaaabbbbbb")}))  # doctest: +ELLIPSIS
+    <...>
+    >>> s = sql_select("reg", con=con, id="hh", strata="h", fraction=0.5, seed=1)
+    >>> s.groupby("stratum").size().tolist(), s["weight"].tolist()[:2]
+    ([2, 3], [2.0, 2.0])
     """
-    import duckdb
-
     if (fraction is None) == (n is None):
         raise MethodError("give exactly one of fraction= or n=.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise MethodError("seed must be an integer.")
-    con = con if con is not None else duckdb.connect()
-    cols = [strata] if isinstance(strata, str) else list(strata or [])
-    key = " || ' / ' || ".join(f"CAST({_q(c)} AS VARCHAR)" for c in cols) if cols else "'(all)'"
+    engine, rel = _sqlengine.resolve(relation, con)
     cert = f"COALESCE(CAST({_q(certainty)} AS BOOLEAN), FALSE)" if certainty else "FALSE"
-    target = (f"CAST(CEIL({float(fraction)} * N - 1e-9) AS BIGINT)" if fraction is not None else str(int(n)))
+    target = (f"CAST(CEIL(CAST({float(fraction)!r} AS DOUBLE) * N - 1e-9) AS BIGINT)" if fraction is not None
+              else str(int(n)))  # type: ignore[arg-type]
     sql = f"""
     WITH u AS (
-        SELECT {_q(id)} AS id, {key} AS stratum, {cert} AS certainty,
-               CAST(('0x' || substr(md5(CAST({_q(id)} AS VARCHAR) || ':{int(seed)}'), 1, 12)) AS BIGINT) AS k
-        FROM {relation}),
+        SELECT {_q(id)} AS id, {_stratum_key(strata)} AS stratum, {cert} AS certainty,
+               substr(md5(CAST({_q(id)} AS VARCHAR) || ':{int(seed)}'), 1, 12) AS k
+        FROM {rel}),
     s AS (SELECT stratum, COUNT(*) AS N, SUM(CASE WHEN certainty THEN 1 ELSE 0 END) AS c FROM u GROUP BY stratum),
     r AS (SELECT u.*, s.N, s.c, GREATEST({target} - s.c, 0) AS m,
                  ROW_NUMBER() OVER (PARTITION BY u.stratum, u.certainty ORDER BY u.k, u.id) AS rk
-          FROM u JOIN s USING (stratum))
+          FROM u JOIN s ON u.stratum = s.stratum)
     SELECT id, stratum, certainty,
-           CASE WHEN certainty THEN 1.0 ELSE m * 1.0 / (N - c) END AS pi
-    FROM r WHERE certainty OR rk <= m ORDER BY stratum, certainty DESC, k"""
-    out = con.execute(sql).df()
+           CASE WHEN certainty THEN CAST(1 AS DOUBLE) ELSE CAST(m AS DOUBLE) / (N - c) END AS pi
+    FROM r WHERE certainty OR rk <= m ORDER BY stratum, certainty DESC, k, id"""
+    out = engine.sql(sql)
+    out["pi"] = out["pi"].astype(float)
     out["weight"] = 1.0 / out["pi"]
     return out.rename(columns={"id": id})
