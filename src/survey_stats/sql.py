@@ -273,10 +273,7 @@ class SQLDesign:
         if not e.is_condition and not e.is_column:
             raise ExpressionError(f"where={where!r} is not a condition (a comparison, and/or/not, or a True/False "
                                   "column).")
-        cond = e.to_sql(_q, condition=True)
-        if not self._count(cond):
-            raise DataError(f"where={where!r} selects no rows; the domain is empty.")  # as in memory
-        return cond
+        return e.to_sql(_q, condition=True)  # no rows selected: _domain_totals raises, as in memory
 
     def proportion_parts(self, parts: Sequence[tuple[str, str, str | None]], *, level: float = 0.95, df: Any = None,
                          ci_method: str = "logit", na: str = "fail") -> EstimateTable:
@@ -358,7 +355,7 @@ class SQLDesign:
                               f"{'WHERE ' + where if where else ''} "
                               f"{'GROUP BY ' + keys + ' ORDER BY ' + keys if keys else ''}")
         if len(dom) == 0:
-            raise DataError("no rows satisfy the domain condition.")
+            raise DataError("where= selects no rows; the domain is empty." if where else "the data have no rows.")
         with np.errstate(divide="ignore", invalid="ignore"):
             for j in range(len(parts)):
                 W, Y = dom[f"W{j}"].astype(float), dom[f"Y{j}"].astype(float)
@@ -458,10 +455,9 @@ class SQLDesign:
                 continue
             numeric = self._types[v] in ("numeric", "boolean")
             if statistic == "proportion":
-                if not (numeric and self._count(f"{col} IS NOT NULL AND CAST({col} AS DOUBLE) NOT IN (0, 1)",
-                                                self.relation) == 0):
-                    levels = self.engine.sql(f"SELECT DISTINCT {col} AS v FROM {self.relation} WHERE {col} IS NOT NULL "
-                                             "ORDER BY 1")["v"].tolist()
+                levels = self.engine.sql(f"SELECT DISTINCT {col} AS v FROM {self.relation} WHERE {col} IS NOT NULL "
+                                         "ORDER BY 1")["v"].tolist()
+                if not (numeric and set(levels) <= {0, 1}):  # 0/1 (or True/False): one part; else one per category
                     for lev in levels:
                         parts.append({"label": v, "y": f"CAST((CASE WHEN {col} = {_lit(lev)} THEN 1 ELSE 0 END) AS DOUBLE)",
                                       "miss": f"({col} IS NULL)", "category": _py(lev), "variable": v})
