@@ -17,6 +17,7 @@ replicate columns): they raise :class:`~survey_stats.MethodError` here.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pandas as pd
 from . import _assembly, _kernel, _sqlengine
 from ._validation import check_level, check_option, describe_values
 from .ci import PROPORTION_METHODS
+from .design import Design
 from .errors import DataError, DesignError, ExpressionError, LonelyPSUError, MethodError
 from .expr import parse
 from .results import Estimate, EstimateTable
@@ -471,6 +473,22 @@ class SQLDesign:
 
 def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
+
+
+def _moved(name: str) -> staticmethod:
+    def old(*args: Any, **kwargs: Any) -> SQLDesign:
+        warnings.warn(f"Design.{name} moved to SQLDesign.{name} (the core imports no backend); Design.{name} "
+                      "will be removed in the next release.", DeprecationWarning, stacklevel=2)
+        return getattr(SQLDesign, name)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    old.__doc__ = f"Deprecated: use :meth:`SQLDesign.{name}`."
+    return staticmethod(old)
+
+
+# The old spellings keep working for one release.  The backend attaches them to the core's
+# class, so the arrow still points from backend to core (survey_stats/__init__ imports this module).
+Design.from_duckdb = _moved("from_duckdb")  # type: ignore[attr-defined]
+Design.from_parquet = _moved("from_parquet")  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------- frames
