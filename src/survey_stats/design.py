@@ -16,8 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from . import _setup
 from ._validation import check_option, describe_rows, describe_values, parse_flags
-from .errors import DataError, DesignError, LonelyPSUError, SurveyStatsWarning
+from .errors import DataError, DesignError, SurveyStatsWarning
 
 __all__ = ["Design", "LonelyPSU"]
 
@@ -27,7 +28,7 @@ FpcType = Literal["auto", "size", "fraction"]
 _FPC_TYPES = ("auto", "size", "fraction")
 
 #: A stratum whose sampling fraction is this close to 1 is a census (R uses the same cut).
-_CENSUS_TOL = 1e-7
+_CENSUS_TOL = _setup.CENSUS_TOL
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -155,191 +156,34 @@ class Design:
         nest: bool = False,
         fpc_type: FpcType = "auto",
     ) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-        if len(data) == 0:
-            raise DataError("data has no rows; a design needs at least one respondent.")
-        dup = data.columns[data.columns.duplicated()]
-        if len(dup):
-            raise DataError(f"data has duplicate column name(s) {describe_values(pd.unique(dup))}; "
-                            "rename them so every column is unique.")
+        data = _checked_frame(data)
         check_option(lonely_psu, "lonely_psu", _LONELY)
         check_option(fpc_type, "fpc_type", _FPC_TYPES)
         if not isinstance(nest, bool):
             raise DesignError(f"nest must be True or False, got {nest!r}.")
         named = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
-        missing = {k: v for k, v in named.items() if v is not None and v not in data.columns}
-        if missing:
-            listed = ", ".join(f"{k}={v!r}" for k, v in missing.items())
-            raise DesignError(
-                f"design column(s) not in data: {listed}; available columns: "
-                f"{describe_values(map(str, data.columns))}."
-            )
-        data = data.copy()
+        _check_columns(data, named)
         index = data.index
-        n = len(data)
-
-        for role in ("strata", "ids", "weights", "fpc", "certainty"):
-            col = named[role]
-            if col is not None:
-                bad = data[col].isna().to_numpy()
-                if bad.any():
-                    raise DesignError(
-                        f"{role} column {col!r} has missing values in {describe_rows(index, bad)}; "
-                        "every sampled row needs a value."
-                    )
-
-        # strata -> codes 0..H0-1 (in order of first appearance, sorted labels)
-        if strata is None:
-            h0 = np.zeros(n, dtype=np.intp)
-            labels0: list[Hashable] = ["(all)"]
-        else:
-            codes, uniques = pd.factorize(data[strata], sort=True)
-            h0 = codes.astype(np.intp)
-            labels0 = list(uniques)
-
-        # certainty units
-        if certainty is None:
-            cert = np.zeros(n, dtype=bool)
-        else:
-            cert = _as_bool(data[certainty], certainty, index)
-
-        # PSUs
-        if ids is None:
-            psu_raw = np.arange(n, dtype=np.intp)
-        else:
-            key = data[ids]
-            if nest:
-                pc, _ = pd.factorize(pd.MultiIndex.from_arrays([h0, key.to_numpy()]))
-            else:
-                pc, _ = pd.factorize(key)
-            psu_raw = pc.astype(np.intp)
-            n_psu_raw = int(psu_raw.max()) + 1
-            first_h = np.full(n_psu_raw, -1, dtype=np.intp)
-            first_h[psu_raw[::-1]] = h0[::-1]
-            clash = first_h[psu_raw] != h0
-            if clash.any():
-                bad_ids = pd.unique(key.to_numpy()[clash])
-                raise DesignError(
-                    f"clusters are not nested in strata: PSU id(s) {describe_values(bad_ids)} in column "
-                    f"{ids!r} appear in more than one stratum ({describe_rows(index, clash)}); "
-                    "pass nest=True if PSU ids are only unique within a stratum."
-                )
-            if certainty is not None:
-                mixed = pd.Series(cert).groupby(psu_raw).nunique().to_numpy() > 1
-                if mixed.any():
-                    rows = mixed[psu_raw]
-                    raise DesignError(
-                        f"certainty column {certainty!r} differs within a PSU ({describe_rows(index, rows)}); "
-                        "certainty applies to whole PSUs."
-                    )
-
+        h0, labels0 = _strata_codes(data, strata)
+        cert = np.zeros(len(data), dtype=bool) if certainty is None else _as_bool(data[certainty], certainty, index)
+        psu_raw = _psu_codes(data, ids, h0, nest, cert, certainty)
         # counts of PSUs per original stratum, split certainty / random
         H0 = len(labels0)
-        psu_first_row = np.arange(n, dtype=np.intp) if ids is None else _first_rows(psu_raw)
+        psu_first_row = psu_raw if ids is None else _first_rows(psu_raw)
         psu_h0 = h0[psu_first_row]
-        psu_cert = cert[psu_first_row]
-        n_cert_h0 = np.bincount(psu_h0[psu_cert], minlength=H0)
+        n_cert_h0 = np.bincount(psu_h0[cert[psu_first_row]], minlength=H0)
         n_all_h0 = np.bincount(psu_h0, minlength=H0)
-
-        # FPC: population size (or fraction) per original stratum
-        N_h0: np.ndarray | None = None
+        N_h0 = None
         if fpc is not None:
-            raw = pd.to_numeric(data[fpc], errors="coerce")
-            if raw.isna().any():
-                bad = raw.isna().to_numpy()
-                raise DesignError(
-                    f"fpc column {fpc!r} is not numeric in {describe_rows(index, bad)}; "
-                    "give population sizes N_h or sampling fractions n_h/N_h."
-                )
-            vals = raw.to_numpy(dtype=float)
-            if np.isinf(vals).any():
-                raise DesignError(
-                    f"fpc column {fpc!r} is infinite in {describe_rows(index, np.isinf(vals))}; for sampling with "
-                    "replacement (no finite-population correction) leave fpc= out."
-                )
+            vals = _fpc_values(data, fpc)
             per_h = pd.Series(vals).groupby(h0).agg(["min", "max"])
-            uneven = per_h.index[(per_h["max"] - per_h["min"]).abs() > 1e-9 * per_h["max"].abs()]
-            if len(uneven):
-                labs = [labels0[i] for i in uneven]
-                raise DesignError(
-                    f"fpc column {fpc!r} is not constant within stratum/strata {describe_values(labs)}; "
-                    "the FPC describes the whole stratum, so every row of a stratum needs the same value."
-                )
-            fh = np.full(H0, np.nan)
-            fh[per_h.index.to_numpy()] = per_h["min"].to_numpy()
-            if (fh <= 0).any():
-                labs = [labels0[i] for i in np.flatnonzero(fh <= 0)]
-                raise DesignError(
-                    f"fpc column {fpc!r} has values ≤ 0 in stratum/strata {describe_values(labs)}; "
-                    "give population sizes N_h ≥ n_h or sampling fractions in (0, 1]."
-                )
-            kind = fpc_type
-            if kind == "auto":
-                if (fh <= 1).all():
-                    kind = "fraction"
-                elif (fh >= 1).all():
-                    kind = "size"
-                else:
-                    raise DesignError(
-                        f"fpc column {fpc!r} mixes values below 1 (sampling fractions) and above 1 "
-                        "(population sizes); use one kind throughout, or set fpc_type='size' or 'fraction'."
-                    )
-            if kind == "fraction":
-                if (fh > 1).any():
-                    labs = [labels0[i] for i in np.flatnonzero(fh > 1)]
-                    raise DesignError(
-                        f"sampling fraction > 1 in fpc column {fpc!r} for stratum/strata {describe_values(labs)}; "
-                        "a fraction n_h/N_h is at most 1 (did you mean population sizes? set fpc_type='size')."
-                    )
-                N_h0 = n_all_h0 / fh
-            else:
-                N_h0 = fh
-                over = n_all_h0 > N_h0 * (1 + 1e-12)
-                if over.any():
-                    i = int(np.flatnonzero(over)[0])
-                    unit = "PSUs" if ids is not None else "rows"
-                    raise DesignError(
-                        f"stratum {labels0[i]!r} has n_h = {n_all_h0[i]} sampled {unit} but fpc column {fpc!r} "
-                        f"says its population is N_h = {N_h0[i]:g}; n_h cannot exceed N_h "
-                        f"({int(over.sum())} stratum/strata affected)."
-                    )
-
-        # weights
+            N_h0 = _setup.population_sizes(per_h["min"].to_numpy(), per_h["max"].to_numpy(), n_all_h0,
+                                           column=fpc, labels=labels0, kind=fpc_type,
+                                           unit="PSUs" if ids is not None else "rows")
         if weights is not None:
-            wser = pd.to_numeric(data[weights], errors="coerce")
-            if wser.isna().any():
-                bad = wser.isna().to_numpy()
-                raise DesignError(f"weights column {weights!r} is not numeric in {describe_rows(index, bad)}.")
-            w = wser.to_numpy(dtype=float).copy()
-            if not np.isfinite(w).all():
-                bad = ~np.isfinite(w)
-                raise DesignError(f"weights column {weights!r} is not finite in {describe_rows(index, bad)}.")
-            if (w <= 0).any():
-                bad = w <= 0
-                raise DesignError(
-                    f"weights column {weights!r} has values ≤ 0 in {describe_rows(index, bad)}; "
-                    "sampling weights are 1/inclusion probability and must be positive "
-                    "(to analyse part of the sample use by= or where=, not zero weights)."
-                )
-            with np.errstate(over="ignore"):
-                finite_sum = np.isfinite(w.sum())
-            if not finite_sum:
-                raise DesignError(f"weights column {weights!r} sums to more than floating point can hold; "
-                                  "the weights are implausibly large.")
-            if cert.any():
-                off = cert & (np.abs(w - 1.0) > 1e-9)
-                if off.any():
-                    raise DesignError(
-                        f"certainty units must have weight 1 (inclusion probability 1), but weights column "
-                        f"{weights!r} differs in {describe_rows(index, off)}."
-                    )
+            w = _weight_values(data, weights, cert)
         elif N_h0 is not None:
-            n_rand = (n_all_h0 - n_cert_h0).astype(float)
-            N_rand = N_h0 - n_cert_h0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                wh = np.where(n_rand > 0, N_rand / n_rand, 1.0)
-            w = np.where(cert, 1.0, wh[h0])
+            w = np.where(cert, 1.0, _setup.derived_weights(N_h0, n_all_h0, n_cert_h0)[h0])
         else:
             if not cert.any() or not cert.all():
                 warnings.warn(
@@ -347,62 +191,12 @@ class Design:
                     SurveyStatsWarning,
                     stacklevel=2,
                 )
-            w = np.ones(n)
-
-        # final strata: original strata, plus one census sub-stratum for the certainty units of each
-        if cert.any():
-            h = np.where(cert, H0 + h0, h0)
-            used = np.unique(h)
-            remap = np.full(2 * H0, -1, dtype=np.intp)
-            remap[used] = np.arange(len(used))
-            h = remap[h]
-            labels = [labels0[u] if u < H0 else f"{labels0[u - H0]} [certainty]" for u in used]
-            orig = np.where(used < H0, used, used - H0)
-            is_cert_h = used >= H0
-        else:
-            h = h0
-            labels = labels0
-            orig = np.arange(H0)
-            is_cert_h = np.zeros(H0, dtype=bool)
-        H = len(labels)
-
-        # renumber PSUs so that the PSUs of a stratum are contiguous (sorted by stratum)
-        if ids is None:
-            psu = None
-            psu_h = None
-            n_h = np.bincount(h, minlength=H)
-        else:
-            ph = h[psu_first_row]
-            order = np.argsort(ph, kind="stable")
-            rank = np.empty_like(order)
-            rank[order] = np.arange(len(order))
-            psu = rank[psu_raw]
-            psu_h = ph[order]
-            n_h = np.bincount(psu_h, minlength=H)
-
-        # sampling fraction per final stratum
-        if N_h0 is None:
-            f_h = np.zeros(H)
-        else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                N_rand = N_h0 - n_cert_h0
-                f_rand = np.where(N_rand > 0, (n_all_h0 - n_cert_h0) / N_rand, 1.0)
-            f_h = np.where(is_cert_h, 1.0, f_rand[orig])
-        f_h = np.where(is_cert_h, 1.0, f_h)
-        census = f_h > 1 - _CENSUS_TOL
-        singleton = (n_h == 1) & ~census
-        if singleton.any() and lonely_psu == "fail":
-            labs = [labels[i] for i in np.flatnonzero(singleton)]
-            unit = "PSU" if ids is not None else "sampled row"
-            raise LonelyPSUError(
-                f"stratum/strata {describe_values(labs)} ha{'s' if len(labs) == 1 else 've'} a single {unit}, "
-                "so its variance cannot be estimated; set Design(lonely_psu='adjust'|'average'|'certainty'|'remove'), "
-                "merge it with a similar stratum, or mark it a census with fpc."
-            )
-        one_minus_f = np.where(census, 0.0, 1.0 - f_h)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(n_h > 1, one_minus_f * n_h / (n_h - 1.0), 0.0)
-        singleton_f = np.where(singleton, one_minus_f, 0.0)
+            w = np.ones(len(data))
+        h, labels, orig, is_cert_h = _setup.certainty_strata(h0, cert, labels0)
+        psu, psu_h, n_h = _contiguous_psus(h, psu_raw, psu_first_row, len(labels), ids is not None)
+        f_rand = _setup.sampling_fractions(N_h0, n_all_h0, n_cert_h0)
+        sc = _setup.variance_scale(n_h, np.where(is_cert_h, 1.0, f_rand[orig]))
+        _setup.check_lonely(n_h, sc.census, lonely_psu, labels, unit="PSU" if ids is not None else "sampled row")
 
         object.__setattr__(self, "_frozen", False)
         self._data = data
@@ -414,13 +208,13 @@ class Design:
         self._psu = None if psu is None else _readonly(np.ascontiguousarray(psu, dtype=np.intp))
         self._psu_h = None if psu_h is None else _readonly(np.ascontiguousarray(psu_h, dtype=np.intp))
         self._n_h = _readonly(n_h.astype(np.int64))
-        self._f_h = _readonly(np.where(census, 1.0, f_h))
-        self._scale_h = _readonly(scale)
-        self._singleton_h = _readonly(singleton_f)
-        self._census_h = _readonly(census)
+        self._f_h = _readonly(sc.fraction)
+        self._scale_h = _readonly(sc.scale)
+        self._singleton_h = _readonly(sc.singleton)
+        self._census_h = _readonly(sc.census)
         self._labels_h = tuple(labels)
-        self._c_row = _readonly(scale[h]) if psu is None else None
-        self._degf = int(n_h.sum() - H)
+        self._c_row = _readonly(sc.scale[h]) if psu is None else None
+        self._degf = _setup.degrees_of_freedom(n_h)
         self._cache: dict[Any, Any] = {}  # per-column derived arrays; valid because data never change
         self._cal: tuple[Any, ...] = ()  # calibration steps (weighting module), applied to influence values
         self._rep: Any = None  # replicate weights (replicates module)
@@ -600,6 +394,142 @@ class Design:
                 f"{describe_values(map(str, self._data.columns))}."
             )
         return self._data[name]
+
+
+def _checked_frame(data: Any) -> pd.DataFrame:
+    """A private copy of *data* after the frame-level checks (type, rows, unique columns)."""
+    if not isinstance(data, pd.DataFrame):
+        raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if len(data) == 0:
+        raise DataError("data has no rows; a design needs at least one respondent.")
+    dup = data.columns[data.columns.duplicated()]
+    if len(dup):
+        raise DataError(f"data has duplicate column name(s) {describe_values(pd.unique(dup))}; "
+                        "rename them so every column is unique.")
+    return data.copy()
+
+
+def _check_columns(data: pd.DataFrame, named: dict[str, str | None]) -> None:
+    """Every named design column exists and has no missing values."""
+    missing = {k: v for k, v in named.items() if v is not None and v not in data.columns}
+    if missing:
+        listed = ", ".join(f"{k}={v!r}" for k, v in missing.items())
+        raise DesignError(
+            f"design column(s) not in data: {listed}; available columns: "
+            f"{describe_values(map(str, data.columns))}."
+        )
+    for role in ("strata", "ids", "weights", "fpc", "certainty"):
+        col = named[role]
+        if col is not None:
+            bad = data[col].isna().to_numpy()
+            if bad.any():
+                raise DesignError(
+                    f"{role} column {col!r} has missing values in {describe_rows(data.index, bad)}; "
+                    "every sampled row needs a value."
+                )
+
+
+def _strata_codes(data: pd.DataFrame, strata: str | None) -> tuple[np.ndarray, list[Hashable]]:
+    """Stratum code per row (sorted labels) and the labels; one stratum "(all)" without strata."""
+    if strata is None:
+        return np.zeros(len(data), dtype=np.intp), ["(all)"]
+    codes, uniques = pd.factorize(data[strata], sort=True)
+    return codes.astype(np.intp), list(uniques)
+
+
+def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, cert: np.ndarray,
+               certainty: str | None) -> np.ndarray:
+    """PSU code per row (every row its own PSU without ids), checked nested in strata."""
+    n = len(data)
+    if ids is None:
+        return np.arange(n, dtype=np.intp)
+    index = data.index
+    key = data[ids]
+    if nest:
+        pc, _ = pd.factorize(pd.MultiIndex.from_arrays([h0, key.to_numpy()]))
+    else:
+        pc, _ = pd.factorize(key)
+    psu_raw = pc.astype(np.intp)
+    first_h = np.full(int(psu_raw.max()) + 1, -1, dtype=np.intp)
+    first_h[psu_raw[::-1]] = h0[::-1]
+    clash = first_h[psu_raw] != h0
+    if clash.any():
+        bad_ids = pd.unique(key.to_numpy()[clash])
+        raise DesignError(
+            f"clusters are not nested in strata: PSU id(s) {describe_values(bad_ids)} in column "
+            f"{ids!r} appear in more than one stratum ({describe_rows(index, clash)}); "
+            "pass nest=True if PSU ids are only unique within a stratum."
+        )
+    if certainty is not None:
+        mixed = pd.Series(cert).groupby(psu_raw).nunique().to_numpy() > 1
+        if mixed.any():
+            raise DesignError(
+                f"certainty column {certainty!r} differs within a PSU ({describe_rows(index, mixed[psu_raw])}); "
+                "certainty applies to whole PSUs."
+            )
+    return psu_raw
+
+
+def _fpc_values(data: pd.DataFrame, fpc: str) -> np.ndarray:
+    """The FPC column as finite floats (sizes or fractions are told apart later)."""
+    index = data.index
+    raw = pd.to_numeric(data[fpc], errors="coerce")
+    if raw.isna().any():
+        raise DesignError(
+            f"fpc column {fpc!r} is not numeric in {describe_rows(index, raw.isna().to_numpy())}; "
+            "give population sizes N_h or sampling fractions n_h/N_h."
+        )
+    vals = raw.to_numpy(dtype=float)
+    if np.isinf(vals).any():
+        raise DesignError(
+            f"fpc column {fpc!r} is infinite in {describe_rows(index, np.isinf(vals))}; for sampling with "
+            "replacement (no finite-population correction) leave fpc= out."
+        )
+    return vals
+
+
+def _weight_values(data: pd.DataFrame, weights: str, cert: np.ndarray) -> np.ndarray:
+    """The weights column, checked numeric, finite, positive, summable, 1 on certainty units."""
+    index = data.index
+    wser = pd.to_numeric(data[weights], errors="coerce")
+    if wser.isna().any():
+        bad = wser.isna().to_numpy()
+        raise DesignError(f"weights column {weights!r} is not numeric in {describe_rows(index, bad)}.")
+    w = wser.to_numpy(dtype=float).copy()
+    if not np.isfinite(w).all():
+        bad = ~np.isfinite(w)
+        raise DesignError(f"weights column {weights!r} is not finite in {describe_rows(index, bad)}.")
+    if (w <= 0).any():
+        raise DesignError(
+            f"weights column {weights!r} has values ≤ 0 in {describe_rows(index, w <= 0)}; "
+            "sampling weights are 1/inclusion probability and must be positive "
+            "(to analyse part of the sample use by= or where=, not zero weights)."
+        )
+    with np.errstate(over="ignore"):
+        finite_sum = np.isfinite(w.sum())
+    if not finite_sum:
+        raise DesignError(f"weights column {weights!r} sums to more than floating point can hold; "
+                          "the weights are implausibly large.")
+    off = cert & (np.abs(w - 1.0) > 1e-9)
+    if off.any():
+        raise DesignError(
+            f"certainty units must have weight 1 (inclusion probability 1), but weights column "
+            f"{weights!r} differs in {describe_rows(index, off)}."
+        )
+    return w
+
+
+def _contiguous_psus(h: np.ndarray, psu_raw: np.ndarray, psu_first_row: np.ndarray, H: int,
+                     clustered: bool) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """PSUs renumbered so that the PSUs of a stratum are contiguous; (psu, psu_h, n_h)."""
+    if not clustered:
+        return None, None, np.bincount(h, minlength=H)
+    ph = h[psu_first_row]
+    order = np.argsort(ph, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    psu_h = ph[order]
+    return rank[psu_raw], psu_h, np.bincount(psu_h, minlength=H)
 
 
 def _first_rows(codes: np.ndarray) -> np.ndarray:
