@@ -209,3 +209,42 @@ def test_sqldesign_accepts_an_ibis_table():
     d = ss.SQLDesign(table.filter(table.stype != "H"), **STRAT)
     assert (d.n, d.degf) == (150, 148)
     same(ss.mean(mem, "api00", by="awards"), ss.mean(d, "api00", by="awards"))
+
+
+def _with_certainty(name):
+    data = ref_data(name)
+    if name == "apistrat.csv":
+        data["cert"] = data["enroll"].fillna(0) > 1800  # a few large schools taken with certainty
+    else:
+        data["cert"] = data["dnum"].isin([406, 413])  # whole PSUs
+    return data
+
+
+@pytest.mark.parametrize("name, kw", [("apistrat.csv", dict(strata="stype", fpc="fpc")),
+                                      ("apiclus1.csv", dict(ids="dnum", fpc="fpc"))])
+def test_certainty_units_on_sql_equal_in_memory(name, kw):
+    data = _with_certainty(name)
+    assert 0 < data["cert"].sum() < len(data)
+    mem, sql = both(data, certainty="cert", **kw)
+    assert (sql.n_strata, sql.degf) == (mem.n_strata, mem.degf)
+    assert sql.labels == list(mem._labels_h)
+    same(ss.mean(mem, "api00", by="awards"), ss.mean(sql, "api00", by="awards"))
+    same(ss.proportion(mem, "sch.wide", ci_method="beta"), ss.proportion(sql, "sch.wide", ci_method="beta"))
+    same(ss.total(mem, "enroll", na="drop"), ss.total(sql, "enroll", na="drop"))
+
+
+def test_certainty_errors_on_sql():
+    data = _with_certainty("apistrat.csv")
+    con = duckdb.connect()
+    con.register("t", data)
+    with pytest.raises(ss.DesignError, match="certainty units must have weight 1"):
+        ss.SQLDesign("t", con=con, certainty="cert", **STRAT)
+    data["flag"] = np.where(data["cert"], "yes", "no")
+    con.register("u", data)
+    with pytest.raises(ss.DesignError, match="must be True/False or 1/0"):
+        ss.SQLDesign("u", con=con, certainty="flag", strata="stype", fpc="fpc")
+    clus = ref_data("apiclus1.csv")
+    clus["cert"] = clus.index == 0  # one row of a PSU, not the whole PSU
+    con.register("c", clus)
+    with pytest.raises(ss.DesignError, match="differs within PSU"):
+        ss.SQLDesign("c", con=con, ids="dnum", fpc="fpc", certainty="cert")

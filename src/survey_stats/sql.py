@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _assembly, _kernel, _sqlengine
+from . import _assembly, _kernel, _setup, _sqlengine
 from ._validation import check_level, check_option, describe_values
 from .ci import PROPORTION_METHODS
 from .design import Design
@@ -51,19 +51,26 @@ def _lit(v: Any) -> str:
     return "'" + str(v).replace("'", "''") + "'"
 
 
+def _cert_sql(certainty: str | None, prefix: str = "") -> str:
+    """The certainty flag as an SQL condition (FALSE without a certainty column)."""
+    return f"(CAST({prefix}{_q(certainty)} AS DOUBLE) = 1)" if certainty else "FALSE"
+
+
 class SQLDesign:
-    """A stratified (optionally one-stage clustered) design whose data stay in DuckDB.
+    """A stratified (optionally one-stage clustered) design whose data stay in DuckDB or Spark.
 
     Parameters
     ----------
-    relation : str
-        What to read: a table or view name, ``"read_parquet('data/*.parquet')"``, or a
-        parenthesised query.
-    con : duckdb.DuckDBPyConnection, optional
-        The connection (a new in-memory one by default).
-    strata, weights, fpc, ids, lonely_psu, nest, fpc_type
-        As for :class:`~survey_stats.Design`.  Certainty units: give them their own
-        census stratum (fpc = their count).
+    relation : str, Ibis table or Spark DataFrame
+        What to read: a DuckDB table or view name, ``"read_parquet('data/*.parquet')"``
+        or a parenthesised query; an Ibis table (DuckDB or PySpark backend); a Spark
+        DataFrame; or a Spark view name with ``con`` a SparkSession.
+    con : duckdb.DuckDBPyConnection or SparkSession, optional
+        The connection (a new in-memory DuckDB one by default).
+    strata, weights, fpc, ids, certainty, lonely_psu, nest, fpc_type
+        As for :class:`~survey_stats.Design`: the strata, FPC, certainty sub-strata,
+        variance scale, lonely-PSU policy and degrees of freedom come from the same
+        per-stratum functions (:mod:`survey_stats._setup`), fed by one grouped query.
 
     Examples
     --------
@@ -80,86 +87,89 @@ class SQLDesign:
     _sql_backend = True
 
     def __init__(self, relation: Any, *, con: Any = None, strata: str | None = None, weights: str | None = None,
-                 fpc: str | None = None, ids: str | None = None, lonely_psu: str = "fail", nest: bool = False,
-                 fpc_type: str = "auto") -> None:
+                 fpc: str | None = None, ids: str | None = None, certainty: str | None = None,
+                 lonely_psu: str = "fail", nest: bool = False, fpc_type: str = "auto") -> None:
         check_option(lonely_psu, "lonely_psu", ("fail", "certainty", "adjust", "average", "remove"))
         check_option(fpc_type, "fpc_type", ("auto", "size", "fraction"))
         self.engine, relation = _sqlengine.resolve(relation, con)
         self.con = getattr(self.engine, "con", None) or getattr(self.engine, "session", None)
         self.relation = relation
         self.lonely_psu = lonely_psu
-        self.columns_ = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids}
+        self.columns_ = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
         try:
             self._types = self.engine.types(relation)
         except Exception as exc:
             raise DesignError(f"cannot read {relation!r} with {self.engine.name}: {exc}") from exc
         self.all_columns = list(self._types)
         self._check_columns(relation, weights)
+        self._setup(relation, strata, weights, fpc, ids, certainty, nest, fpc_type)
+
+    def _setup(self, relation: str, strata: str | None, weights: str | None, fpc: str | None, ids: str | None,
+               certainty: str | None, nest: bool, fpc_type: str) -> None:
+        """Strata, FPC, certainty sub-strata, scales and df by the core's per-stratum functions."""
+        if not weights and not fpc:
+            raise DesignError("give weights= or fpc= (population sizes) for an SQL design.")
         s_expr = _q(strata) if strata else "'(all)'"
-        p_expr = _q(ids) if ids else None
-        if ids and not nest:
-            clash = self.engine.sql(f"SELECT {p_expr} AS psu FROM {relation} GROUP BY {p_expr} "
-                                    f"HAVING COUNT(DISTINCT {s_expr}) > 1 ORDER BY 1 LIMIT 5")["psu"].tolist()
-            if clash:
-                raise DesignError(f"clusters are not nested in strata: PSU id(s) {describe_values(clash)} "
-                                  f"in column {ids!r} appear in more than one stratum; pass nest=True if PSU ids are "
-                                  "only unique within a stratum.")
-        npsu = f"COUNT(DISTINCT {p_expr})" if ids else "COUNT(*)"
-        fpc_cols = f", MIN({_q(fpc)}) AS fmin, MAX({_q(fpc)}) AS fmax" if fpc else ""
-        st = self.engine.sql(f"SELECT {s_expr} AS label, COUNT(*) AS n_rows, {npsu} AS n_psu{fpc_cols} "
-                             f"FROM {relation} GROUP BY 1 ORDER BY 1")
-        n_h = st["n_psu"].to_numpy(dtype=float)
-        H = len(st)
+        cert = _cert_sql(certainty)
+        if ids:
+            self._check_psus(relation, ids, s_expr, cert, nest, certainty)
+        npsu = f"COUNT(DISTINCT {_q(ids)})" if ids else "COUNT(*)"
+        fpc_cols = f", MIN(CAST({_q(fpc)} AS DOUBLE)) AS fmin, MAX(CAST({_q(fpc)} AS DOUBLE)) AS fmax" if fpc else ""
+        g = self.engine.sql(f"SELECT {s_expr} AS label, {cert} AS c, COUNT(*) AS n_rows, {npsu} AS n_psu{fpc_cols} "
+                            f"FROM {relation} GROUP BY 1, 2 ORDER BY 1, 2")  # one row per stratum × certainty
+        labels0 = list(dict.fromkeys(g["label"]))
+        h0 = pd.Index(labels0).get_indexer(g["label"])
+        is_c = g["c"].to_numpy(dtype=bool)
+        n_psu = g["n_psu"].to_numpy(dtype=np.int64)
+        n_all_h0 = np.bincount(h0, weights=n_psu).astype(np.int64)
+        n_cert_h0 = np.bincount(h0, weights=n_psu * is_c).astype(np.int64)
+        unit = "PSUs" if ids else "rows"
+        N_h0 = None
         if fpc:
-            if ((st["fmax"] - st["fmin"]).abs() > 1e-9 * st["fmax"].abs()).any():
-                bad = st.loc[(st["fmax"] - st["fmin"]).abs() > 0, "label"].tolist()
-                raise DesignError(f"fpc column {fpc!r} is not constant within stratum/strata {describe_values(bad)}.")
-            fh = st["fmin"].to_numpy(dtype=float)
-            kind = fpc_type if fpc_type != "auto" else ("fraction" if (fh <= 1).all() else "size")
-            N_h = n_h / fh if kind == "fraction" else fh
-            over = n_h > N_h * (1 + 1e-12)
-            if over.any():
-                i = int(np.flatnonzero(over)[0])
-                raise DesignError(f"stratum {st['label'][i]!r} has n_h = {n_h[i]:g} but fpc says N_h = {N_h[i]:g}; "
-                                  "n_h cannot exceed N_h.")
-            f_h = n_h / N_h
-        else:
-            N_h = np.full(H, np.nan)
-            f_h = np.zeros(H)
-        census = f_h > 1 - 1e-7
-        singleton = (n_h == 1) & ~census
-        if singleton.any() and lonely_psu == "fail":
-            raise LonelyPSUError(f"stratum/strata {describe_values(st.loc[singleton, 'label'].tolist())} have a single PSU; "
-                                 "set lonely_psu='adjust'|'average'|'certainty'|'remove'.")
-        one_minus_f = np.where(census, 0.0, 1.0 - f_h)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._scale_h = np.where(n_h > 1, one_minus_f * n_h / (n_h - 1.0), 0.0)
-        self._singleton_h = np.where(singleton, one_minus_f, 0.0)
-        self._n_h = n_h.astype(np.int64)
-        self._census_h = census
-        self.labels = st["label"].tolist()
-        self.n = int(st["n_rows"].sum())
-        self.degf = int(n_h.sum() - H)
-        self.n_strata = H
-        # a stratum table in the connection: code and derived weight N_h / n_h
+            fmin = g.groupby(h0)["fmin"].min().to_numpy(dtype=float)
+            fmax = g.groupby(h0)["fmax"].max().to_numpy(dtype=float)
+            N_h0 = _setup.population_sizes(fmin, fmax, n_all_h0, column=fpc, labels=labels0, kind=fpc_type, unit=unit)
+        h, labels, orig, is_cert_h = _setup.certainty_strata(h0, is_c, labels0)
+        n_h = np.bincount(h, weights=n_psu, minlength=len(labels)).astype(np.int64)
+        sc = _setup.variance_scale(n_h, np.where(is_cert_h, 1.0, _setup.sampling_fractions(N_h0, n_all_h0, n_cert_h0)[orig]))
+        _setup.check_lonely(n_h, sc.census, self.lonely_psu, labels, unit="PSU" if ids else "sampled row")
+        self._n_h, self._scale_h, self._singleton_h, self._census_h = n_h, sc.scale, sc.singleton, sc.census
+        self.labels, self.n_strata = labels, len(labels)
+        self.n = int(g["n_rows"].sum())
+        self.degf = _setup.degrees_of_freedom(n_h)
+        # a group table in the connection: final stratum code and derived weight (N_h − c_h)/(n_h − c_h)
         self._tag = f"ss{next(_tags)}"
-        info = pd.DataFrame({"__label": st["label"], "__h": np.arange(H),
-                             "__wderived": np.where(np.isfinite(N_h), N_h / n_h, 1.0)})
-        self.engine.register(f"{self._tag}_strata", info)
+        wd = np.ones(len(g)) if N_h0 is None else _setup.derived_weights(N_h0, n_all_h0, n_cert_h0)[h0]
+        self.engine.register(f"{self._tag}_strata", pd.DataFrame({"__label": g["label"], "__c": is_c, "__h": h,
+                                                                  "__wderived": np.where(is_c, 1.0, wd)}))
         w_expr = f"CAST(t.{_q(weights)} AS DOUBLE)" if weights else "st.__wderived"
-        on = f"t.{_q(strata)} = st.__label" if strata else "TRUE"
+        on = (f"t.{_q(strata)} = st.__label AND " if strata else "") + f"{_cert_sql(certainty, 't.')} = st.__c"
         psu = f", t.{_q(ids)} AS __psu" if ids else ""
         self.engine.run(f"CREATE OR REPLACE TEMP VIEW {self._tag}_base AS SELECT t.*, st.__h, {w_expr} AS __w{psu} "
                         f"FROM {relation} t JOIN {self._tag}_strata st ON {on}")
         self.base = f"{self._tag}_base"
+        self._psu_h = None
         if ids:
             psus = self.engine.sql(f"SELECT DISTINCT __h, __psu FROM {self.base} ORDER BY 1, 2")
             self._psu_h = psus["__h"].to_numpy(dtype=np.intp)
             self._psu_keys = pd.MultiIndex.from_frame(psus)
-        else:
-            self._psu_h = None
-        if not weights and not fpc:
-            raise DesignError("give weights= or fpc= (population sizes) for an SQL design.")
+
+    def _check_psus(self, relation: str, ids: str, s_expr: str, cert: str, nest: bool, certainty: str | None) -> None:
+        """PSUs nested in strata (unless ``nest``) and certainty constant within a PSU."""
+        key = f"{s_expr}, {_q(ids)}" if nest else _q(ids)
+        bad = [f"COUNT(DISTINCT {s_expr}) > 1"] if not nest else []
+        bad += [f"COUNT(DISTINCT {cert}) > 1"] if certainty else []
+        if not bad:
+            return
+        rows = self.engine.sql(f"SELECT {_q(ids)} AS psu, COUNT(DISTINCT {s_expr}) AS ns, COUNT(DISTINCT {cert}) AS nc "
+                               f"FROM {relation} GROUP BY {key} HAVING {' OR '.join(bad)} ORDER BY 1 LIMIT 5")
+        if len(rows) and not nest and (rows["ns"] > 1).any():
+            raise DesignError(f"clusters are not nested in strata: PSU id(s) {describe_values(rows.loc[rows['ns'] > 1, 'psu'].tolist())} "
+                              f"in column {ids!r} appear in more than one stratum; pass nest=True if PSU ids are "
+                              "only unique within a stratum.")
+        if len(rows):
+            raise DesignError(f"certainty column {certainty!r} differs within PSU(s) {describe_values(rows['psu'].tolist())}; "
+                              "certainty applies to whole PSUs.")
 
     def _check_columns(self, relation: str, weights: str | None) -> None:
         """Design columns exist, have no missing values, and weights are positive (one query)."""
@@ -170,15 +180,28 @@ class SQLDesign:
         counts = [f"SUM(CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END) AS {_q(k)}" for k, c in self.columns_.items() if c]
         if weights:
             counts.append(f"SUM(CASE WHEN {_q(weights)} <= 0 THEN 1 ELSE 0 END) AS __nonpos")
+        cert = self.columns_["certainty"]
+        if cert:
+            if self._types[cert] not in ("boolean", "numeric"):
+                raise DesignError(f"certainty column {cert!r} must be True/False or 1/0.")
+            counts.append(f"SUM(CASE WHEN CAST({_q(cert)} AS DOUBLE) NOT IN (0, 1) THEN 1 ELSE 0 END) AS __notflag")
+            if weights:
+                counts.append(f"SUM(CASE WHEN {_cert_sql(cert)} AND ABS({_q(weights)} - 1) > 1e-9 THEN 1 ELSE 0 END) "
+                              "AS __certw")
         if not counts:
             return
         r = self.engine.sql(f"SELECT {', '.join(counts)} FROM {relation}").iloc[0]
         for k, v in r.items():
-            if v and k != "__nonpos":
+            if v and not k.startswith("__"):
                 raise DesignError(f"{k} column {self.columns_[k]!r} has missing values in {int(v)} row(s); "
                                   "every sampled row needs a value.")
         if weights and r["__nonpos"]:
             raise DesignError(f"weights column {weights!r} has values ≤ 0 in {int(r['__nonpos'])} row(s).")
+        if cert and r["__notflag"]:
+            raise DesignError(f"certainty column {cert!r} is not 1/0 (True/False) in {int(r['__notflag'])} row(s).")
+        if cert and weights and r["__certw"]:
+            raise DesignError(f"certainty units must have weight 1 (inclusion probability 1), but weights column "
+                              f"{weights!r} differs in {int(r['__certw'])} row(s).")
 
     @property
     def population_size(self) -> float:
