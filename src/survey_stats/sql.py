@@ -101,7 +101,6 @@ class SQLDesign:
         except Exception as exc:
             raise DesignError(f"cannot read {relation!r} with {self.engine.name}: {exc}") from exc
         self.all_columns = list(self._types)
-        self._check_columns(relation, weights)
         self._setup(relation, strata, weights, fpc, ids, certainty, nest, fpc_type)
 
     def _setup(self, relation: str, strata: str | None, weights: str | None, fpc: str | None, ids: str | None,
@@ -111,12 +110,23 @@ class SQLDesign:
             raise DesignError("give weights= or fpc= (population sizes) for an SQL design.")
         s_expr = _q(strata) if strata else "'(all)'"
         cert = _cert_sql(certainty)
-        if ids:
-            self._check_psus(relation, ids, s_expr, cert, nest, certainty)
-        npsu = f"COUNT(DISTINCT {_q(ids)})" if ids else "COUNT(*)"
+        psu = f", {_q(ids)} AS psu" if ids else ""
         fpc_cols = f", MIN(CAST({_q(fpc)} AS DOUBLE)) AS fmin, MAX(CAST({_q(fpc)} AS DOUBLE)) AS fmax" if fpc else ""
-        g = self.engine.sql(f"SELECT {s_expr} AS label, {cert} AS c, COUNT(*) AS n_rows, {npsu} AS n_psu{fpc_cols} "
-                            f"FROM {relation} GROUP BY 1, 2 ORDER BY 1, 2")  # one row per stratum × certainty
+        checks = ", " + ", ".join(self._check_sql(relation, weights))
+        # one query: a row per stratum × certainty (× PSU when clustered), with the rule-breaking counts
+        g = self.engine.sql(f"SELECT {s_expr} AS label, {cert} AS c{psu}, COUNT(*) AS n_rows{fpc_cols}{checks} "
+                            f"FROM {relation} GROUP BY {'1, 2, 3' if ids else '1, 2'}")
+        self._raise_bad(g)
+        psus = None
+        if ids:
+            psus = g
+            self._check_psus(psus, ids, nest, certainty)
+            g = psus.groupby(["label", "c"], sort=False).agg(n_rows=("n_rows", "sum"), n_psu=("psu", "size"),
+                                                             **({"fmin": ("fmin", "min"), "fmax": ("fmax", "max")}
+                                                                if fpc else {})).reset_index()
+        else:
+            g["n_psu"] = g["n_rows"]
+        g = g.sort_values(["label", "c"], ignore_index=True)
         labels0 = list(dict.fromkeys(g["label"]))
         h0 = pd.Index(labels0).get_indexer(g["label"])
         is_c = g["c"].to_numpy(dtype=bool)
@@ -149,59 +159,65 @@ class SQLDesign:
                         f"FROM {relation} t JOIN {self._tag}_strata st ON {on}")
         self.base = f"{self._tag}_base"
         self._psu_h = None
-        if ids:
-            psus = self.engine.sql(f"SELECT DISTINCT __h, __psu FROM {self.base} ORDER BY 1, 2")
-            self._psu_h = psus["__h"].to_numpy(dtype=np.intp)
-            self._psu_keys = pd.MultiIndex.from_frame(psus)
+        if psus is not None:  # PSUs in stratum order, as the kernel's psu_covariance wants them
+            gi = pd.MultiIndex.from_frame(g[["label", "c"]]).get_indexer(pd.MultiIndex.from_frame(psus[["label", "c"]]))
+            keys = pd.DataFrame({"__h": h[gi], "__psu": psus["psu"].to_numpy()}).sort_values(["__h", "__psu"])
+            self._psu_h = keys["__h"].to_numpy(dtype=np.intp)
+            self._psu_keys = pd.MultiIndex.from_frame(keys)
 
-    def _check_psus(self, relation: str, ids: str, s_expr: str, cert: str, nest: bool, certainty: str | None) -> None:
+    @staticmethod
+    def _check_psus(psus: pd.DataFrame, ids: str, nest: bool, certainty: str | None) -> None:
         """PSUs nested in strata (unless ``nest``) and certainty constant within a PSU."""
-        key = f"{s_expr}, {_q(ids)}" if nest else _q(ids)
-        bad = [f"COUNT(DISTINCT {s_expr}) > 1"] if not nest else []
-        bad += [f"COUNT(DISTINCT {cert}) > 1"] if certainty else []
-        if not bad:
-            return
-        rows = self.engine.sql(f"SELECT {_q(ids)} AS psu, COUNT(DISTINCT {s_expr}) AS ns, COUNT(DISTINCT {cert}) AS nc "
-                               f"FROM {relation} GROUP BY {key} HAVING {' OR '.join(bad)} ORDER BY 1 LIMIT 5")
-        if len(rows) and not nest and (rows["ns"] > 1).any():
-            raise DesignError(f"clusters are not nested in strata: PSU id(s) {describe_values(rows.loc[rows['ns'] > 1, 'psu'].tolist())} "
-                              f"in column {ids!r} appear in more than one stratum; pass nest=True if PSU ids are "
-                              "only unique within a stratum.")
-        if len(rows):
-            raise DesignError(f"certainty column {certainty!r} differs within PSU(s) {describe_values(rows['psu'].tolist())}; "
-                              "certainty applies to whole PSUs.")
+        if not nest:
+            strata_per_psu = psus.groupby("psu")["label"].nunique()
+            clash = strata_per_psu.index[strata_per_psu.to_numpy() > 1].tolist()
+            if clash:
+                raise DesignError(f"clusters are not nested in strata: PSU id(s) {describe_values(sorted(clash)[:5])} "
+                                  f"in column {ids!r} appear in more than one stratum; pass nest=True if PSU ids are "
+                                  "only unique within a stratum.")
+        if certainty:
+            per = psus.groupby(["label", "psu"])["c"].nunique()
+            mixed = per.index.get_level_values("psu")[per.to_numpy() > 1].tolist()
+            if mixed:
+                raise DesignError(f"certainty column {certainty!r} differs within PSU(s) "
+                                  f"{describe_values(sorted(mixed)[:5])}; certainty applies to whole PSUs.")
 
-    def _check_columns(self, relation: str, weights: str | None) -> None:
-        """Design columns exist, have no missing values, and weights are positive (one query)."""
+    def _check_sql(self, relation: str, weights: str | None) -> list[str]:
+        """Design columns exist; SQL counts of the rows that break a rule (summed by :meth:`_raise_bad`)."""
         missing = {k: v for k, v in self.columns_.items() if v is not None and v not in self.all_columns}
         if missing:
             raise DesignError(f"design column(s) not in {relation}: "
                               + ", ".join(f"{k}={v!r}" for k, v in missing.items()) + ".")
-        counts = [f"SUM(CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END) AS {_q(k)}" for k, c in self.columns_.items() if c]
+        counts = [f"SUM(CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END) AS {_q('null_' + k)}"
+                  for k, c in self.columns_.items() if c]
         if weights:
-            counts.append(f"SUM(CASE WHEN {_q(weights)} <= 0 THEN 1 ELSE 0 END) AS __nonpos")
+            counts.append(f"SUM(CASE WHEN {_q(weights)} <= 0 THEN 1 ELSE 0 END) AS bad_nonpos")
         cert = self.columns_["certainty"]
         if cert:
             if self._types[cert] not in ("boolean", "numeric"):
                 raise DesignError(f"certainty column {cert!r} must be True/False or 1/0.")
-            counts.append(f"SUM(CASE WHEN CAST({_q(cert)} AS DOUBLE) NOT IN (0, 1) THEN 1 ELSE 0 END) AS __notflag")
+            counts.append(f"SUM(CASE WHEN CAST({_q(cert)} AS DOUBLE) NOT IN (0, 1) THEN 1 ELSE 0 END) AS bad_notflag")
             if weights:
                 counts.append(f"SUM(CASE WHEN {_cert_sql(cert)} AND ABS({_q(weights)} - 1) > 1e-9 THEN 1 ELSE 0 END) "
-                              "AS __certw")
-        if not counts:
-            return
-        r = self.engine.sql(f"SELECT {', '.join(counts)} FROM {relation}").iloc[0]
+                              "AS bad_certw")
+        return counts
+
+    def _raise_bad(self, g: pd.DataFrame) -> None:
+        """Missing design values, weights ≤ 0, certainty flags that are not 1/0 or units not of weight 1."""
+        r = g[[c for c in g.columns if c.startswith(("null_", "bad_"))]].sum()
         for k, v in r.items():
-            if v and not k.startswith("__"):
-                raise DesignError(f"{k} column {self.columns_[k]!r} has missing values in {int(v)} row(s); "
+            if v and k.startswith("null_"):
+                role = k[5:]
+                raise DesignError(f"{role} column {self.columns_[role]!r} has missing values in {int(v)} row(s); "
                                   "every sampled row needs a value.")
-        if weights and r["__nonpos"]:
-            raise DesignError(f"weights column {weights!r} has values ≤ 0 in {int(r['__nonpos'])} row(s).")
-        if cert and r["__notflag"]:
-            raise DesignError(f"certainty column {cert!r} is not 1/0 (True/False) in {int(r['__notflag'])} row(s).")
-        if cert and weights and r["__certw"]:
+        weights, cert = self.columns_["weights"], self.columns_["certainty"]
+        if r.get("bad_nonpos", 0):
+            raise DesignError(f"weights column {weights!r} has values ≤ 0 in {int(r['bad_nonpos'])} row(s).")
+        if r.get("bad_notflag", 0):
+            raise DesignError(f"certainty column {cert!r} is not 1/0 (True/False) in {int(r['bad_notflag'])} row(s).")
+        if r.get("bad_certw", 0):
             raise DesignError(f"certainty units must have weight 1 (inclusion probability 1), but weights column "
-                              f"{weights!r} differs in {int(r['__certw'])} row(s).")
+                              f"{weights!r} differs in {int(r['bad_certw'])} row(s).")
 
     @property
     def population_size(self) -> float:
