@@ -82,8 +82,9 @@ def assemble(source: Any, statistic: str, parts: Sequence[tuple[str, Any]], labe
                     "rescale them (e.g. thousands of yuan).")
             deff, n_eff = srs_stats(statistic, est, var, float(stats["wsum"][i]), n, float(stats["ss"][i]))
             if statistic == "proportion":
-                lo, hi, n_eff, method = proportion_interval(est, se, n, level=level, df=dfi, method=ci_method,  # type: ignore[arg-type]
-                                                            census=bool(stats["touched"][i] == 0))
+                census = bool(stats["touched"][i] == 0)  # no row of the domain outside census strata
+                lo, hi, n_eff, method = proportion_interval(est, se, n, level=level, df=dfi,
+                                                            method=ci_method, census=census)  # type: ignore[arg-type]
             else:
                 lo, hi = wald_interval(est, se, level, dfi)
                 method = "wald"

@@ -92,7 +92,7 @@ class SQLDesign:
         check_option(lonely_psu, "lonely_psu", ("fail", "certainty", "adjust", "average", "remove"))
         check_option(fpc_type, "fpc_type", ("auto", "size", "fraction"))
         self.engine, relation = _sqlengine.resolve(relation, con)
-        self.con = getattr(self.engine, "con", None) or getattr(self.engine, "session", None)
+        self.con = self.engine.con if self.engine.name == "duckdb" else self.engine.session  # DuckDB or Spark
         self.relation = relation
         self.lonely_psu = lonely_psu
         self.columns_ = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
