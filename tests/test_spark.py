@@ -122,7 +122,7 @@ def test_sql_select_draws_the_same_units_on_spark_and_duckdb(spark, tmp_path):
         assert a["hh"].tolist() == b["hh"].tolist()
         assert_allclose(a["pi"].to_numpy(), b["pi"].to_numpy(), rtol=1e-15)
         assert a["certainty"].sum() == frame["flagged"].sum()
-    other = sql_select(spark.read.parquet(str(tmp_path / "frame.parquet")), seed=2, **kw)
+    other = sql_select(f"read_parquet('{tmp_path / 'frame.parquet'}')", con=con, seed=2, **kw)
     assert set(other["hh"]) != set(b["hh"])  # the seed matters
     summary = sql_frame_summary(spark.read.parquet(str(tmp_path / "frame.parquet")), strata="region",
                                 certainty="flagged")
