@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ RTOL = 1e-10
 def both(df, **kw):
     con = duckdb.connect()
     con.register("t", df)
-    return ss.Design(df, **kw), ss.Design.from_duckdb("t", con=con, **kw)
+    return ss.Design(df, **kw), ss.SQLDesign.from_duckdb("t", con=con, **kw)
 
 
 def same(a, b):
@@ -99,7 +100,7 @@ def test_random_designs_agree(case, drop):
 def test_parquet_files_and_where(tmp_path):
     df = ref_data("apistrat.csv")
     df.to_parquet(tmp_path / "api.parquet")
-    sql = ss.Design.from_parquet(tmp_path / "api.parquet", **STRAT)
+    sql = ss.SQLDesign.from_parquet(tmp_path / "api.parquet", **STRAT)
     mem = ss.Design(df, **STRAT)
     same(ss.mean(mem, "api00", where=(df["stype"] == "H").to_numpy()), ss.mean(sql, "api00", where="stype == 'H'"))
 
@@ -186,3 +187,64 @@ def test_indicator_layer_on_duckdb_matches_in_memory():
         assert_allclose([x.estimate, x.se, x.ci_low, x.ci_high], [y.estimate, y.se, y.ci_low, y.ci_high], rtol=RTOL,
                         atol=1e-13)
     assert_allclose(np.asarray(a.vcov), np.asarray(b.vcov), rtol=1e-9, atol=1e-14)
+
+
+def test_design_from_duckdb_still_works_with_a_deprecation_warning():
+    con = duckdb.connect()
+    con.register("t", ref_data("apistrat.csv"))
+    with pytest.warns(DeprecationWarning, match="moved to SQLDesign.from_duckdb"):
+        d = ss.Design.from_duckdb("t", con=con, **STRAT)
+    assert isinstance(d, ss.SQLDesign) and d.degf == 197
+
+
+def test_sqldesign_accepts_an_ibis_table():
+    ibis = pytest.importorskip("ibis")
+    raw = duckdb.connect()
+    raw.register("apistrat", ref_data("apistrat.csv"))
+    with warnings.catch_warnings():  # ibis 12 reads the schema with a call duckdb 2 deprecates (not ours)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        table = ibis.duckdb.from_connection(raw).table("apistrat")
+    data = ref_data("apistrat.csv")
+    mem = ss.Design(data[data["stype"] != "H"], **STRAT)  # a filtered table is a design of its own
+    d = ss.SQLDesign(table.filter(table.stype != "H"), **STRAT)
+    assert (d.n, d.degf) == (150, 148)
+    same(ss.mean(mem, "api00", by="awards"), ss.mean(d, "api00", by="awards"))
+
+
+def _with_certainty(name):
+    data = ref_data(name)
+    if name == "apistrat.csv":
+        data["cert"] = data["enroll"].fillna(0) > 1800  # a few large schools taken with certainty
+    else:
+        data["cert"] = data["dnum"].isin([406, 413])  # whole PSUs
+    return data
+
+
+@pytest.mark.parametrize("name, kw", [("apistrat.csv", dict(strata="stype", fpc="fpc")),
+                                      ("apiclus1.csv", dict(ids="dnum", fpc="fpc"))])
+def test_certainty_units_on_sql_equal_in_memory(name, kw):
+    data = _with_certainty(name)
+    assert 0 < data["cert"].sum() < len(data)
+    mem, sql = both(data, certainty="cert", **kw)
+    assert (sql.n_strata, sql.degf) == (mem.n_strata, mem.degf)
+    assert sql.labels == list(mem._labels_h)
+    same(ss.mean(mem, "api00", by="awards"), ss.mean(sql, "api00", by="awards"))
+    same(ss.proportion(mem, "sch.wide", ci_method="beta"), ss.proportion(sql, "sch.wide", ci_method="beta"))
+    same(ss.total(mem, "enroll", na="drop"), ss.total(sql, "enroll", na="drop"))
+
+
+def test_certainty_errors_on_sql():
+    data = _with_certainty("apistrat.csv")
+    con = duckdb.connect()
+    con.register("t", data)
+    with pytest.raises(ss.DesignError, match="certainty units must have weight 1"):
+        ss.SQLDesign("t", con=con, certainty="cert", **STRAT)
+    data["flag"] = np.where(data["cert"], "yes", "no")
+    con.register("u", data)
+    with pytest.raises(ss.DesignError, match="must be True/False or 1/0"):
+        ss.SQLDesign("u", con=con, certainty="flag", strata="stype", fpc="fpc")
+    clus = ref_data("apiclus1.csv")
+    clus["cert"] = clus.index == 0  # one row of a PSU, not the whole PSU
+    con.register("c", clus)
+    with pytest.raises(ss.DesignError, match="differs within PSU"):
+        ss.SQLDesign("c", con=con, ids="dnum", fpc="fpc", certainty="cert")

@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
 from . import safe_output
+from . import sql  # the SQL backend; it also keeps the deprecated Design.from_duckdb / from_parquet
 from .ci import PROPORTION_METHODS, proportion_interval, t_quantile, wald_interval
 from .contrasts import contrast, linear_combination
 from .design import Design

@@ -271,25 +271,6 @@ class Design:
         new._frozen = True
         return new
 
-    # -- out-of-core constructors ---------------------------------------------------------
-    @staticmethod
-    def from_duckdb(relation: str, con: Any = None, **kwargs: Any) -> Any:
-        """A design whose data stay in DuckDB (a table, view, query or registered frame).
-
-        Returns a :class:`survey_stats.sql.SQLDesign`; keyword arguments as for
-        :class:`Design`.  See ``docs/scale.md``.
-        """
-        from .sql import SQLDesign
-
-        return SQLDesign(relation, con=con, **kwargs)
-
-    @staticmethod
-    def from_parquet(path: Any, **kwargs: Any) -> Any:
-        """A design on Parquet file(s), read by DuckDB without loading them into pandas."""
-        from .sql import SQLDesign
-
-        return SQLDesign.from_parquet(path, **kwargs)
-
     # -- immutability -------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         if getattr(self, "_frozen", False):

@@ -24,9 +24,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _kernel
+from . import _assembly, _kernel
+from ._assembly import domain_text as _where
 from ._validation import check_level, check_option, describe_rows, describe_values
-from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile, wald_interval
+from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile
 from .design import Design
 from .errors import DataError, EstimationError, MethodError
 from .expr import parse
@@ -415,24 +416,6 @@ def _domain_df(design: Design, dj: np.ndarray, D: int) -> np.ndarray:
     return (n_psu - n_strata).astype(float)
 
 
-def _srs_stats(kind: str, est: float, var: float, W: float, n: int, ss: float) -> tuple[float, float]:
-    """(deff against SRSWOR, effective sample size) as R's ``deff=TRUE`` defines them."""
-    if kind in ("ratio",) or n < 2 or not np.isfinite(ss):
-        return math.nan, (float(n) if var == 0 else math.nan)
-    s2 = ss / W * n / (n - 1)
-    if kind == "total":
-        v_srswr = s2 * W * W / n
-    else:
-        v_srswr = s2 / n
-    v_srswor = v_srswr * (W - n) / W
-    deff = var / v_srswor if v_srswor > 0 else math.nan
-    if kind == "proportion":
-        n_eff = est * (1 - est) / var if var > 0 and 0 < est < 1 else float(n)
-    else:
-        n_eff = v_srswr * n / var if var > 0 else float(n)
-    return deff, n_eff
-
-
 def _assemble(
     design: Design,
     statistic: str,
@@ -444,65 +427,21 @@ def _assemble(
     ci_method: str | None,
     single: bool,
 ) -> Estimate | EstimateTable:
+    """Domain df and census flags from the rows, then the shared :func:`survey_stats._assembly.assemble`."""
     D = dom.D
-    rows: list[Estimate] = []
-    cov = np.array(core.cov)
-    cov.setflags(write=False)
-    domain_dfs: dict[int, np.ndarray] = {}
-    for j, part in enumerate(parts):
-        dj = core.dj[j]
-        if df == "domain":
-            domain_dfs[j] = _domain_df(design, dj, D)
-        if statistic == "proportion":
-            # a domain is a census when every row of it lies in a census stratum
-            outside = design._census_rows()
-            touched = (core.n[j * D : (j + 1) * D] if outside is None
-                       else np.bincount(dj, weights=outside, minlength=D + 1)[:D])
-        for d in range(D):
-            i = j * D + d
-            n = int(core.n[i])
-            est = float(core.est[i])
-            var = float(core.cov[i, i])
-            se = math.sqrt(var) if var >= 0 else math.nan
-            dfi = float(domain_dfs[j][d]) if df == "domain" else float(df)
-            if n == 0:
-                rows.append(
-                    Estimate(statistic, part.variable, math.nan, math.nan, math.nan, math.nan, level, dfi, 0,
-                             math.nan, math.nan, math.nan, "empty domain: no respondents with data",
-                             dom.labels[d], part.category, int(core.n_missing[i]), _Origin((design,), cov, i))
-                )
-                continue
-            if not math.isfinite(est) or math.isinf(var):
-                raise EstimationError(
-                    f"the {statistic} of {part.variable!r}{' in' if dom.labels[d] else ''}{_where(dom.labels[d])} is not a finite number "
-                    f"(estimate {est}, variance {var}): values or weights are too large for floating point; "
-                    "rescale them (e.g. thousands of yuan).")
-            deff, n_eff = _srs_stats(statistic, est, var, float(core.wsum[i]), n, float(core.ss[i]))
-            if statistic == "proportion":
-                assert ci_method is not None
-                lo, hi, n_eff, used = proportion_interval(
-                    est, se, n, level=level, df=dfi, method=ci_method,  # type: ignore[arg-type]
-                    census=bool(touched[d] == 0),
-                )
-                method = used
-            else:
-                lo, hi = wald_interval(est, se, level, dfi)
-                method = "wald"
-            rows.append(
-                Estimate(statistic, part.variable, est, se, lo, hi, level, dfi, n, n_eff, deff, _cv(est, se),
-                         method, dom.labels[d], part.category, int(core.n_missing[i]), _Origin((design,), cov, i))
-            )
-    if single and len(rows) == 1:
-        return rows[0]
-    return EstimateTable(tuple(rows), cov, source=design)
+    dfs = (np.concatenate([_domain_df(design, dj, D) for dj in core.dj]) if df == "domain"
+           else np.full(len(core.est), float(df)))
+    outside = design._census_rows()  # a domain is a census when every row of it lies in a census stratum
+    touched = (core.n if outside is None or statistic != "proportion"
+               else np.concatenate([np.bincount(dj, weights=outside, minlength=D + 1)[:D] for dj in core.dj]))
+    stats = {"est": core.est, "cov": core.cov, "wsum": core.wsum, "n": core.n, "n_missing": core.n_missing,
+             "ss": core.ss, "df": dfs, "touched": touched}
+    return _assembly.assemble(design, statistic, [(p.variable, p.category) for p in parts], dom.labels, stats, level,
+                              ci_method, single)
 
 
 def _variables(variable: str | Sequence[str]) -> list[str]:
     return _names(variable, "variable")
-
-
-def _where(domain: tuple[tuple[str, Any], ...]) -> str:
-    return " domain " + ", ".join(f"{c}={v!r}" for c, v in domain) if domain else ""
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 Taylor variances of means, totals, proportions, ratios and their domains need only
 sums per stratum and domain (per PSU for clustered designs).  This backend computes
-them with two grouped SQL queries and hands the small tables to the same finishing
-code as the in-memory backend (:func:`survey_stats._kernel.cell_covariance`,
-:func:`~survey_stats._kernel.psu_covariance`, lonely-PSU handling), so results agree
-to rounding.  Every query the backend runs is built in this module from plain SQL
-(GROUP BY, SUM, COUNT, VAR_POP, COVAR_POP, a join), so another engine (Spark SQL,
-Trino) needs only a different ``execute``; see ``docs/scale.md``.
+them with two grouped SQL queries and hands the small tables to the same engine as the
+in-memory backend: the kernel (:func:`survey_stats._kernel.cell_covariance`,
+:func:`~survey_stats._kernel.psu_covariance`, lonely-PSU handling) and the assembly of
+estimates, SEs, intervals and design effects (:func:`survey_stats._assembly.assemble`),
+so results agree to rounding.  The queries are written once, in plain SQL (GROUP BY,
+SUM, COUNT, VAR_POP, a join), and run on DuckDB or, transpiled by sqlglot, on Apache
+Spark (:mod:`survey_stats._sqlengine`); see ``docs/scale.md``.
 
 Quantiles and replicate weights stay in memory (they need sorted data or all
 replicate columns): they raise :class:`~survey_stats.MethodError` here.
@@ -16,7 +17,7 @@ replicate columns): they raise :class:`~survey_stats.MethodError` here.
 from __future__ import annotations
 
 import itertools
-import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _kernel
+from . import _assembly, _kernel, _setup, _sqlengine
 from ._validation import check_level, check_option, describe_values
-from .ci import PROPORTION_METHODS, proportion_interval, wald_interval
+from .ci import PROPORTION_METHODS
+from .design import Design
 from .errors import DataError, DesignError, ExpressionError, LonelyPSUError, MethodError
 from .expr import parse
-from .results import Estimate, EstimateTable, _cv, _Origin
+from .results import Estimate, EstimateTable
 
 __all__ = ["SQLDesign", "sql_frame_summary", "sql_select"]
 
@@ -49,19 +51,26 @@ def _lit(v: Any) -> str:
     return "'" + str(v).replace("'", "''") + "'"
 
 
+def _cert_sql(certainty: str | None, prefix: str = "") -> str:
+    """The certainty flag as an SQL condition (FALSE without a certainty column)."""
+    return f"(CAST({prefix}{_q(certainty)} AS DOUBLE) = 1)" if certainty else "FALSE"
+
+
 class SQLDesign:
-    """A stratified (optionally one-stage clustered) design whose data stay in DuckDB.
+    """A stratified (optionally one-stage clustered) design whose data stay in DuckDB or Spark.
 
     Parameters
     ----------
-    relation : str
-        What to read: a table or view name, ``"read_parquet('data/*.parquet')"``, or a
-        parenthesised query.
-    con : duckdb.DuckDBPyConnection, optional
-        The connection (a new in-memory one by default).
-    strata, weights, fpc, ids, lonely_psu, nest, fpc_type
-        As for :class:`~survey_stats.Design`.  Certainty units: give them their own
-        census stratum (fpc = their count).
+    relation : str, Ibis table or Spark DataFrame
+        What to read: a DuckDB table or view name, ``"read_parquet('data/*.parquet')"``
+        or a parenthesised query; an Ibis table (DuckDB or PySpark backend); a Spark
+        DataFrame; or a Spark view name with ``con`` a SparkSession.
+    con : duckdb.DuckDBPyConnection or SparkSession, optional
+        The connection (a new in-memory DuckDB one by default).
+    strata, weights, fpc, ids, certainty, lonely_psu, nest, fpc_type
+        As for :class:`~survey_stats.Design`: the strata, FPC, certainty sub-strata,
+        variance scale, lonely-PSU policy and degrees of freedom come from the same
+        per-stratum functions (:mod:`survey_stats._setup`), fed by one grouped query.
 
     Examples
     --------
@@ -77,117 +86,190 @@ class SQLDesign:
 
     _sql_backend = True
 
-    def __init__(self, relation: str, *, con: Any = None, strata: str | None = None, weights: str | None = None,
-                 fpc: str | None = None, ids: str | None = None, lonely_psu: str = "fail", nest: bool = False,
-                 fpc_type: str = "auto") -> None:
-        import duckdb
-
+    def __init__(self, relation: Any, *, con: Any = None, strata: str | None = None, weights: str | None = None,
+                 fpc: str | None = None, ids: str | None = None, certainty: str | None = None,
+                 lonely_psu: str = "fail", nest: bool = False, fpc_type: str = "auto") -> None:
         check_option(lonely_psu, "lonely_psu", ("fail", "certainty", "adjust", "average", "remove"))
         check_option(fpc_type, "fpc_type", ("auto", "size", "fraction"))
-        self.con = con if con is not None else duckdb.connect()
+        self.engine, relation = _sqlengine.resolve(relation, con)
+        self.con = self.engine.con if self.engine.name == "duckdb" else self.engine.session  # DuckDB or Spark
         self.relation = relation
         self.lonely_psu = lonely_psu
-        self.columns_ = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids}
+        self.columns_ = {"strata": strata, "weights": weights, "fpc": fpc, "ids": ids, "certainty": certainty}
         try:
-            cols = [c[0] for c in self.con.execute(f"SELECT * FROM {relation} LIMIT 0").description]
+            self._types = self.engine.types(relation)
         except Exception as exc:
-            raise DesignError(f"cannot read {relation!r} with DuckDB: {exc}") from exc
-        self.all_columns = list(cols)
-        missing = {k: v for k, v in self.columns_.items() if v is not None and v not in cols}
+            raise DesignError(f"cannot read {relation!r} with {self.engine.name}: {exc}") from exc
+        self.all_columns = list(self._types)
+        self._setup(relation, strata, weights, fpc, ids, certainty, nest, fpc_type)
+
+    def _setup(self, relation: str, strata: str | None, weights: str | None, fpc: str | None, ids: str | None,
+               certainty: str | None, nest: bool, fpc_type: str) -> None:
+        """Strata, FPC, certainty sub-strata, scales and df by the core's per-stratum functions."""
+        if not weights and not fpc:
+            raise DesignError("give weights= or fpc= (population sizes) for an SQL design.")
+        s_expr = _q(strata) if strata else "'(all)'"
+        cert = _cert_sql(certainty)
+        psu = f", {_q(ids)} AS psu" if ids else ""
+        fpc_cols = f", MIN(CAST({_q(fpc)} AS DOUBLE)) AS fmin, MAX(CAST({_q(fpc)} AS DOUBLE)) AS fmax" if fpc else ""
+        checks = ", " + ", ".join(self._check_sql(relation, weights))
+        # one query: a row per stratum × certainty (× PSU when clustered), with the rule-breaking counts
+        g = self.engine.sql(f"SELECT {s_expr} AS label, {cert} AS c{psu}, COUNT(*) AS n_rows{fpc_cols}{checks} "
+                            f"FROM {relation} GROUP BY {'1, 2, 3' if ids else '1, 2'}")
+        self._raise_bad(g)
+        psus = None
+        if ids:
+            psus = g
+            self._check_psus(psus, ids, nest, certainty)
+            g = psus.groupby(["label", "c"], sort=False).agg(n_rows=("n_rows", "sum"), n_psu=("psu", "size"),
+                                                             **({"fmin": ("fmin", "min"), "fmax": ("fmax", "max")}
+                                                                if fpc else {})).reset_index()
+        else:
+            g["n_psu"] = g["n_rows"]
+        g = g.sort_values(["label", "c"], ignore_index=True)
+        labels0 = list(dict.fromkeys(g["label"]))
+        h0 = pd.Index(labels0).get_indexer(g["label"])
+        is_c = g["c"].to_numpy(dtype=bool)
+        n_psu = g["n_psu"].to_numpy(dtype=np.int64)
+        n_all_h0 = np.bincount(h0, weights=n_psu).astype(np.int64)
+        n_cert_h0 = np.bincount(h0, weights=n_psu * is_c).astype(np.int64)
+        unit = "PSUs" if ids else "rows"
+        N_h0 = None
+        if fpc:
+            fmin = g.groupby(h0)["fmin"].min().to_numpy(dtype=float)
+            fmax = g.groupby(h0)["fmax"].max().to_numpy(dtype=float)
+            N_h0 = _setup.population_sizes(fmin, fmax, n_all_h0, column=fpc, labels=labels0, kind=fpc_type, unit=unit)
+        h, labels, orig, is_cert_h = _setup.certainty_strata(h0, is_c, labels0)
+        n_h = np.bincount(h, weights=n_psu, minlength=len(labels)).astype(np.int64)
+        sc = _setup.variance_scale(n_h, np.where(is_cert_h, 1.0, _setup.sampling_fractions(N_h0, n_all_h0, n_cert_h0)[orig]))
+        _setup.check_lonely(n_h, sc.census, self.lonely_psu, labels, unit="PSU" if ids else "sampled row")
+        self._n_h, self._scale_h, self._singleton_h, self._census_h = n_h, sc.scale, sc.singleton, sc.census
+        self.labels, self.n_strata = labels, len(labels)
+        self.n = int(g["n_rows"].sum())
+        self.degf = _setup.degrees_of_freedom(n_h)
+        # a group table in the connection: final stratum code and derived weight (N_h − c_h)/(n_h − c_h)
+        self._tag = f"ss{next(_tags)}"
+        wd = np.ones(len(g)) if N_h0 is None else _setup.derived_weights(N_h0, n_all_h0, n_cert_h0)[h0]
+        self.engine.register(f"{self._tag}_strata", pd.DataFrame({"__label": g["label"], "__c": is_c, "__h": h,
+                                                                  "__wderived": np.where(is_c, 1.0, wd)}))
+        w_expr = f"CAST(t.{_q(weights)} AS DOUBLE)" if weights else "st.__wderived"
+        on = (f"t.{_q(strata)} = st.__label AND " if strata else "") + f"{_cert_sql(certainty, 't.')} = st.__c"
+        psu = f", t.{_q(ids)} AS __psu" if ids else ""
+        self.engine.run(f"CREATE OR REPLACE TEMP VIEW {self._tag}_base AS SELECT t.*, st.__h, {w_expr} AS __w{psu} "
+                        f"FROM {relation} t JOIN {self._tag}_strata st ON {on}")
+        self.base = f"{self._tag}_base"
+        self._psu_h = None
+        if psus is not None:  # PSUs in stratum order, as the kernel's psu_covariance wants them
+            gi = pd.MultiIndex.from_frame(g[["label", "c"]]).get_indexer(pd.MultiIndex.from_frame(psus[["label", "c"]]))
+            keys = pd.DataFrame({"__h": h[gi], "__psu": psus["psu"].to_numpy()}).sort_values(["__h", "__psu"])
+            self._psu_h = keys["__h"].to_numpy(dtype=np.intp)
+            self._psu_keys = pd.MultiIndex.from_frame(keys)
+
+    @staticmethod
+    def _check_psus(psus: pd.DataFrame, ids: str, nest: bool, certainty: str | None) -> None:
+        """PSUs nested in strata (unless ``nest``) and certainty constant within a PSU."""
+        if not nest:
+            strata_per_psu = psus.groupby("psu")["label"].nunique()
+            clash = strata_per_psu.index[strata_per_psu.to_numpy() > 1].tolist()
+            if clash:
+                raise DesignError(f"clusters are not nested in strata: PSU id(s) {describe_values(sorted(clash)[:5])} "
+                                  f"in column {ids!r} appear in more than one stratum; pass nest=True if PSU ids are "
+                                  "only unique within a stratum.")
+        if certainty:
+            per = psus.groupby(["label", "psu"])["c"].nunique()
+            mixed = per.index.get_level_values("psu")[per.to_numpy() > 1].tolist()
+            if mixed:
+                raise DesignError(f"certainty column {certainty!r} differs within PSU(s) "
+                                  f"{describe_values(sorted(mixed)[:5])}; certainty applies to whole PSUs.")
+
+    def _check_sql(self, relation: str, weights: str | None) -> list[str]:
+        """Design columns exist; SQL counts of the rows that break a rule (summed by :meth:`_raise_bad`)."""
+        missing = {k: v for k, v in self.columns_.items() if v is not None and v not in self.all_columns}
         if missing:
             raise DesignError(f"design column(s) not in {relation}: "
                               + ", ".join(f"{k}={v!r}" for k, v in missing.items()) + ".")
-        nulls = [f"COUNT(*) FILTER (WHERE {_q(c)} IS NULL) AS {_q(k)}" for k, c in self.columns_.items() if c]
-        if nulls:
-            r = self.con.execute(f"SELECT {', '.join(nulls)} FROM {relation}").df().iloc[0]
-            bad = {k: int(v) for k, v in r.items() if v}
-            if bad:
-                k, v = next(iter(bad.items()))
-                raise DesignError(f"{k} column {self.columns_[k]!r} has missing values in {v} row(s); "
-                                  "every sampled row needs a value.")
+        counts = [f"SUM(CASE WHEN {_q(c)} IS NULL THEN 1 ELSE 0 END) AS {_q('null_' + k)}"
+                  for k, c in self.columns_.items() if c]
         if weights:
-            nonpos = self.con.execute(f"SELECT COUNT(*) FROM {relation} WHERE {_q(weights)} <= 0").fetchone()[0]
-            if nonpos:
-                raise DesignError(f"weights column {weights!r} has values ≤ 0 in {nonpos} row(s).")
-        s_expr = _q(strata) if strata else "'(all)'"
-        p_expr = _q(ids) if ids else None
-        if ids and not nest:
-            clash = self.con.execute(f"SELECT {p_expr} FROM {relation} GROUP BY {p_expr} "
-                                 f"HAVING COUNT(DISTINCT {s_expr}) > 1 LIMIT 5").fetchall()
-            if clash:
-                raise DesignError(f"clusters are not nested in strata: PSU id(s) {describe_values([c[0] for c in clash])} "
-                                  f"in column {ids!r} appear in more than one stratum; pass nest=True if PSU ids are "
-                                  "only unique within a stratum.")
-        npsu = f"COUNT(DISTINCT {p_expr})" if ids else "COUNT(*)"
-        fpc_cols = f", MIN({_q(fpc)}) AS fmin, MAX({_q(fpc)}) AS fmax" if fpc else ""
-        st = self.con.execute(f"SELECT {s_expr} AS label, COUNT(*) AS n_rows, {npsu} AS n_psu{fpc_cols} "
-                          f"FROM {relation} GROUP BY 1 ORDER BY 1").df()
-        n_h = st["n_psu"].to_numpy(dtype=float)
-        H = len(st)
-        if fpc:
-            if ((st["fmax"] - st["fmin"]).abs() > 1e-9 * st["fmax"].abs()).any():
-                bad = st.loc[(st["fmax"] - st["fmin"]).abs() > 0, "label"].tolist()
-                raise DesignError(f"fpc column {fpc!r} is not constant within stratum/strata {describe_values(bad)}.")
-            fh = st["fmin"].to_numpy(dtype=float)
-            kind = fpc_type if fpc_type != "auto" else ("fraction" if (fh <= 1).all() else "size")
-            N_h = n_h / fh if kind == "fraction" else fh
-            over = n_h > N_h * (1 + 1e-12)
-            if over.any():
-                i = int(np.flatnonzero(over)[0])
-                raise DesignError(f"stratum {st['label'][i]!r} has n_h = {n_h[i]:g} but fpc says N_h = {N_h[i]:g}; "
-                                  "n_h cannot exceed N_h.")
-            f_h = n_h / N_h
-        else:
-            N_h = np.full(H, np.nan)
-            f_h = np.zeros(H)
-        census = f_h > 1 - 1e-7
-        singleton = (n_h == 1) & ~census
-        if singleton.any() and lonely_psu == "fail":
-            raise LonelyPSUError(f"stratum/strata {describe_values(st.loc[singleton, 'label'].tolist())} have a single PSU; "
-                                 "set lonely_psu='adjust'|'average'|'certainty'|'remove'.")
-        one_minus_f = np.where(census, 0.0, 1.0 - f_h)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._scale_h = np.where(n_h > 1, one_minus_f * n_h / (n_h - 1.0), 0.0)
-        self._singleton_h = np.where(singleton, one_minus_f, 0.0)
-        self._n_h = n_h.astype(np.int64)
-        self._census_h = census
-        self.labels = st["label"].tolist()
-        self.n = int(st["n_rows"].sum())
-        self.degf = int(n_h.sum() - H)
-        self.n_strata = H
-        # a stratum table in the connection: code and derived weight N_h / n_h
-        self._tag = f"ss{next(_tags)}"
-        info = pd.DataFrame({"__label": st["label"], "__h": np.arange(H),
-                             "__wderived": np.where(np.isfinite(N_h), N_h / n_h, 1.0)})
-        self.con.register(f"{self._tag}_strata", info)
-        w_expr = f"CAST(t.{_q(weights)} AS DOUBLE)" if weights else "st.__wderived"
-        on = f"t.{_q(strata)} = st.__label" if strata else "TRUE"
-        psu = f", t.{_q(ids)} AS __psu" if ids else ""
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self._tag}_base AS SELECT t.*, st.__h, {w_expr} AS __w{psu} "
-                         f"FROM {relation} t JOIN {self._tag}_strata st ON {on}")
-        self.base = f"{self._tag}_base"
-        if ids:
-            psus = self.con.execute(f"SELECT DISTINCT __h, __psu FROM {self.base} ORDER BY 1, 2").df()
-            self._psu_h = psus["__h"].to_numpy(dtype=np.intp)
-            self._psu_keys = pd.MultiIndex.from_frame(psus)
-        else:
-            self._psu_h = None
-        if not weights and not fpc:
-            raise DesignError("give weights= or fpc= (population sizes) for an SQL design.")
+            counts.append(f"SUM(CASE WHEN {_q(weights)} <= 0 THEN 1 ELSE 0 END) AS bad_nonpos")
+        cert = self.columns_["certainty"]
+        if cert:
+            if self._types[cert] not in ("boolean", "numeric"):
+                raise DesignError(f"certainty column {cert!r} must be True/False or 1/0.")
+            counts.append(f"SUM(CASE WHEN CAST({_q(cert)} AS DOUBLE) NOT IN (0, 1) THEN 1 ELSE 0 END) AS bad_notflag")
+            if weights:
+                counts.append(f"SUM(CASE WHEN {_cert_sql(cert)} AND ABS({_q(weights)} - 1) > 1e-9 THEN 1 ELSE 0 END) "
+                              "AS bad_certw")
+        return counts
+
+    def _raise_bad(self, g: pd.DataFrame) -> None:
+        """Missing design values, weights ≤ 0, certainty flags that are not 1/0 or units not of weight 1."""
+        r = g[[c for c in g.columns if c.startswith(("null_", "bad_"))]].sum()
+        for k, v in r.items():
+            if v and k.startswith("null_"):
+                role = k[5:]
+                raise DesignError(f"{role} column {self.columns_[role]!r} has missing values in {int(v)} row(s); "
+                                  "every sampled row needs a value.")
+        weights, cert = self.columns_["weights"], self.columns_["certainty"]
+        if r.get("bad_nonpos", 0):
+            raise DesignError(f"weights column {weights!r} has values ≤ 0 in {int(r['bad_nonpos'])} row(s).")
+        if r.get("bad_notflag", 0):
+            raise DesignError(f"certainty column {cert!r} is not 1/0 (True/False) in {int(r['bad_notflag'])} row(s).")
+        if r.get("bad_certw", 0):
+            raise DesignError(f"certainty units must have weight 1 (inclusion probability 1), but weights column "
+                              f"{weights!r} differs in {int(r['bad_certw'])} row(s).")
 
     @property
     def population_size(self) -> float:
-        return float(self.con.execute(f"SELECT SUM(__w) FROM {self.base}").fetchone()[0])
+        return float(self.engine.sql(f"SELECT SUM(__w) AS w FROM {self.base}")["w"].iloc[0])
 
     def __repr__(self) -> str:
         return f"SQLDesign({self.relation}, n={self.n}, strata={self.n_strata}, degf={self.degf})"
 
     @classmethod
-    def from_parquet(cls, path: str | Path | Sequence[str], **kwargs: Any) -> SQLDesign:
-        """A design on Parquet file(s) read by DuckDB without loading them into pandas."""
+    def from_parquet(cls, path: str | Path | Sequence[str | Path], *, backend: str = "duckdb", con: Any = None,
+                     **kwargs: Any) -> SQLDesign:
+        """A design on Parquet file(s), read by DuckDB or Spark without loading them into pandas.
+
+        Parameters
+        ----------
+        path : str, Path or sequence of them
+            File(s) or glob pattern(s).
+        backend : {"duckdb", "spark"}
+            ``"duckdb"`` (default) reads with ``con`` or a new in-memory DuckDB connection;
+            ``"spark"`` with the SparkSession ``con`` (default: the active session, or
+            ``SparkSession.builder.getOrCreate()``), locally or on a cluster.
+        **kwargs
+            As for :class:`SQLDesign`.
+
+        Examples
+        --------
+        >>> import survey_stats as ss, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "apistrat.parquet")
+        >>> ss.datasets.load_api("strat").to_parquet(path)
+        >>> d = ss.SQLDesign.from_parquet(path, strata="stype", weights="pw", fpc="fpc")
+        >>> round(ss.mean(d, "api00").se, 6)
+        9.408941
+        """
+        check_option(backend, "backend", ("duckdb", "spark"))
         paths = [str(path)] if isinstance(path, (str, Path)) else [str(p) for p in path]
+        if backend == "spark":
+            if con is None:
+                from pyspark.sql import SparkSession
+
+                con = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+            return cls(con.read.parquet(*paths), **kwargs)
         rel = "read_parquet([" + ", ".join(_lit(p) for p in paths) + "])"
-        return cls(rel, **kwargs)
+        return cls(rel, con=con, **kwargs)
+
+    @classmethod
+    def from_duckdb(cls, relation: str, con: Any = None, **kwargs: Any) -> SQLDesign:
+        """A design whose data stay in DuckDB (a table, view, query or registered frame).
+
+        The same as ``SQLDesign(relation, con=con, ...)``; it replaces
+        ``Design.from_duckdb``, which moved here so that the core imports no backend.
+        """
+        return cls(relation, con=con, **kwargs)
 
     # ------------------------------------------------------------------------ estimation
     def estimate(self, statistic: str, variables: list[str], *, by: Any = None, where: str | None = None,
@@ -206,6 +288,11 @@ class SQLDesign:
         parts = self._parts(statistic, variables, denominator)
         return self._run(statistic, parts, by_cols, cond, level, df, na, ci_method, single, variables)
 
+    def _count(self, condition: str, relation: str | None = None) -> int:
+        """Rows of the design's data (or ``relation``) satisfying an SQL condition."""
+        frm = relation or self.base
+        return int(self.engine.sql(f"SELECT COUNT(*) AS n FROM {frm} WHERE {condition}")["n"].iloc[0])
+
     def _where_sql(self, where: Any) -> str | None:
         """``where=`` as SQL: a column of True/False, or a condition in the safe expression language.
 
@@ -218,7 +305,7 @@ class SQLDesign:
             raise MethodError("on an SQL design, where= is a column name or a condition string in the expression "
                               "language (docs/expressions.md), e.g. \"status == 'exited'\"; arrays stay in memory.")
         if where in self.all_columns:
-            nulls = self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {_q(where)} IS NULL").fetchone()[0]
+            nulls = self._count(f"{_q(where)} IS NULL")
             if nulls:
                 raise DataError(f"where column {where!r} has missing values in {nulls} row(s).")
             return f"COALESCE(CAST({_q(where)} AS BOOLEAN), FALSE)"
@@ -227,10 +314,7 @@ class SQLDesign:
         if not e.is_condition and not e.is_column:
             raise ExpressionError(f"where={where!r} is not a condition (a comparison, and/or/not, or a True/False "
                                   "column).")
-        cond = e.to_sql(_q, condition=True)
-        if not self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {cond}").fetchone()[0]:
-            raise DataError(f"where={where!r} selects no rows; the domain is empty.")  # as in memory
-        return cond
+        return e.to_sql(_q, condition=True)  # no rows selected: _domain_totals raises, as in memory
 
     def proportion_parts(self, parts: Sequence[tuple[str, str, str | None]], *, level: float = 0.95, df: Any = None,
                          ci_method: str = "logit", na: str = "fail") -> EstimateTable:
@@ -242,12 +326,11 @@ class SQLDesign:
         specs = []
         for label, num, cond in parts:
             inside = f"({cond})" if cond else "TRUE"
-            bad = self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {inside} AND ({num}) IS NULL").fetchone()[0]
+            bad = self._count(f"{inside} AND ({num}) IS NULL")
             if bad and na == "fail":
                 raise DataError(f"{label}: numerator {num!r} is missing for {bad} row(s) inside the denominator; "
                                 "code them or pass na='drop'.")
-            nonbin = self.con.execute(f"SELECT COUNT(*) FROM {self.base} WHERE {inside} AND ({num}) IS NOT NULL "
-                                      f"AND CAST({num} AS DOUBLE) NOT IN (0, 1)").fetchone()[0]
+            nonbin = self._count(f"{inside} AND ({num}) IS NOT NULL AND CAST({num} AS DOUBLE) NOT IN (0, 1)")
             if nonbin:
                 raise DataError(f"{label}: numerator {num!r} is not 0/1 in {nonbin} row(s).")
             specs.append({"label": label, "variable": label, "category": None, "y": f"CAST({num} AS DOUBLE)",
@@ -259,47 +342,78 @@ class SQLDesign:
     def _run(self, statistic: str, parts: list[dict[str, Any]], by_cols: list[str], where: str | None, level: float,
              df: Any, na: str, ci_method: str, single: bool, variables: list[str], count_missing: bool = True,
              ) -> Estimate | EstimateTable:
-        keys = ", ".join(_q(c) for c in by_cols)
-        cond = f"WHERE {where}" if where else ""
-        m = len(parts)
-        # query 1: domain totals
-        sel = []
-        for j, p in enumerate(parts):
-            sel += [f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w END) AS W{j}",
-                    f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w * {p['y']} END) AS Y{j}",
-                    f"COUNT(*) FILTER (WHERE NOT ({p['miss']})) AS n{j}",
-                    f"COUNT(*) FILTER (WHERE {p['miss']}) AS m{j}"]
-            if p.get("x"):
-                sel.append(f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w * {p['x']} END) AS X{j}")
-        q1 = (f"SELECT {keys + ', ' if keys else ''}{', '.join(sel)} FROM {self.base} {cond} "
-              f"{'GROUP BY ' + keys + ' ORDER BY ' + keys if keys else ''}")
-        dom = self.con.execute(q1).df()
+        """Domain totals and cell statistics in SQL, then the shared kernel and assembly."""
+        dom = self._domain_totals(statistic, parts, by_cols, where)
         D, m = len(dom), len(parts)
-        if D == 0:
-            raise DataError("no rows satisfy the domain condition.")
         if na == "fail":
             nm = sum(int(dom[f"m{j}"].sum()) for j in range(m))
             if nm:
                 raise DataError(f"{describe_values(variables)} have {nm} missing value(s); pass na='drop' to treat the "
                                 "respondents with data as a domain.")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for j, p in enumerate(parts):
-                if statistic == "total":
-                    dom[f"e{j}"] = dom[f"Y{j}"]
-                    dom[f"mu{j}"] = dom[f"Y{j}"] / dom[f"W{j}"]
-                elif statistic == "ratio":
-                    dom[f"e{j}"] = dom[f"Y{j}"] / dom[f"X{j}"]
-                else:
-                    dom[f"e{j}"] = dom[f"Y{j}"] / dom[f"W{j}"]
-                    dom[f"mu{j}"] = dom[f"e{j}"]
-        dom["__d"] = np.arange(D)
         etab = f"{self._tag}_e{next(_tags)}"
         reg = dom[by_cols + ["__d"]].copy()
         for j in range(m):
             for c in ("e", "mu", "W", "X"):
                 if f"{c}{j}" in dom:
                     reg[f"__{c}{j}"] = dom[f"{c}{j}"].replace([np.inf, -np.inf], np.nan)
-        self.con.register(etab, reg)
+        self.engine.register(etab, reg)
+        try:
+            cov, ss, touched, dom_df = self._variance(statistic, parts, by_cols, where, etab, D)
+        finally:
+            self.engine.unregister(etab)
+
+        def col(c: str) -> np.ndarray:
+            return np.concatenate([dom[f"{c}{j}"].to_numpy(dtype=float) for j in range(m)])
+
+        est, wsum, n = col("e"), col("W"), col("n").astype(int)
+        if statistic == "proportion":
+            ss = wsum * est * (1 - est)
+        empty = n == 0
+        est[empty] = np.nan
+        cov[empty, :] = np.nan
+        cov[:, empty] = np.nan
+        dfs = (np.tile(dom_df.astype(float), m) if df == "domain" else
+               np.full(m * D, float(self.degf) if df in (None, "design") else float(df)))
+        stats = {"est": est, "cov": cov, "wsum": wsum, "n": n, "ss": ss, "df": dfs, "touched": np.tile(touched, m),
+                 "n_missing": col("m").astype(int) if count_missing else np.zeros(m * D, dtype=int)}
+        labels = [tuple((c, _py(dom[c].iloc[i])) for c in by_cols) for i in range(D)]
+        return _assembly.assemble(self, statistic, [(p["variable"], p["category"]) for p in parts], labels, stats,
+                                  level, ci_method, single)
+
+    def _domain_totals(self, statistic: str, parts: list[dict[str, Any]], by_cols: list[str],
+                       where: str | None) -> pd.DataFrame:
+        """Query 1: weight sums, weighted totals and counts per domain; the estimates e_j per domain."""
+        keys = ", ".join(_q(c) for c in by_cols)
+        sel = []
+        for j, p in enumerate(parts):
+            sel += [f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w END) AS W{j}",
+                    f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w * {p['y']} END) AS Y{j}",
+                    f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE 1 END) AS n{j}",
+                    f"SUM(CASE WHEN {p['miss']} THEN 1 ELSE 0 END) AS m{j}"]
+            if p.get("x"):
+                sel.append(f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w * {p['x']} END) AS X{j}")
+        dom = self.engine.sql(f"SELECT {keys + ', ' if keys else ''}{', '.join(sel)} FROM {self.base} "
+                              f"{'WHERE ' + where if where else ''} "
+                              f"{'GROUP BY ' + keys + ' ORDER BY ' + keys if keys else ''}")
+        if len(dom) == 0:
+            raise DataError("where= selects no rows; the domain is empty." if where else "the data have no rows.")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for j in range(len(parts)):
+                W, Y = dom[f"W{j}"].astype(float), dom[f"Y{j}"].astype(float)
+                if statistic == "total":
+                    dom[f"e{j}"], dom[f"mu{j}"] = Y, Y / W
+                elif statistic == "ratio":
+                    dom[f"e{j}"] = Y / dom[f"X{j}"].astype(float)
+                else:
+                    dom[f"e{j}"] = dom[f"mu{j}"] = Y / W
+        dom["__d"] = np.arange(len(dom))
+        return dom
+
+    def _variance(self, statistic: str, parts: list[dict[str, Any]], by_cols: list[str], where: str | None,
+                  etab: str, D: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Query 2 and the kernel: (covariance, Σw(y − ȳ_d)², non-census rows per domain, domain df)."""
+        keys = ", ".join(_q(c) for c in by_cols)
+        m = len(parts)
         zs, sqs = [], []
         for j, p in enumerate(parts):
             if statistic == "total":
@@ -309,85 +423,67 @@ class SQLDesign:
             else:
                 z = f"__w * ({p['y']} - e.__e{j}) / e.__W{j}"
             zs.append(f"(CASE WHEN {p['miss']} THEN 0 ELSE {z} END) AS z{j}")
-            if statistic != "ratio":  # Σ w (y − ȳ_d)² for the design effect
-                sqs.append(f"(CASE WHEN {p['miss']} THEN 0 ELSE __w * ({p['y']} - e.__mu{j}) * ({p['y']} - e.__mu{j}) END)"
-                           f" AS sq{j}")
+            if statistic in ("mean", "total"):  # Σ w (y − ȳ_d)² for the design effect
+                r = f"({p['y']} - e.__mu{j})"
+                zs.append(f"(CASE WHEN {p['miss']} THEN 0 ELSE __w * {r} * {r} END) AS sq{j}")
+                sqs.append(f"SUM(sq{j}) AS ss{j}")
         join = f"JOIN {etab} e USING ({keys})" if keys else f"CROSS JOIN {etab} e"
-        src = f"(SELECT b.*, e.__d, {', '.join(zs + sqs)} FROM {self.base} b {join} {cond})"
-        sss = sqs
-        k = m * D
+        src = f"(SELECT b.*, e.__d, {', '.join(zs)} FROM {self.base} b {join} {'WHERE ' + where if where else ''}) s"
         if self._psu_h is None:
-            aggs = ["COUNT(*) AS cnt"] + [f"SUM(z{j}) AS s{j}" for j in range(m)]
-            aggs += [f"COVAR_POP(z{a}, z{b}) AS c{a}_{b}" for a in range(m) for b in range(a, m)]
-            aggs += [f"SUM(sq{j}) AS ss{j}" for j in range(len(sss))]
-            cells = self.con.execute(f"SELECT __h, __d, {', '.join(aggs)} FROM {src} GROUP BY 1, 2").df()
-            H = self.n_strata
-            h = cells["__h"].to_numpy(dtype=np.intp)
-            d = cells["__d"].to_numpy(dtype=np.intp)
-            cnt = np.zeros((H, D))
-            cnt[h, d] = cells["cnt"]
-            S = np.zeros((H, k))
-            for j in range(m):
-                S[h, j * D + d] = cells[f"s{j}"]
-            n_h = self._n_h.astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                a_h = np.where(n_h > 1, self._scale_h / n_h, 0.0)
-            Sa = S * np.sqrt(a_h)[:, None]
-            cov = -(Sa.T @ Sa)
-            reg = np.where(n_h > 1, self._scale_h, 0.0)
-            # within-cell block: Σ_h s_h [C_centred + n μ_a μ_b] for two parts in the same domain
-            # (the variances, a = b, are set below from the kernel's exact formula)
-            for a in range(m):
-                for b in range(a + 1, m):
-                    cc = np.nan_to_num(cells[f"c{a}_{b}"].to_numpy()) * cells["cnt"].to_numpy()
-                    mu_a = cells[f"s{a}"].to_numpy() / cells["cnt"].to_numpy()
-                    mu_b = cells[f"s{b}"].to_numpy() / cells["cnt"].to_numpy()
-                    block = reg[h] * (cc + cells["cnt"].to_numpy() * mu_a * mu_b)
-                    add = np.bincount(d, weights=block, minlength=D)
-                    ia, ib = a * D + np.arange(D), b * D + np.arange(D)
-                    cov[ia, ib] += add
-                    cov[ib, ia] += add
-            # variances exactly as the in-memory kernel: q + n μ² (1 − n/n_h), no cancelling terms
-            cnt_c = cells["cnt"].to_numpy()
-            diag = np.zeros(k)
-            for j in range(m):
-                q = np.nan_to_num(cells[f"c{j}_{j}"].to_numpy()) * cnt_c
-                mu = cells[f"s{j}"].to_numpy() / cnt_c
-                contrib = reg[h] * (q + cnt_c * mu * mu * (1.0 - cnt_c / n_h[h]))
-                diag[j * D:(j + 1) * D] = np.bincount(d, weights=contrib, minlength=D)
-            np.fill_diagonal(cov, diag)
-            cov = _kernel._finish(self, S, cov)
-            ss = np.zeros(k)
-            for j in range(len(sss)):
-                ss[j * D:(j + 1) * D] = np.bincount(d, weights=cells[f"ss{j}"], minlength=D)
-            touched = np.zeros(D)
-            np.add.at(touched, d, np.where(self._census_h[h], 0.0, cells["cnt"].to_numpy()))
-            dom_psu = np.bincount(d, weights=cells["cnt"], minlength=D)
-            dom_strata = np.bincount(d, minlength=D)
+            cells = self.engine.sql(f"SELECT __h, __d, COUNT(*) AS cnt, "
+                                    + ", ".join([f"SUM(z{j}) AS s{j}, VAR_POP(z{j}) AS q{j}" for j in range(m)]
+                                                + [f"SUM(z{a} * z{b}) AS x{a}_{b}" for a in range(m) for b in range(a + 1, m)]
+                                                + sqs) + f" FROM {src} GROUP BY __h, __d")
+            cov, S = self._cell_cov(cells, m, D)
+            grp = cells
         else:
-            aggs = [f"SUM(z{j}) AS t{j}" for j in range(m)] + [f"SUM(sq{j}) AS ss{j}" for j in range(len(sss))]
-            tot = self.con.execute(f"SELECT __h, __psu, __d, COUNT(*) AS cnt, {', '.join(aggs)} FROM {src} "
-                               "GROUP BY 1, 2, 3").df()
-            pos = self._psu_keys.get_indexer(pd.MultiIndex.from_frame(tot[["__h", "__psu"]]))
-            T = np.zeros((len(self._psu_h), k))
-            d = tot["__d"].to_numpy(dtype=np.intp)
+            grp = self.engine.sql(f"SELECT __h, __psu, __d, COUNT(*) AS cnt, "
+                                  + ", ".join([f"SUM(z{j}) AS t{j}" for j in range(m)] + sqs)
+                                  + f" FROM {src} GROUP BY __h, __psu, __d")
+            pos = self._psu_keys.get_indexer(pd.MultiIndex.from_frame(grp[["__h", "__psu"]]))
+            T = np.zeros((len(self._psu_h), m * D))
+            d = grp["__d"].to_numpy(dtype=np.intp)
             for j in range(m):
-                np.add.at(T, (pos, j * D + d), tot[f"t{j}"].to_numpy())
+                np.add.at(T, (pos, j * D + d), grp[f"t{j}"].to_numpy(dtype=float))
             S, cov = _kernel.psu_covariance(self, T)
-            cov = _kernel._finish(self, S, cov)
-            ss = np.zeros(k)
-            for j in range(len(sss)):
-                ss[j * D:(j + 1) * D] = np.bincount(d, weights=tot[f"ss{j}"], minlength=D)
-            h = tot["__h"].to_numpy(dtype=np.intp)
-            touched = np.bincount(d, weights=np.where(self._census_h[h], 0.0, tot["cnt"].to_numpy()), minlength=D)
+        cov = _kernel._finish(self, S, cov)
+        h = grp["__h"].to_numpy(dtype=np.intp)
+        d = grp["__d"].to_numpy(dtype=np.intp)
+        cnt = grp["cnt"].to_numpy(dtype=float)
+        ss = np.full(m * D, np.nan)
+        for j in range(m if sqs else 0):
+            ss[j * D:(j + 1) * D] = np.bincount(d, weights=grp[f"ss{j}"].to_numpy(dtype=float), minlength=D)
+        touched = np.bincount(d, weights=np.where(self._census_h[h], 0.0, cnt), minlength=D)
+        if self._psu_h is None:  # every row a PSU
+            dom_psu, dom_strata = np.bincount(d, weights=cnt, minlength=D), np.bincount(d, minlength=D)
+        else:
             dom_psu = np.bincount(d, minlength=D)
             dom_strata = pd.Series(h).groupby(d).nunique().reindex(range(D), fill_value=0).to_numpy()
-        self.con.unregister(etab)
-        if not count_missing:
-            for j in range(m):
-                dom[f"m{j}"] = 0
-        return self._assemble(statistic, parts, dom, by_cols, cov, ss, touched, dom_psu - dom_strata, level, df,
-                              ci_method, single)
+        return cov, ss, touched, dom_psu - dom_strata
+
+    def _cell_cov(self, cells: pd.DataFrame, m: int, D: int) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's :func:`~survey_stats._kernel.cell_covariance` from (stratum, domain) cells.
+
+        Two parts of one domain also share rows: their within-row products Σ s_h z_a z_b
+        are added off the diagonal, as the in-memory kernel adds its cross-products.
+        """
+        H, k = self.n_strata, m * D
+        h = cells["__h"].to_numpy(dtype=np.intp)
+        d = cells["__d"].to_numpy(dtype=np.intp)
+        cnt = cells["cnt"].to_numpy(dtype=float)
+        S, C, Q = np.zeros((H, k)), np.zeros((H, k)), np.zeros((H, k))
+        for j in range(m):
+            S[h, j * D + d] = cells[f"s{j}"].to_numpy(dtype=float)
+            C[h, j * D + d] = cnt
+            Q[h, j * D + d] = np.nan_to_num(cells[f"q{j}"].to_numpy(dtype=float)) * cnt
+        cov = _kernel.cell_covariance(self, S, C, Q)
+        for a in range(m):
+            for b in range(a + 1, m):
+                add = np.bincount(d, weights=self._scale_h[h] * cells[f"x{a}_{b}"].to_numpy(dtype=float), minlength=D)
+                ia, ib = a * D + np.arange(D), b * D + np.arange(D)
+                cov[ia, ib] += add
+                cov[ib, ia] += add
+        return cov, S
 
     def _parts(self, statistic: str, variables: list[str], denominator: str | None) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = []
@@ -398,20 +494,14 @@ class SQLDesign:
                 parts.append({"label": f"{v}/{denominator}", "y": f"CAST({col} AS DOUBLE)", "x": f"CAST({x} AS DOUBLE)",
                               "miss": f"({col} IS NULL OR {x} IS NULL)", "category": None, "variable": f"{v}/{denominator}"})
                 continue
-            typ = self.con.execute(f"SELECT typeof({col}) FROM {self.relation} LIMIT 1").fetchone()
-            numeric = typ is None or typ[0] in ("BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
-                                                "FLOAT", "DOUBLE", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT") \
-                or str(typ[0]).startswith("DECIMAL")
+            numeric = self._types[v] in ("numeric", "boolean")
             if statistic == "proportion":
-                binary = numeric and self.con.execute(
-                    f"SELECT COUNT(*) FROM {self.relation} WHERE {col} IS NOT NULL AND CAST({col} AS DOUBLE) NOT IN (0, 1)"
-                ).fetchone()[0] == 0
-                if not binary:
-                    levels = [r[0] for r in self.con.execute(f"SELECT DISTINCT {col} FROM {self.relation} WHERE {col} IS NOT NULL "
-                                                         "ORDER BY 1").fetchall()]
+                levels = self.engine.sql(f"SELECT DISTINCT {col} AS v FROM {self.relation} WHERE {col} IS NOT NULL "
+                                         "ORDER BY 1")["v"].tolist()
+                if not (numeric and set(levels) <= {0, 1}):  # 0/1 (or True/False): one part; else one per category
                     for lev in levels:
-                        parts.append({"label": v, "y": f"(CASE WHEN {col} = {_lit(lev)} THEN 1.0 ELSE 0.0 END)",
-                                      "miss": f"({col} IS NULL)", "category": lev, "variable": v})
+                        parts.append({"label": v, "y": f"CAST((CASE WHEN {col} = {_lit(lev)} THEN 1 ELSE 0 END) AS DOUBLE)",
+                                      "miss": f"({col} IS NULL)", "category": _py(lev), "variable": v})
                     continue
             elif not numeric:
                 raise DataError(f"column {v!r} is not numeric; use proportion() for categories.")
@@ -419,59 +509,38 @@ class SQLDesign:
                           "variable": v})
         return parts
 
-    def _assemble(self, statistic: str, parts: list[dict[str, Any]], dom: pd.DataFrame, by_cols: list[str],
-                  cov: np.ndarray, ss: np.ndarray, touched: np.ndarray, dom_df: np.ndarray, level: float, df: Any,
-                  ci_method: str, single: bool) -> Estimate | EstimateTable:
-        from .estimation import _srs_stats
-
-        D = len(dom)
-        k = len(parts) * D
-        cov = np.array(cov)
-        for i in range(k):
-            if dom[f"n{i // D}"].iloc[i % D] == 0:
-                cov[i, :] = cov[:, i] = np.nan
-        cov.setflags(write=False)
-        rows = []
-        for j, p in enumerate(parts):
-            for dd in range(D):
-                i = j * D + dd
-                n = int(dom[f"n{j}"].iloc[dd])
-                labels = tuple((c, _py(dom[c].iloc[dd])) for c in by_cols)
-                dfi = (float(dom_df[dd]) if df == "domain" else
-                       float(self.degf) if df in (None, "design") else float(df))
-                if n == 0:
-                    rows.append(Estimate(statistic, p["variable"], math.nan, math.nan, math.nan, math.nan, level, dfi, 0,
-                                         math.nan, math.nan, math.nan, "empty domain: no respondents with data", labels,
-                                         p["category"], int(dom[f"m{j}"].iloc[dd]), _Origin((self,), cov, i)))
-                    continue
-                est = float(dom[f"e{j}"].iloc[dd])
-                var = float(cov[i, i])
-                se = math.sqrt(var)
-                W = float(dom[f"W{j}"].iloc[dd])
-                ssi = W * est * (1 - est) if statistic == "proportion" else float(ss[i]) if statistic != "ratio" else math.nan
-                deff, n_eff = _srs_stats(statistic, est, var, W, n, ssi)
-                if statistic == "proportion":
-                    lo, hi, n_eff, method = proportion_interval(est, se, n, level=level, df=dfi,
-                                                                method=ci_method, census=bool(touched[dd] == 0))  # type: ignore[arg-type]
-                else:
-                    lo, hi = wald_interval(est, se, level, dfi)
-                    method = "wald"
-                rows.append(Estimate(statistic, p["variable"], est, se, lo, hi, level, dfi, n, n_eff, deff,
-                                     _cv(est, se), method, labels, p["category"], int(dom[f"m{j}"].iloc[dd]),
-                                     _Origin((self,), cov, i)))
-        if single and len(rows) == 1:
-            return rows[0]
-        return EstimateTable(tuple(rows), cov, source=self)
-
 
 def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def _moved(name: str) -> staticmethod:
+    def old(*args: Any, **kwargs: Any) -> SQLDesign:
+        warnings.warn(f"Design.{name} moved to SQLDesign.{name} (the core imports no backend); Design.{name} "
+                      "will be removed in the next release.", DeprecationWarning, stacklevel=2)
+        return getattr(SQLDesign, name)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    old.__doc__ = f"Deprecated: use :meth:`SQLDesign.{name}`."
+    return staticmethod(old)
+
+
+# The old spellings keep working for one release.  The backend attaches them to the core's
+# class, so the arrow still points from backend to core (survey_stats/__init__ imports this module).
+Design.from_duckdb = _moved("from_duckdb")  # type: ignore[attr-defined]
+Design.from_parquet = _moved("from_parquet")  # type: ignore[attr-defined]
+
+
 # ---------------------------------------------------------------------------------------- frames
-def sql_frame_summary(relation: str, *, con: Any = None, strata: str | Sequence[str] | None = None,
+def _stratum_key(strata: str | Sequence[str] | None) -> str:
+    cols = [strata] if isinstance(strata, str) else list(strata or [])
+    return " || ' / ' || ".join(f"CAST({_q(c)} AS VARCHAR)" for c in cols) if cols else "'(all)'"
+
+
+def sql_frame_summary(relation: Any, *, con: Any = None, strata: str | Sequence[str] | None = None,
                       certainty: str | None = None) -> pd.DataFrame:
-    """N and certainty count per stratum of a frame held in DuckDB / Parquet (one GROUP BY).
+    """N and certainty count per stratum of a frame held in DuckDB, Parquet or Spark (one GROUP BY).
+
+    ``relation`` and ``con`` are read as by :class:`SQLDesign`.
 
     Examples
     --------
@@ -484,48 +553,56 @@ def sql_frame_summary(relation: str, *, con: Any = None, strata: str | Sequence[
     0       a  2
     1       b  3
     """
-    import duckdb
-
-    con = con if con is not None else duckdb.connect()
-    cols = [strata] if isinstance(strata, str) else list(strata or [])
-    key = " || ' / ' || ".join(f"CAST({_q(c)} AS VARCHAR)" for c in cols) if cols else "'(all)'"
+    engine, rel = _sqlengine.resolve(relation, con)
     cert = f", SUM(CASE WHEN {_q(certainty)} THEN 1 ELSE 0 END) AS certainty" if certainty else ""
-    return con.execute(f"SELECT {key} AS stratum, COUNT(*) AS N{cert} FROM {relation} GROUP BY 1 ORDER BY 1").df()
+    return engine.sql(f"SELECT {_stratum_key(strata)} AS stratum, COUNT(*) AS N{cert} FROM {rel} GROUP BY 1 ORDER BY 1")
 
 
-def sql_select(relation: str, *, id: str, seed: int, con: Any = None,  # noqa: A002
+def sql_select(relation: Any, *, id: str, seed: int, con: Any = None,  # noqa: A002
                strata: str | Sequence[str] | None = None, fraction: float | None = None, n: int | None = None,
                certainty: str | None = None) -> pd.DataFrame:
-    """Stratified simple random sample drawn inside DuckDB; returns only the selected units.
+    """Stratified simple random sample drawn inside the engine; returns only the selected units.
 
-    Each unit's random key is a hash of its id and the seed (MD5, so the draw is the same
-    on every run and engine version); within each stratum the non-certainty units with
-    the smallest keys are taken, n_h − c_h of them (n_h = ⌈fraction · N_h⌉ or ``n``), and
-    certainty units always.  Returns id, stratum, certainty, pi and weight.
+    Each unit's random key is the first 12 hexadecimal digits of the MD5 digest of the
+    text ``"<id>:<seed>"`` (the id cast to text), compared as text; ties, if any, are
+    broken by the id.  MD5, text casts and ``substr`` mean the same in every engine, so
+    the same seed draws the same units on DuckDB and on Spark, on every run and version.
+    Give integer or text ids (a floating-point id's text form may differ between engines).
+    Within each stratum the non-certainty units with the smallest keys are taken,
+    n_h − c_h of them (n_h = ⌈fraction · N_h⌉ or ``n``), and certainty units always.
+    Returns id, stratum, certainty, pi and weight.
+
+    Examples
+    --------
+    >>> import duckdb, pandas as pd
+    >>> con = duckdb.connect()
+    >>> con.register("reg", pd.DataFrame({"hh": range(10), "h": list("aaaabbbbbb")}))  # doctest: +ELLIPSIS
+    <...>
+    >>> s = sql_select("reg", con=con, id="hh", strata="h", fraction=0.5, seed=1)
+    >>> s.groupby("stratum").size().tolist(), s["weight"].tolist()[:2]
+    ([2, 3], [2.0, 2.0])
     """
-    import duckdb
-
     if (fraction is None) == (n is None):
         raise MethodError("give exactly one of fraction= or n=.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise MethodError("seed must be an integer.")
-    con = con if con is not None else duckdb.connect()
-    cols = [strata] if isinstance(strata, str) else list(strata or [])
-    key = " || ' / ' || ".join(f"CAST({_q(c)} AS VARCHAR)" for c in cols) if cols else "'(all)'"
+    engine, rel = _sqlengine.resolve(relation, con)
     cert = f"COALESCE(CAST({_q(certainty)} AS BOOLEAN), FALSE)" if certainty else "FALSE"
-    target = (f"CAST(CEIL({float(fraction)} * N - 1e-9) AS BIGINT)" if fraction is not None else str(int(n)))
+    target = (f"CAST(CEIL(CAST({float(fraction)!r} AS DOUBLE) * N - 1e-9) AS BIGINT)" if fraction is not None
+              else str(int(n)))  # type: ignore[arg-type]
     sql = f"""
     WITH u AS (
-        SELECT {_q(id)} AS id, {key} AS stratum, {cert} AS certainty,
-               CAST(('0x' || substr(md5(CAST({_q(id)} AS VARCHAR) || ':{int(seed)}'), 1, 12)) AS BIGINT) AS k
-        FROM {relation}),
+        SELECT {_q(id)} AS id, {_stratum_key(strata)} AS stratum, {cert} AS certainty,
+               substr(md5(CAST({_q(id)} AS VARCHAR) || ':{int(seed)}'), 1, 12) AS k
+        FROM {rel}),
     s AS (SELECT stratum, COUNT(*) AS N, SUM(CASE WHEN certainty THEN 1 ELSE 0 END) AS c FROM u GROUP BY stratum),
     r AS (SELECT u.*, s.N, s.c, GREATEST({target} - s.c, 0) AS m,
                  ROW_NUMBER() OVER (PARTITION BY u.stratum, u.certainty ORDER BY u.k, u.id) AS rk
-          FROM u JOIN s USING (stratum))
+          FROM u JOIN s ON u.stratum = s.stratum)
     SELECT id, stratum, certainty,
-           CASE WHEN certainty THEN 1.0 ELSE m * 1.0 / (N - c) END AS pi
-    FROM r WHERE certainty OR rk <= m ORDER BY stratum, certainty DESC, k"""
-    out = con.execute(sql).df()
+           CASE WHEN certainty THEN CAST(1 AS DOUBLE) ELSE CAST(m AS DOUBLE) / (N - c) END AS pi
+    FROM r WHERE certainty OR rk <= m ORDER BY stratum, certainty DESC, k, id"""
+    out = engine.sql(sql)
+    out["pi"] = out["pi"].astype(float)
     out["weight"] = 1.0 / out["pi"]
     return out.rename(columns={"id": id})
