@@ -319,6 +319,14 @@ def _summary_frame(rows: Any) -> pd.DataFrame:
                          "ci_high": [r.ci_high for r in rows], "n": [r.n for r in rows]})
 
 
+def _indicator_frame(rows: Any) -> pd.DataFrame:
+    """Display columns of indicator rows (id, name, estimate, SE, interval, n, verdict)."""
+    return pd.DataFrame({"id": [r.id for r in rows], "name": [r.name_en or r.name_zh for r in rows],
+                         "estimate": [r.estimate for r in rows], "se": [r.se for r in rows],
+                         "ci_low": [r.ci_low for r in rows], "ci_high": [r.ci_high for r in rows],
+                         "n": [r.n for r in rows], "verdict": [r.verdict for r in rows]})
+
+
 def _text_table(frame: pd.DataFrame) -> str:
     """At most ``_MAX_SHOWN`` rows as aligned text (first and last ones when longer)."""
     if len(frame) > _MAX_SHOWN:
