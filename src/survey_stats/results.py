@@ -331,9 +331,8 @@ def _text_table(frame: pd.DataFrame) -> str:
     """At most ``_MAX_SHOWN`` rows as aligned text (first and last ones when longer)."""
     if len(frame) > _MAX_SHOWN:
         half = _MAX_SHOWN // 2
-        shown = frame.iloc[:half].to_string(index=False).splitlines()
-        tail = frame.iloc[-half:].to_string(index=False, header=False).splitlines()
-        return "\n".join(shown + [f" … {len(frame) - 2 * half} more rows …"] + tail)
+        lines = pd.concat([frame.iloc[:half], frame.iloc[-half:]]).to_string(index=False).splitlines()
+        return "\n".join(lines[:half + 1] + [f" … {len(frame) - 2 * half} more rows …"] + lines[half + 1:])
     return frame.to_string(index=False)
 
 
