@@ -273,7 +273,13 @@ def _rank_df(rw: np.ndarray) -> int:
     """R's ``degf`` of a replicate design: rank of the replicate weights − 1 (relative tolerance 1e-5)."""
     if rw.size > 2e7:  # too large to factorise: one df per replicate
         return rw.shape[1] - 1
-    return int(np.linalg.matrix_rank(rw, tol=1e-5 * np.abs(rw).max())) - 1
+    norms = np.sqrt(np.einsum("ij,ij->j", rw, rw))
+    cols = rw[:, norms > 0] / norms[norms > 0]
+    # Rank from the R × R Gram matrix of unit-norm columns (one BLAS product instead of an SVD
+    # of the n × R weights): a singular value s of the scaled weights is √λ, and λ is
+    # accurate to ~1e-15 here, far below the threshold (1e-5)².
+    lam = np.linalg.eigvalsh(cols.T @ cols) if cols.shape[1] else np.zeros(0)
+    return int(np.count_nonzero(lam > 1e-10)) - 1
 
 
 def from_replicate_weights(
