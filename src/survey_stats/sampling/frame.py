@@ -317,16 +317,20 @@ def _stratum_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, pd.In
     """Codes and sorted labels of the strata; several columns are crossed, labels joined by " / "."""
     if not cols:
         return np.zeros(len(df), dtype=np.intp), pd.Index(["(all)"], dtype=object)
-    combo = np.zeros(len(df), dtype=np.int64)
     texts: list[np.ndarray] = []
     col_codes: list[np.ndarray] = []
     for c in cols:
         codes, uniques = pd.factorize(df[c])
         texts.append(np.asarray(pd.Index(uniques).astype(str), dtype=object))
         col_codes.append(codes)
-        combo, _ = pd.factorize(combo * len(uniques) + codes)  # crossed cells seen so far, renumbered
+    combo = col_codes[0].astype(np.int64)
+    for codes, t in zip(col_codes[1:], texts[1:]):
+        combo, _ = pd.factorize(combo * len(t) + codes)  # crossed cells seen so far, renumbered
         combo = combo.astype(np.int64)
-    first = np.unique(combo, return_index=True)[1]  # one row per cell gives its label
+    # factorize numbers cells in order of first appearance: a cell's first row is where the
+    # running maximum of the codes grows
+    grows = np.r_[True, combo[1:] > np.maximum.accumulate(combo)[:-1]] if len(combo) else np.zeros(0, bool)
+    first = np.flatnonzero(grows)
     parts = [t[codes[first]] for codes, t in zip(col_codes, texts)]
     cell_label = parts[0] if len(parts) == 1 else np.array([_STRATUM_SEP.join(p) for p in zip(*parts)], dtype=object)
     lab_codes, labels = pd.factorize(cell_label, sort=True)  # cells whose text coincides merge, as before

@@ -242,7 +242,7 @@ def select(
         quota = np.full(H, int(reserve))
     rest, rank = _reserve_order(np.flatnonzero(~selected & ~cert), rng, codes, small, quota)
     keep = rank <= quota[codes[rest]]
-    rdf = pd.DataFrame({frame.id: df[frame.id].to_numpy()[rest[keep]], "stratum": labels[codes[rest[keep]]],
+    rdf = pd.DataFrame({frame.id: df[frame.id].take(rest[keep]).to_numpy(), "stratum": labels[codes[rest[keep]]],
                         "reserve_rank": rank[keep]})
 
     sel_codes = codes[idx]
