@@ -99,3 +99,13 @@ def test_crossed_strata_labels_and_codes():
     f = ss.Frame(df, id="id", strata=["a", "b"])
     assert list(f.stratum_sizes().index) == ["1 / x", "10 / x", "10 / y", "2 / x", "2 / y"]
     assert f.data["stratum"].tolist() == ["2 / x", "10 / x", "2 / y", "10 / y", "2 / x", "1 / x"]
+
+
+def test_numpy_and_arrow_paths_give_the_same_bytes():
+    from survey_stats.sampling.frame import _utf8_arrow, _utf8_numpy
+
+    for ids in (pd.Series(["户号1", " ab ", "", None, "340123198001011234X"], dtype=object),
+                pd.Series(np.array([5, 123456789012, -3], dtype=np.int64)),
+                pd.Series([1, "x", 2.5], dtype=object)):
+        a, b = _utf8_arrow(ids), _utf8_numpy(ids)
+        assert a.shape == b.shape and np.array_equal(a, b)

@@ -10,8 +10,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .._validation import check_option, describe_rows, describe_values, flag_value
 from ..errors import DataError, DesignError
@@ -252,29 +250,51 @@ _FP_PREFIX = b"survey_stats frame ids-v2\n"
 _FP_P = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _id_text(ids: pd.Series) -> pa.Array:
-    """The ids' canonical text ``str(v).strip()`` as an Arrow string array (missing ids null)."""
+def _utf8_arrow(ids: pd.Series) -> np.ndarray:
+    """The ids' canonical text ``str(v).strip()`` as UTF-8, NUL-padded rows of an (n, 8k) byte matrix.
+
+    Arrow kernels (cast, trim, pad); missing ids are empty.  Raises ImportError without pyarrow.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pd.api.types.is_integer_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
         arr = pa.array(ids.to_numpy(dtype=np.int64, na_value=0), mask=ids.isna().to_numpy()).cast(pa.string())
-        return arr  # decimal text, never blank-padded
-    try:
-        arr = pa.array(ids, type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed objects: str() of each, as Python writes them
-        arr = pa.array(ids.map(str, na_action="ignore"), type=pa.string(), from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return pc.utf8_trim_whitespace(arr)
+    else:
+        try:
+            arr = pa.array(ids, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or mixed objects: str() of each
+            arr = pa.array(ids.map(str, na_action="ignore"), type=pa.string(), from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = pc.utf8_trim_whitespace(arr)
+    arr = arr.fill_null("")
+    width = max(8, math.ceil((pc.max(pc.binary_length(arr)).as_py() or 0) / 8) * 8)
+    fixed = pc.ascii_rpad(arr, width=width, padding="\0").cast(pa.binary(width))  # pads bytes, not characters
+    buf = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * width:]
+    return buf[: len(arr) * width].reshape(len(arr), width)
+
+
+def _utf8_numpy(ids: pd.Series) -> np.ndarray:
+    """As :func:`_utf8_arrow` with numpy only (slower: one Python ``str`` call per id)."""
+    text = ids.map(lambda v: str(v).strip(), na_action="ignore").fillna("").to_numpy(dtype=str)
+    enc = np.char.encode(text, "utf-8") if len(text) else np.zeros(0, dtype="S1")
+    raw = enc.view(np.uint8).reshape(len(text), enc.dtype.itemsize)
+    width = max(8, math.ceil(raw.shape[1] / 8) * 8)
+    out = np.zeros((len(text), width), dtype=np.uint8)
+    out[:, : raw.shape[1]] = raw
+    return out
 
 
 def _id_keys(ids: pd.Series) -> np.ndarray:
     """One 64-bit key per id from its canonical UTF-8 text (see :attr:`Frame.fingerprint`)."""
-    text = _id_text(ids).fill_null("")
-    if len(text) == 0:
+    try:
+        raw = _utf8_arrow(ids)
+    except (ImportError, NotImplementedError, AttributeError):  # no (recent) pyarrow: same bytes, slower
+        raw = _utf8_numpy(ids)
+    if len(raw) == 0:
         return np.zeros(0, dtype=np.uint64)
-    width = max(8, math.ceil(pc.max(pc.binary_length(text)).as_py() / 8) * 8)
-    fixed = pc.ascii_rpad(text, width=width, padding="\0").cast(pa.binary(width))
-    words = np.frombuffer(fixed.buffers()[1], dtype="<u8")[fixed.offset * (width // 8):]
-    words = words[: len(text) * (width // 8)].reshape(len(text), width // 8)
+    words = np.ascontiguousarray(raw).view("<u8")  # (n, width/8) little-endian words
     key = words[:, -1].astype(np.uint64)  # Horner from the last word: trailing NUL words add nothing
     for j in range(words.shape[1] - 2, -1, -1):
         key *= _FP_P
