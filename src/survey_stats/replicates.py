@@ -273,12 +273,15 @@ def _rank_df(rw: np.ndarray) -> int:
     """R's ``degf`` of a replicate design: rank of the replicate weights − 1 (relative tolerance 1e-5)."""
     if rw.size > 2e7:  # too large to factorise: one df per replicate
         return rw.shape[1] - 1
-    norms = np.sqrt(np.einsum("ij,ij->j", rw, rw))
-    cols = rw[:, norms > 0] / norms[norms > 0]
-    # Rank from the R × R Gram matrix of unit-norm columns (one BLAS product instead of an SVD
-    # of the n × R weights): a singular value s of the scaled weights is √λ, and λ is
-    # accurate to ~1e-15 here, far below the threshold (1e-5)².
-    lam = np.linalg.eigvalsh(cols.T @ cols) if cols.shape[1] else np.zeros(0)
+    # Rank from the R × R Gram matrix scaled to unit diagonal (columns of unit norm): one BLAS
+    # product instead of an SVD of the n × R weights, and no n × R temporary.  A singular value
+    # s of the unit-norm columns is √λ; λ is accurate to ~1e-15, far below the threshold (1e-5)².
+    gram = rw.T @ rw
+    d = np.sqrt(np.diag(gram))
+    keep = d > 0
+    if not keep.any():
+        return -1
+    lam = np.linalg.eigvalsh(gram[np.ix_(keep, keep)] / np.outer(d[keep], d[keep]))
     return int(np.count_nonzero(lam > 1e-10)) - 1
 
 
