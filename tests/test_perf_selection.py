@@ -109,3 +109,11 @@ def test_numpy_and_arrow_paths_give_the_same_bytes():
                 pd.Series([1, "x", 2.5], dtype=object)):
         a, b = _utf8_arrow(ids), _utf8_numpy(ids)
         assert a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_frame_data_does_not_change_with_the_users_frame():
+    reg = pd.DataFrame({"id": ["a", "b", "c"], "h": ["x", "x", "y"], "v": [1.0, 2.0, 3.0]})
+    f = ss.Frame(reg, id="id", strata="h")
+    reg.loc[0, "v"] = 99.0
+    reg.loc[1, "id"] = "zz"
+    assert f.data["v"].tolist() == [1.0, 2.0, 3.0] and f.data["id"].tolist() == ["a", "b", "c"]

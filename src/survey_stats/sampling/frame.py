@@ -17,6 +17,7 @@ from ..errors import DataError, DesignError
 __all__ = ["Frame"]
 
 _STRATUM_SEP = " / "
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
 def _columns(arg: str | Sequence[str] | None, role: str) -> list[str]:
@@ -101,7 +102,8 @@ class Frame:
                 raise DataError(
                     f"the frame already has a column named {reserved!r}, which Frame adds; rename it."
                 )
-        df = data.reset_index(drop=True).copy()
+        # pandas ≥ 3 copies on write: a shallow copy cannot be changed through the user's frame
+        df = data.reset_index(drop=True).copy(deep=not _COPY_ON_WRITE)
         problems: list[tuple[np.ndarray, str]] = []
         ids = df[id]
         if pd.api.types.is_float_dtype(ids.dtype) and (ids.abs() >= 2**53).any():
