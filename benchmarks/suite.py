@@ -13,8 +13,9 @@ reports medians and ratios:
 * ``frame+srs``     ``Frame(df, id, strata, certainty)`` (validation, strata, fingerprint) +
   ``select(frame, fraction=0.3)``; ``srs`` / ``systematic`` / ``pps`` the draw alone.  Floor:
   random keys, one stable sort by stratum, the first m_h of each stratum;
-* svy (``design+prop``, ``prop``, ``bootstrap``, ``frame+srs``/``srs``) and samplics (``prop``,
-  at most 1e6 rows) when installed.
+* svy (``design+prop``, ``prop``, ``bootstrap``, ``frame+srs``; its draw changes the sample it
+  is called on, so it is timed with the sample's construction) and samplics (``design+prop``: it
+  takes the design on every call; at most 1e6 rows) when installed.
 
 Each size runs in a fresh process; peak RSS (``ru_maxrss``) of a further fresh process per
 size is reported for ``design+by5`` and ``frame+srs`` at 1e6 and 1e7, next to the data size.
@@ -182,8 +183,6 @@ def _add_peers(out, df, fr, rows):  # noqa: ANN001 - benchmark glue
         n_h = {int(k): int(math.ceil(0.3 * v)) for k, v in fr["h"].value_counts().items()}
         out["frame+srs"]["svy"] = lambda: svy.Sample(data=pfr, design=svy.Design(stratum="h")).sampling.srs(
             n=n_h, rstate=1)
-        fs = svy.Sample(data=pfr, design=svy.Design(stratum="h"))
-        out["srs"]["svy"] = lambda: fs.sampling.srs(n=n_h, rstate=1)
     except Exception as exc:  # not installed or API changed
         print(f"svy: skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
     if rows <= 1_000_000:
