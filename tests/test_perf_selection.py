@@ -28,6 +28,7 @@ def _frame():
 def test_same_seed_draws_the_units_it_drew_before(method, kw, digest):
     """Digests of ids, reserve ids and π recorded with the lexsort implementation (commit 47d57d8)."""
     s = ss.select(_frame(), method=method, seed=2026, **kw)
+    assert s.manifest["frame_fingerprint_scheme"] == "ids-v2"
     text = "|".join(s.ids()) + "#" + "|".join(s.reserve["id"]) + "#" + ",".join(f"{p:.12g}" for p in s.units["pi"])
     assert hashlib.sha256(text.encode()).hexdigest()[:20] == digest
 

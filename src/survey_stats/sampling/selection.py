@@ -256,6 +256,7 @@ def select(
         "package": "survey_stats", "version": _version(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "method": method, "seed": int(seed), "frame_fingerprint": frame.fingerprint,
+        "frame_fingerprint_scheme": "ids-v2",
         "frame_units": int(frame.N), "frame_excluded": int(len(frame.excluded)),
         "id_column": frame.id, "strata_columns": list(frame.strata), "certainty_columns": frame.certainty_columns,
         "sort_by": sort_by, "n": None if n is None else (n if isinstance(n, int) else {str(k): int(v) for k, v in dict(n).items()}),
