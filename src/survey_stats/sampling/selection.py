@@ -183,7 +183,8 @@ def select(
         order = order[np.argsort(small[order], kind="stable")]  # by stratum, then key (radix sort)
         oc = codes[order]
         first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(labels)))[:-1]))
-        selected[order[np.arange(len(order)) < (first + m)[oc]]] = True  # the m_h smallest keys
+        rand_sorted = order[np.arange(len(order)) < (first + m)[oc]]  # the m_h smallest keys, in key order
+        selected[rand_sorted] = True
         with np.errstate(divide="ignore", invalid="ignore"):
             p_rand = np.where(N_rand > 0, m / N_rand, 0.0)
         pi = np.where(cert, 1.0, p_rand[codes])
@@ -228,7 +229,10 @@ def select(
         pi[order] = p_o
     pi = np.clip(pi, 0.0, 1.0)
 
-    idx = _sample_order(np.flatnonzero(selected & cert), np.flatnonzero(selected & ~cert), key, codes, small)
+    if method != "srs":  # SRS has its random units in key order already
+        rand_sorted = np.flatnonzero(selected & ~cert)
+        rand_sorted = rand_sorted[_argsort_exact(key[rand_sorted])]
+    idx = _sample_order(np.flatnonzero(selected & cert), rand_sorted, key, codes, small)
     units = df.iloc[idx].reset_index(drop=True)
     units["certainty"] = cert[idx]
     units["pi"] = pi[idx]
@@ -338,11 +342,13 @@ def _frame_order(df: pd.DataFrame, sort_cols: list[str], cert: np.ndarray, small
     return order[np.argsort(comb[order], kind="stable")]
 
 
-def _sample_order(cert_idx: np.ndarray, rand_idx: np.ndarray, key: np.ndarray, codes: np.ndarray,
+def _sample_order(cert_idx: np.ndarray, rand_sorted: np.ndarray, key: np.ndarray, codes: np.ndarray,
                   small: np.ndarray) -> np.ndarray:
-    """Selected rows by stratum, certainty units first, each group by its random key."""
-    parts = [cert_idx[np.lexsort((key[cert_idx], codes[cert_idx]))], rand_idx[_argsort_exact(key[rand_idx])]]
-    idx = np.concatenate(parts)
+    """Selected rows by stratum, certainty units first, each group by its random key.
+
+    ``rand_sorted`` (the random units) must be in key order; a stable sort by stratum keeps it.
+    """
+    idx = np.concatenate([cert_idx[np.lexsort((key[cert_idx], codes[cert_idx]))], rand_sorted])
     return idx[np.argsort(small[idx], kind="stable")]
 
 
@@ -355,12 +361,12 @@ def _reserve_order(rest: np.ndarray, rng: np.random.Generator, codes: np.ndarray
     least ``quota`` of them, otherwise the whole stratum.  The result equals the first
     ``quota`` units of the complete ordering.
     """
+    if not quota.any() or len(rest) == 0:  # no reserve: the generator is not used after this point
+        return rest[:0], np.zeros(0, dtype=np.int64)
     rkey = rng.random(len(rest))
     H = len(quota)
     c = codes[rest]
     R_h = np.bincount(c, minlength=H)
-    if not quota.any() or len(rest) == 0:
-        return rest[:0], np.zeros(0, dtype=np.int64)
     q = np.minimum(quota, R_h).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         thr = np.where(R_h > 0, (q + 4 * np.sqrt(q) + 8) / R_h, 0.0)
