@@ -172,7 +172,6 @@ def select(
     cert = df["certainty"].to_numpy()
     key = rng.random(len(df))
     selected = cert.copy()
-    pi = np.where(cert, 1.0, 0.0)
     N_rand = (N_h - c_h).to_numpy()
     m = m_h.to_numpy()
 
@@ -187,7 +186,6 @@ def select(
         selected[rand_sorted] = True
         with np.errstate(divide="ignore", invalid="ignore"):
             p_rand = np.where(N_rand > 0, m / N_rand, 0.0)
-        pi = np.where(cert, 1.0, p_rand[codes])
     else:
         sort_cols = [] if sort_by is None else ([sort_by] if isinstance(sort_by, str) else list(sort_by))
         for c in sort_cols:
@@ -227,16 +225,18 @@ def select(
             p_o = np.where(ocert, 1.0, np.where(np.isfinite(sp), size / sp, 0.0))
         pi = np.empty(len(df))
         pi[order] = p_o
-    pi = np.clip(pi, 0.0, 1.0)
 
     if method != "srs":  # SRS has its random units in key order already
         rand_sorted = np.flatnonzero(selected & ~cert)
         rand_sorted = rand_sorted[_argsort_exact(key[rand_sorted])]
     idx = _sample_order(np.flatnonzero(selected & cert), rand_sorted, key, codes, small)
+    # inclusion probabilities of the selected units only (SRS: (n_h − c_h)/(N_h − c_h) or 1)
+    pi_sel = np.where(cert[idx], 1.0, p_rand[codes[idx]]) if method == "srs" else pi[idx]
+    pi_sel = np.clip(pi_sel, 0.0, 1.0)
     units = df.iloc[idx].reset_index(drop=True)
     units["certainty"] = cert[idx]
-    units["pi"] = pi[idx]
-    units["weight"] = 1.0 / pi[idx]
+    units["pi"] = pi_sel
+    units["weight"] = 1.0 / pi_sel
 
     # reserve list: unselected non-certainty units in random order
     H = len(labels)
@@ -244,7 +244,8 @@ def select(
         quota = np.ceil(reserve * n_h.to_numpy()).astype(int)
     else:
         quota = np.full(H, int(reserve))
-    rest, rank = _reserve_order(np.flatnonzero(~selected & ~cert), rng, codes, small, quota)
+    rest = np.flatnonzero(~selected & ~cert) if quota.any() else np.zeros(0, dtype=np.intp)
+    rest, rank = _reserve_order(rest, rng, codes, small, quota)
     keep = rank <= quota[codes[rest]]
     rdf = pd.DataFrame({frame.id: df[frame.id].take(rest[keep]).to_numpy(), "stratum": labels[codes[rest[keep]]],
                         "reserve_rank": rank[keep]})
