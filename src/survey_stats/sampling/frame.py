@@ -115,7 +115,7 @@ class Frame:
         id_missing = ids.isna().to_numpy()
         problems.append((id_missing, f"missing id ({id!r})"))
         keys = _id_keys(ids)
-        dup = _duplicated_ids(ids, keys, id_missing)
+        dup, sorted_keys = _duplicated_ids(ids, keys, id_missing)
         problems.append((dup, f"duplicated id ({id!r})"))
         for c in strata_cols:
             problems.append((df[c].isna().to_numpy(), f"missing stratum ({c!r})"))
@@ -162,7 +162,7 @@ class Frame:
         self._labels = labels
         self._N_h = np.bincount(self._codes, minlength=len(labels))
         self._c_h = np.bincount(self._codes[flags], minlength=len(labels))
-        self._fingerprint = _fingerprint(keys)
+        self._fingerprint = _fingerprint(sorted_keys if not invalid.any() else np.sort(keys))
         self.data = df
         self.id = id
         self.strata = strata_cols
@@ -304,23 +304,23 @@ def _id_keys(ids: pd.Series) -> np.ndarray:
     return key
 
 
-def _duplicated_ids(ids: pd.Series, keys: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """Rows whose id text (stripped) occurs more than once; keys screen, the text decides."""
-    present = keys[~missing]
-    s = np.sort(present)
+def _duplicated_ids(ids: pd.Series, keys: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose id text (stripped) occurs more than once (keys screen, the text decides), and
+    the sorted keys of the present ids."""
+    s = np.sort(keys[~missing] if missing.any() else keys)
     if not (s[1:] == s[:-1]).any():
-        return np.zeros(len(ids), dtype=bool)
+        return np.zeros(len(ids), dtype=bool), s
     twice = np.unique(s[1:][s[1:] == s[:-1]])
     cand = np.isin(keys, twice) & ~missing
     text = ids[cand].map(lambda v: str(v).strip())
     dup = np.zeros(len(ids), dtype=bool)
     dup[np.flatnonzero(cand)] = text.duplicated(keep=False).to_numpy()
-    return dup
+    return dup, s
 
 
-def _fingerprint(keys: np.ndarray) -> str:
+def _fingerprint(sorted_keys: np.ndarray) -> str:
     h = hashlib.sha256(_FP_PREFIX)
-    h.update(np.sort(keys).astype("<u8", copy=False).tobytes())
+    h.update(sorted_keys.astype("<u8", copy=False).tobytes())
     return h.hexdigest()
 
 
