@@ -53,3 +53,13 @@ def test_jkn_on_unsorted_rows_matches_the_definition():
         expect = np.where(h == h[r], w * n_h[h[r]] / (n_h[h[r]] - 1), w)
         expect[r] = 0.0
         assert np.allclose(W[:, r], expect, rtol=1e-15)
+
+
+def test_brr_pairs_are_taken_within_strata_when_rows_are_not_sorted():
+    """Each replicate gives one PSU of every pair factor 2 and the other 0, whatever the row order."""
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"h": rng.permutation(np.repeat(np.arange(6), 2)), "w": rng.uniform(1, 2, 12)})
+    W = np.asarray(ss.replicate_design(ss.Design(df, strata="h", weights="w"), "BRR")._rep.weights)
+    fac = W / df["w"].to_numpy()[:, None]
+    per_stratum = pd.DataFrame(fac).groupby(df["h"].to_numpy()).agg(sorted)
+    assert all(v == [0.0, 2.0] for col in per_stratum for v in per_stratum[col])

@@ -175,11 +175,11 @@ def replicate_design(
         while order < H + 1:  # Sylvester Hadamard: a power of 2 ≥ H + 1 (first column dropped)
             order *= 2
         Hm = linalg.hadamard(order)[:, 1:H + 1]  # R × H of ±1
-        first = np.ones(P, dtype=bool)
-        first[1::2] = False  # PSUs are contiguous by stratum: the first of each pair
+        first = np.zeros(P, dtype=bool)
+        first[np.argsort(psu_h, kind="stable")[0::2]] = True  # the first PSU of each stratum's pair
         sign = np.where(first, 1, -1)  # +1 for the first PSU of its stratum
         fac = np.where(Hm[:, psu_h].T * sign[:, None] > 0, 2 - rho, rho)  # P × R
-        reps = fac[psu].astype(float)
+        reps = fac[psu].astype(float, copy=False)  # a new n × R array: multiplied in place
         reps *= w[:, None]
         scale = 1.0 / (order * (1 - rho) ** 2)
         rscales = np.ones(order)

@@ -37,7 +37,7 @@ class Frame:
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per population unit.  Copied.
+        One row per population unit.  Copied (under pandas ≥ 3 lazily, by copy-on-write).
     id : str
         Column with the unit identifier (unique).
     strata : str or list of str, optional
