@@ -316,7 +316,7 @@ def _rank_within(sorted_codes: np.ndarray) -> np.ndarray:
 
 def _small_codes(codes: np.ndarray, H: int) -> np.ndarray:
     """Stratum codes in the narrowest integer type: stable sorts of 8/16-bit keys are radix sorts."""
-    return codes.astype(np.min_scalar_type(max(H - 1, 0)))
+    return codes.astype(np.min_scalar_type(max(H - 1, 0)), copy=False)
 
 
 def _argsort_exact(values: np.ndarray) -> np.ndarray:
