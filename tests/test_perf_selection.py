@@ -118,3 +118,11 @@ def test_frame_data_does_not_change_with_the_users_frame():
     reg.loc[0, "v"] = 99.0
     reg.loc[1, "id"] = "zz"
     assert f.data["v"].tolist() == [1.0, 2.0, 3.0] and f.data["id"].tolist() == ["a", "b", "c"]
+
+
+def test_categorical_and_nullable_integer_ids_fingerprint_as_text():
+    text = ss.Frame(pd.DataFrame({"id": ["1", "2", "3"]}), id="id").fingerprint
+    assert ss.Frame(pd.DataFrame({"id": pd.Categorical(["3", "1", "2"])}), id="id").fingerprint == text
+    assert ss.Frame(pd.DataFrame({"id": pd.array([3, 1, 2], dtype="Int64")}), id="id").fingerprint == text
+    f = ss.Frame(pd.DataFrame({"id": pd.array([3, 1, None], dtype="Int64")}), id="id", on_invalid="exclude")
+    assert f.N == 2 and f.excluded["reason"].tolist() == ["missing id ('id')"]
