@@ -156,7 +156,7 @@ class Frame:
             df = df.rename(columns={"stratum": "stratum_"})
             if strata_cols == ["stratum"]:
                 strata_cols = ["stratum_"]
-        df["stratum"] = np.asarray(labels, dtype=object)[codes]
+        df["stratum"] = _label_column(codes, labels)
         df["certainty"] = flags
         self._codes = codes
         self._labels = labels
@@ -333,6 +333,19 @@ def _parse_flags(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     value = np.array([p is True for p in parsed] + [False], dtype=bool)
     bad = np.array([p is None for p in parsed] + [True], dtype=bool)  # code −1 (missing) is bad
     return value[codes], bad[codes]
+
+
+def _label_column(codes: np.ndarray, labels: pd.Index) -> Any:
+    """``labels[codes]`` as the column pandas would make of those strings, built without a
+    Python object per row when pandas stores strings in Arrow (pandas ≥ 3 with pyarrow)."""
+    values = np.asarray(labels, dtype=object)
+    dtype = pd.Series(values[:1]).dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        arr = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values, pa.string()))
+        return pd.array(arr.cast(pa.string()), dtype=dtype)
+    return values[codes]
 
 
 def _stratum_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, pd.Index]:
