@@ -149,12 +149,7 @@ def replicate_design(
         if (n_h < 2).any():
             bad = [design._labels_h[i] for i in np.flatnonzero(n_h < 2)]
             raise DesignError(f"JKn needs at least 2 PSUs per stratum; stratum/strata {describe_values(bad)} have 1.")
-        h_row = design._h
-        factor = (n_h / (n_h - 1))[h_row]
-        reps = np.repeat(w[:, None], P, axis=1)
-        same = psu_h[None, :] == h_row[:, None]  # row's stratum is the replicate's stratum
-        reps = np.where(same, reps * factor[:, None], reps)
-        reps[np.arange(design.n), psu] = 0.0
+        reps = _jkn_weights(w, design._h, psu, psu_h, n_h)
         scale = 1.0
         rscales = ((n_h - 1) / n_h * (1 - f))[psu_h]
     elif type == "bootstrap":
@@ -167,18 +162,7 @@ def replicate_design(
         if (n_h < 2).any():
             raise DesignError("the Rao-Wu bootstrap needs at least 2 PSUs per stratum.")
         rng = rng_for(int(seed), "survey_stats.bootstrap")
-        starts = np.concatenate(([0], np.cumsum(design._n_h)[:-1]))
-        counts = np.zeros((P, replicates))
-        chunk = 100
-        for c0 in _progress(range(0, replicates, chunk), math.ceil(replicates / chunk), progress, "bootstrap"):
-            c1 = min(c0 + chunk, replicates)
-            R_c = c1 - c0
-            for h in range(H):
-                nh = int(design._n_h[h])
-                draws = rng.integers(0, nh, size=(nh - 1, R_c)) + np.arange(R_c) * nh  # offset per replicate
-                counts[starts[h]: starts[h] + nh, c0:c1] = np.bincount(draws.ravel(), minlength=R_c * nh).reshape(R_c, nh).T
-        mult = counts * (n_h / (n_h - 1))[psu_h][:, None]
-        reps = w[:, None] * mult[psu]
+        reps = _rao_wu_weights(w, psu, psu_h, design._n_h.astype(np.int64), n_h, int(replicates), rng, progress)
         scale = 1.0 / (replicates - 1)
         rscales = np.ones(replicates)
     else:  # BRR / Fay
@@ -191,11 +175,12 @@ def replicate_design(
         while order < H + 1:  # Sylvester Hadamard: a power of 2 ≥ H + 1 (first column dropped)
             order *= 2
         Hm = linalg.hadamard(order)[:, 1:H + 1]  # R × H of ±1
-        first = np.ones(P, dtype=bool)
-        first[1::2] = False  # PSUs are contiguous by stratum: the first of each pair
+        first = np.zeros(P, dtype=bool)
+        first[np.argsort(psu_h, kind="stable")[0::2]] = True  # the first PSU of each stratum's pair
         sign = np.where(first, 1, -1)  # +1 for the first PSU of its stratum
         fac = np.where(Hm[:, psu_h].T * sign[:, None] > 0, 2 - rho, rho)  # P × R
-        reps = w[:, None] * fac[psu]
+        reps = fac[psu].astype(float, copy=False)  # a new n × R array: multiplied in place
+        reps *= w[:, None]
         scale = 1.0 / (order * (1 - rho) ** 2)
         rscales = np.ones(order)
     info = ReplicateWeights(np.ascontiguousarray(reps), float(scale), np.asarray(rscales, dtype=float), mse, type)
@@ -203,11 +188,101 @@ def replicate_design(
     return design._derive(rep=info, degf=_rank_df(info.weights))
 
 
+def _jkn_weights(w: np.ndarray, h_row: np.ndarray, psu: np.ndarray, psu_h: np.ndarray,
+                 n_h: np.ndarray) -> np.ndarray:
+    """JKn replicate weights (n × P) built in place: no other n × P array is allocated.
+
+    Replicate r drops PSU r and multiplies the rest of its stratum by n_h/(n_h − 1).  The
+    cells to multiply (row i, every replicate of row i's stratum) are listed as flat indices.
+    """
+    n, P = len(w), len(psu_h)
+    reps = np.empty((n, P))
+    reps[:] = w[:, None]
+    k = n_h.astype(np.int64)
+    first = np.concatenate(([0], np.cumsum(k)[:-1]))
+    per_row = k[h_row]
+    row = np.repeat(np.arange(n), per_row)
+    psu_by_h = np.argsort(psu_h, kind="stable")  # the replicates of stratum h: psu_by_h[first_h : first_h + n_h]
+    col = psu_by_h[first[h_row][row] + (np.arange(len(row)) - np.repeat(np.cumsum(per_row) - per_row, per_row))]
+    flat = reps.reshape(-1)
+    cells = row * P + col
+    flat[cells] = flat[cells] * (n_h / (n_h - 1))[h_row][row]
+    reps[np.arange(n), psu] = 0.0
+    return reps
+
+
+_DRAWS_PER_BATCH = 4_000_000  # bounded memory: the draws of one batch of strata (int64)
+
+
+def _rao_wu_weights(w: np.ndarray, psu: np.ndarray, psu_h: np.ndarray, k_h: np.ndarray, n_h: np.ndarray,
+                    replicates: int, rng: np.random.Generator, progress: bool) -> np.ndarray:
+    """Rao-Wu bootstrap weights written straight into the n × R result.
+
+    For each chunk of 100 replicates and each stratum, n_h − 1 PSUs are drawn with
+    replacement (an (n_h − 1) × 100 block of uniform integers in stratum order, as
+    always, so a seed gives the same replicates).  Strata are handled in batches of at
+    most ``_DRAWS_PER_BATCH`` draws: the draws of a batch come from one call with
+    per-draw bounds, or one call per stratum when strata are large (identical numbers,
+    fewer Python calls is not the point there — long calls are faster); counts per PSU
+    come from one ``bincount``, and the rows of the batch's PSUs are filled in the result.
+    """
+    n, P, H = len(w), len(psu_h), len(k_h)
+    reps = np.empty((n, replicates))
+    by_h = np.argsort(psu_h, kind="stable")  # slot s (PSUs in stratum order) holds PSU by_h[s]
+    slot = np.empty(P, dtype=np.intp)
+    slot[by_h] = np.arange(P)
+    row_slot = slot[psu]
+    fac_slot = (n_h / (n_h - 1))[psu_h[by_h]]
+    row_order = np.argsort(row_slot, kind="stable")  # rows grouped by slot
+    row_start = np.concatenate(([0], np.cumsum(np.bincount(row_slot, minlength=P))))
+    psu_first = np.concatenate(([0], np.cumsum(k_h)))  # slots of stratum h: psu_first[h] … psu_first[h+1]−1
+    chunk = 100
+    cum = np.cumsum(k_h - 1)
+    for c0 in _progress(range(0, replicates, chunk), math.ceil(replicates / chunk), progress, "bootstrap"):
+        R_c = min(c0 + chunk, replicates) - c0
+        h0 = 0
+        while h0 < H:
+            done = cum[h0 - 1] if h0 else 0
+            h1 = max(h0 + 1, int(np.searchsorted(cum, done + _DRAWS_PER_BATCH // R_c, side="right")))
+            h1 = min(h1, H)
+            counts = _stratum_counts(rng, k_h[h0:h1], R_c)  # (PSUs of h0..h1) × R_c
+            p0, p1 = psu_first[h0], psu_first[h1]
+            rows = row_order[row_start[p0]:row_start[p1]]
+            mult = counts * fac_slot[p0:p1, None]  # the same products as n_h/(n_h−1) × count per PSU
+            block = mult[row_slot[rows] - p0]
+            block *= w[rows, None]
+            reps[rows, c0:c0 + R_c] = block
+            h0 = h1
+    return reps
+
+
+def _stratum_counts(rng: np.random.Generator, k: np.ndarray, R_c: int) -> np.ndarray:
+    """How often each PSU of consecutive strata (k_h PSUs each) is drawn in R_c replicates."""
+    draws_h = (k - 1) * R_c
+    if len(k) > 1 and draws_h.mean() < 64 * R_c:  # many small strata: one call with per-draw bounds
+        draws = rng.integers(0, np.repeat(k, draws_h))
+    else:  # few large strata: a call per stratum (same numbers; the scalar-bound generator is faster)
+        draws = np.concatenate([rng.integers(0, int(kh), size=(int(kh) - 1) * R_c) for kh in k])
+    first = np.repeat(np.concatenate(([0], np.cumsum(k)[:-1])), draws_h)  # first PSU of the draw's stratum
+    rep = np.arange(len(draws)) % R_c  # each stratum's block is (k_h − 1) × R_c, row-major
+    cell = (first + draws) * R_c + rep
+    return np.bincount(cell, minlength=int(k.sum()) * R_c).reshape(-1, R_c)
+
+
 def _rank_df(rw: np.ndarray) -> int:
     """R's ``degf`` of a replicate design: rank of the replicate weights − 1 (relative tolerance 1e-5)."""
     if rw.size > 2e7:  # too large to factorise: one df per replicate
         return rw.shape[1] - 1
-    return int(np.linalg.matrix_rank(rw, tol=1e-5 * np.abs(rw).max())) - 1
+    # Rank from the R × R Gram matrix scaled to unit diagonal (columns of unit norm): one BLAS
+    # product instead of an SVD of the n × R weights, and no n × R temporary.  A singular value
+    # s of the unit-norm columns is √λ; λ is accurate to ~1e-15, far below the threshold (1e-5)².
+    gram = rw.T @ rw
+    d = np.sqrt(np.diag(gram))
+    keep = d > 0
+    if not keep.any():
+        return -1
+    lam = np.linalg.eigvalsh(gram[np.ix_(keep, keep)] / np.outer(d[keep], d[keep]))
+    return int(np.count_nonzero(lam > 1e-10)) - 1
 
 
 def from_replicate_weights(

@@ -131,6 +131,34 @@ class Estimate:
             f"{self.level:.0%} CI {self.ci_low:.6g} to {self.ci_high:.6g}; {self.method})"
         )
 
+    def __repr__(self) -> str:
+        """One line: statistic, variable (category, domain), estimate, SE, CI and n.
+
+        Examples
+        --------
+        >>> Estimate("mean", "y", 2.0, 0.5, 1.0, 3.0, 0.95, 10.0, 12, 10.0, 1.2, 0.25, "taylor; wald")
+        <Estimate mean y: 2 (SE 0.5, 95% CI 1 to 3, n=12)>
+        """
+        return (f"<Estimate {self.statistic} {self.label}: {self.estimate:.6g} (SE {self.se:.4g}, "
+                f"{self.level:.0%} CI {self.ci_low:.6g} to {self.ci_high:.6g}, n={self.n})>")
+
+    def __format__(self, spec: str) -> str:
+        """``format(est, ".3f")`` applies the number format to estimate, SE and interval.
+
+        Examples
+        --------
+        >>> e = Estimate("mean", "y", 2.0, 0.5, 1.0, 3.0, 0.95, 10.0, 12, 10.0, 1.2, 0.25, "taylor; wald")
+        >>> f"{e:.2f}"
+        'y: 2.00 (SE 0.50; 95% CI 1.00 to 3.00)'
+        """
+        if not spec:
+            return str(self)
+        return (f"{self.label}: {self.estimate:{spec}} (SE {self.se:{spec}}; "
+                f"{self.level:.0%} CI {self.ci_low:{spec}} to {self.ci_high:{spec}})")
+
+    def _repr_html_(self) -> str:
+        return _html_table(_summary_frame([self]), f"{self.statistic} · {self.method}")
+
 
 @dataclass(frozen=True, eq=False)
 class _Origin:
@@ -247,6 +275,73 @@ class EstimateTable:
     def __str__(self) -> str:
         return "\n".join(str(r) for r in self.rows)
 
+    def __repr__(self) -> str:
+        """A compact table: one line per row (name, estimate, SE, interval, n), no covariance.
+
+        Examples
+        --------
+        >>> import pandas as pd, survey_stats as ss
+        >>> df = pd.DataFrame({"s": list("aabb"), "N": [4, 4, 6, 6], "g": list("xyxy"), "y": [1, 0, 1, 1]})
+        >>> ss.proportion(ss.Design(df, strata="s", fpc="N"), "y", by="g")  # doctest: +NORMALIZE_WHITESPACE
+        <EstimateTable: 2 proportion estimates, 95% CI>
+            row  estimate      se   ci_low  ci_high  n
+        y | g=x       1.0 0.00000 0.809371  1.00000  2
+        y | g=y       0.6 0.25923 0.014176  0.99365  2
+        """
+        if not self.rows:
+            return "<EstimateTable: empty>"
+        stats = sorted({r.statistic for r in self.rows})
+        levels = sorted({r.level for r in self.rows})
+        head = (f"<EstimateTable: {len(self.rows)} {'/'.join(stats)} estimates, "
+                f"{'/'.join(f'{lv:.0%}' for lv in levels)} CI>")
+        return head + "\n" + _text_table(_summary_frame(self.rows))
+
+    def __format__(self, spec: str) -> str:
+        """Each row formatted with *spec* (see :meth:`Estimate.__format__`), one per line."""
+        return "\n".join(format(r, spec) for r in self.rows)
+
+    def _repr_html_(self) -> str:
+        stats = "/".join(sorted({r.statistic for r in self.rows}))
+        return _html_table(_summary_frame(self.rows), f"{len(self.rows)} {stats} estimates")
+
 
 def _cv(estimate: float, se: float) -> float:
     return se / abs(estimate) if estimate != 0 else (0.0 if se == 0 else math.inf)
+
+
+# -- display (plain text and notebook HTML; the numbers are never rounded in the objects) ------
+_MAX_SHOWN = 30
+
+
+def _summary_frame(rows: Any) -> pd.DataFrame:
+    return pd.DataFrame({"row": [r.label for r in rows], "estimate": [r.estimate for r in rows],
+                         "se": [r.se for r in rows], "ci_low": [r.ci_low for r in rows],
+                         "ci_high": [r.ci_high for r in rows], "n": [r.n for r in rows]})
+
+
+def _indicator_frame(rows: Any) -> pd.DataFrame:
+    """Display columns of indicator rows (id, name, estimate, SE, interval, n, verdict)."""
+    return pd.DataFrame({"id": [r.id for r in rows], "name": [r.name_en or r.name_zh for r in rows],
+                         "estimate": [r.estimate for r in rows], "se": [r.se for r in rows],
+                         "ci_low": [r.ci_low for r in rows], "ci_high": [r.ci_high for r in rows],
+                         "n": [r.n for r in rows], "verdict": [r.verdict for r in rows]})
+
+
+def _text_table(frame: pd.DataFrame) -> str:
+    """At most ``_MAX_SHOWN`` rows as aligned text (first and last ones when longer)."""
+    if len(frame) > _MAX_SHOWN:
+        half = _MAX_SHOWN // 2
+        lines = pd.concat([frame.iloc[:half], frame.iloc[-half:]]).to_string(index=False).splitlines()
+        return "\n".join(lines[:half + 1] + [f" … {len(frame) - 2 * half} more rows …"] + lines[half + 1:])
+    return frame.to_string(index=False)
+
+
+def _html_table(frame: pd.DataFrame, caption: str) -> str:
+    """A small HTML table for notebooks (cells escaped; at most ``_MAX_SHOWN`` rows)."""
+    import html
+
+    more = len(frame) - _MAX_SHOWN
+    body = frame.head(_MAX_SHOWN).to_html(index=False, float_format=lambda v: f"{v:.6g}", escape=True,
+                                          border=0)
+    note = f"<p>… {more} more rows</p>" if more > 0 else ""
+    return f"<div><p><b>{html.escape(caption)}</b></p>{body}{note}</div>"

@@ -101,6 +101,23 @@ class IndicatorTable:
             a[self.part_ids.index(pid)] = c
         return a, r.constant
 
+    def __repr__(self) -> str:
+        from ..results import _indicator_frame, _text_table
+
+        head = f"<IndicatorTable: {len(self.rows)} indicators, {self.level:.0%} CI ({self.ci_method})>"
+        return head + ("\n" + _text_table(_indicator_frame(self.rows)) if self.rows else "")
+
+    def _repr_html_(self) -> str:
+        from ..results import _html_table, _indicator_frame
+
+        return _html_table(_indicator_frame(self.rows), f"{len(self.rows)} indicators, {self.level:.0%} CI")
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return repr(self)
+        return "\n".join(f"{r.id} {r.name_en}: {r.estimate:{spec}} (SE {r.se:{spec}}; {r.level:.0%} CI "
+                         f"{r.ci_low:{spec}} to {r.ci_high:{spec}}) {r.verdict}" for r in self.rows)
+
 
 def _sql_parts(expr: str | None, where: str, role: str, columns: Any) -> str | None:
     """A numerator (value) or denominator (condition) of an indicator file, as SQL."""

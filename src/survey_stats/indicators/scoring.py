@@ -205,6 +205,21 @@ class ScoreResult:
         return (f"{self.total:.1f} ({self.level:.0%} interval {self.total_low:.1f} to {self.total_high:.1f}): "
                 f"{self.grade} with probability {p:.2f}")
 
+    def __repr__(self) -> str:
+        return f"<ScoreResult {self.summary()}; {len(self.items)} items, {self.n_sim} draws>"
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return repr(self)
+        return (f"{self.total:{spec}} ({self.level:.0%} interval {self.total_low:{spec}} to "
+                f"{self.total_high:{spec}}): {self.grade}")
+
+    def _repr_html_(self) -> str:
+        from ..results import _html_table
+
+        cols = [c for c in ("no", "id", "name_en", "points", "score", "score_low", "score_high") if c in self.items]
+        return _html_table(self.items[cols], self.summary())
+
 
 def _bool_points(value: Any, pts: float, key: str) -> float:
     if isinstance(value, (bool, np.bool_, str)):

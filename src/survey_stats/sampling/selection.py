@@ -172,27 +172,26 @@ def select(
     cert = df["certainty"].to_numpy()
     key = rng.random(len(df))
     selected = cert.copy()
-    pi = np.where(cert, 1.0, 0.0)
     N_rand = (N_h - c_h).to_numpy()
     m = m_h.to_numpy()
 
+    small = _small_codes(codes, len(labels))
     if method == "srs":
-        order = np.lexsort((key, cert, codes))  # by stratum, non-certainty first, then key
-        rank = _rank_within(codes[order])
-        sel_o = ~cert[order] & (rank < m[codes[order]])
-        selected[order[sel_o]] = True
+        pool = np.flatnonzero(~cert) if cert.any() else np.arange(len(df))
+        order = pool[_argsort_exact(key[pool])]
+        order = order[np.argsort(small[order], kind="stable")]  # by stratum, then key (radix sort)
+        oc = codes[order]
+        first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(labels)))[:-1]))
+        rand_sorted = order[np.arange(len(order)) < (first + m)[oc]]  # the m_h smallest keys, in key order
+        selected[rand_sorted] = True
         with np.errstate(divide="ignore", invalid="ignore"):
             p_rand = np.where(N_rand > 0, m / N_rand, 0.0)
-        pi = np.where(cert, 1.0, p_rand[codes])
     else:
-        ordkeys = [codes]
         sort_cols = [] if sort_by is None else ([sort_by] if isinstance(sort_by, str) else list(sort_by))
         for c in sort_cols:
             if c not in df.columns:
                 raise DataError(f"sort_by column {c!r} is not in the frame.")
-        row = np.arange(len(df))
-        lex = [row] + [pd.factorize(df[c], sort=True)[0] for c in reversed(sort_cols)] + [cert, codes]
-        order = np.lexsort(lex)
+        order = _frame_order(df, sort_cols, cert, small)
         oc = codes[order]
         ocert = cert[order]
         if method == "systematic":
@@ -226,27 +225,29 @@ def select(
             p_o = np.where(ocert, 1.0, np.where(np.isfinite(sp), size / sp, 0.0))
         pi = np.empty(len(df))
         pi[order] = p_o
-    pi = np.clip(pi, 0.0, 1.0)
 
-    idx = np.flatnonzero(selected)
-    idx = idx[np.lexsort((key[idx], ~cert[idx], codes[idx]))]  # by stratum, certainty first, then key
+    if method != "srs":  # SRS has its random units in key order already
+        rand_sorted = np.flatnonzero(selected & ~cert)
+        rand_sorted = rand_sorted[_argsort_exact(key[rand_sorted])]
+    idx = _sample_order(np.flatnonzero(selected & cert), rand_sorted, key, codes, small)
+    # inclusion probabilities of the selected units only (SRS: (n_h − c_h)/(N_h − c_h) or 1)
+    pi_sel = np.where(cert[idx], 1.0, p_rand[codes[idx]]) if method == "srs" else pi[idx]
+    pi_sel = np.clip(pi_sel, 0.0, 1.0)
     units = df.iloc[idx].reset_index(drop=True)
     units["certainty"] = cert[idx]
-    units["pi"] = pi[idx]
-    units["weight"] = 1.0 / pi[idx]
+    units["pi"] = pi_sel
+    units["weight"] = 1.0 / pi_sel
 
     # reserve list: unselected non-certainty units in random order
     H = len(labels)
-    rest = np.flatnonzero(~selected & ~cert)
-    rkey = rng.random(len(rest))
-    rest = rest[np.lexsort((rkey, codes[rest]))]
-    rank = _rank_within(codes[rest]) + 1
     if isinstance(reserve, float) and reserve < 1:
         quota = np.ceil(reserve * n_h.to_numpy()).astype(int)
     else:
         quota = np.full(H, int(reserve))
+    rest = np.flatnonzero(~selected & ~cert) if quota.any() else np.zeros(0, dtype=np.intp)
+    rest, rank = _reserve_order(rest, rng, codes, small, quota)
     keep = rank <= quota[codes[rest]]
-    rdf = pd.DataFrame({frame.id: df[frame.id].to_numpy()[rest[keep]], "stratum": labels[codes[rest[keep]]],
+    rdf = pd.DataFrame({frame.id: df[frame.id].take(rest[keep]).to_numpy(), "stratum": labels[codes[rest[keep]]],
                         "reserve_rank": rank[keep]})
 
     sel_codes = codes[idx]
@@ -260,6 +261,7 @@ def select(
         "package": "survey_stats", "version": _version(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "method": method, "seed": int(seed), "frame_fingerprint": frame.fingerprint,
+        "frame_fingerprint_scheme": "ids-v2",
         "frame_units": int(frame.N), "frame_excluded": int(len(frame.excluded)),
         "id_column": frame.id, "strata_columns": list(frame.strata), "certainty_columns": frame.certainty_columns,
         "sort_by": sort_by, "n": None if n is None else (n if isinstance(n, int) else {str(k): int(v) for k, v in dict(n).items()}),
@@ -310,6 +312,71 @@ def _rank_within(sorted_codes: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
     run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
     return np.arange(n) - run_start
+
+
+def _small_codes(codes: np.ndarray, H: int) -> np.ndarray:
+    """Stratum codes in the narrowest integer type: stable sorts of 8/16-bit keys are radix sorts."""
+    return codes.astype(np.min_scalar_type(max(H - 1, 0)), copy=False)
+
+
+def _argsort_exact(values: np.ndarray) -> np.ndarray:
+    """argsort with ties broken by position (what a stable sort gives), at the speed of the default sort.
+
+    Uniform keys rarely tie; when they do, the stable sort is used so that the order (and so
+    the sample) never depends on the sorting algorithm.
+    """
+    order = np.argsort(values)
+    v = values[order]
+    if len(v) > 1 and (v[1:] == v[:-1]).any():
+        return np.argsort(values, kind="stable")
+    return order
+
+
+def _frame_order(df: pd.DataFrame, sort_cols: list[str], cert: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Rows by stratum, non-certainty before certainty, then the sort_by columns, then frame order."""
+    order = np.arange(len(df))
+    for c in reversed(sort_cols):  # least significant first; each sort is stable
+        k = pd.factorize(df[c], sort=True)[0]
+        order = order[np.argsort(k[order], kind="stable")]
+    comb = small.astype(np.int64) * 2 + cert  # stratum, then certainty
+    comb = comb.astype(np.min_scalar_type(int(comb.max()) if len(comb) else 0))
+    return order[np.argsort(comb[order], kind="stable")]
+
+
+def _sample_order(cert_idx: np.ndarray, rand_sorted: np.ndarray, key: np.ndarray, codes: np.ndarray,
+                  small: np.ndarray) -> np.ndarray:
+    """Selected rows by stratum, certainty units first, each group by its random key.
+
+    ``rand_sorted`` (the random units) must be in key order; a stable sort by stratum keeps it.
+    """
+    idx = np.concatenate([cert_idx[np.lexsort((key[cert_idx], codes[cert_idx]))], rand_sorted])
+    return idx[np.argsort(small[idx], kind="stable")]
+
+
+def _reserve_order(rest: np.ndarray, rng: np.random.Generator, codes: np.ndarray, small: np.ndarray,
+                   quota: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unselected units by stratum in random order with their 1-based rank, enough to fill *quota*.
+
+    A key is drawn for every unit (as the full ordering did); only units that can reach a
+    stratum's quota are sorted: those under a per-stratum threshold when the stratum has at
+    least ``quota`` of them, otherwise the whole stratum.  The result equals the first
+    ``quota`` units of the complete ordering.
+    """
+    if not quota.any() or len(rest) == 0:  # no reserve: the generator is not used after this point
+        return rest[:0], np.zeros(0, dtype=np.int64)
+    rkey = rng.random(len(rest))
+    H = len(quota)
+    c = codes[rest]
+    R_h = np.bincount(c, minlength=H)
+    q = np.minimum(quota, R_h).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        thr = np.where(R_h > 0, (q + 4 * np.sqrt(q) + 8) / R_h, 0.0)
+    under = rkey < thr[c]
+    short = np.bincount(c[under], minlength=H) < q  # threshold too tight here: keep the whole stratum
+    cand = np.flatnonzero((under | short[c]) & (quota[c] > 0))
+    cand = cand[_argsort_exact(rkey[cand])]
+    cand = cand[np.argsort(small[rest[cand]], kind="stable")]
+    return rest[cand], _rank_within(c[cand]) + 1
 
 
 def _pps_certainty(size: np.ndarray, codes: np.ndarray, m: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray]:
