@@ -14,19 +14,17 @@ from docx import Document
 from docx.oxml.ns import qn
 
 import survey_stats as ss
-from survey_stats import pipeline
 from survey_stats.report.county import county_indicators
 from survey_stats.report.docx import CHAPTERS, format_ci, format_pct, write_report_docx
-from survey_stats.report.rectification import (PLAN_COLUMNS, deadline_after, extra_sample, mask_text,
-                                               rectification_plan, write_rectification)
+from survey_stats.indicators.checks import additional_sample
+from survey_stats.report.rectification import PLAN_COLUMNS, deadline_after, rectification_plan, write_rectification
 
 REQUIRED = ("整改措施", "整改要求", "整改时限", "责任单位")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("deliverables")
-    return pipeline.run_evaluation(out, seed=11)
+def run(evaluation_run):
+    return evaluation_run  # one shared run of the whole evaluation (tests/conftest.py)
 
 
 def docx_text(path) -> str:
@@ -206,22 +204,49 @@ def test_plan_from_document_review_and_unvisited(tmp_path):
     assert ws.max_row == len(plan) + 2
 
 
-def test_extra_sample_decides():
+def test_plan_takes_the_extra_sample_from_additional_sample():
     t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["misidentification_rate"]),
                                {"registered": ss.datasets.poverty_design()})
-    r = dataclasses.replace(t["misidentification_rate"], reference=0.025)   # 3.4% (CI 2.2%–5.1%)
-    extra = extra_sample(r)
+    r = dataclasses.replace(t["misidentification_rate"], reference=0.025, verdict="inconclusive")  # 3.4% vs ≤ 2.5%
+    table = dataclasses.replace(t, rows=(r,))
+    extra = int(additional_sample(table)["additional"].iloc[0])
     assert extra > 0
-    n_total = r.n + extra
-    res = ss.decision_sample_size(r.estimate, 0.025, direction="ge")
-    assert n_total == int(np.ceil(res.n_stable * max(1.0, r.deff)))
-    assert extra_sample(dataclasses.replace(r, reference=r.estimate)) is None
-    assert extra_sample(dataclasses.replace(r, reference=r.estimate + 1e-4)) is None  # needs > max_n
+    plan = rectification_plan(table, report_date="2026-01-05")
+    assert f"需再调查约{extra}户" in plan.loc[0, "整改要求"]
+    given = pd.DataFrame({"id": ["misidentification_rate"], "additional": [123.0]})  # the run's own table wins
+    assert "需再调查约123户" in rectification_plan(table, report_date="2026-01-05", decisions=given).loc[0, "整改要求"]
+    hopeless = pd.DataFrame({"id": ["misidentification_rate"], "additional": [np.nan]})
+    assert "逐户核实" in rectification_plan(table, report_date="2026-01-05", decisions=hopeless).loc[0, "整改要求"]
 
 
-def test_mask_text_by_content():
-    assert mask_text("身份证 34130219800101001X 手机 139-1234-5678") == "身份证 3413************1X 手机 139****5678"
-    assert mask_text("户号 SZ0001，金额 1200") == "户号 SZ0001，金额 1200"
+def test_plan_masks_personal_data_by_content():
+    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
+                               {"phone": ss.datasets.poverty_design()}, na="drop")
+    lost = pd.DataFrame({"household_id": ["SZ0001"], "county": ["萧县"],
+                         "reason": ["户主 34130219800101001X 手机 139-1234-5678"]})
+    plan = rectification_plan(t, unvisited=lost, report_date="2026-01-05")
+    basis = plan.loc[plan["类别"] == "问题户未入户核查", "依据"].iloc[0]
+    assert "3413************1X" in basis and "139****5678" in basis and "SZ0001" in basis
+
+
+def test_english_plan_and_workbook(run, tmp_path):
+    from survey_stats.report.deliverables import PlanOptions, plan_for_run
+
+    plan = plan_for_run(run, PlanOptions(report_date="2026-01-05", language="en"), default_unit="City union")
+    zh = plan_for_run(run, report_date="2026-01-05")
+    assert len(plan) == len(zh) and list(plan["整改时限"]) == list(zh["整改时限"])
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for col in ("类别", "整改措施", "整改要求", "状态"):
+        assert not plan[col].str.contains(cjk).any(), col
+    assert not plan["问题"][plan["类别"].isin(["indicator fails", "to verify"])].str.contains(cjk).any()
+    assert set(plan["状态"]) <= {"to rectify", "to verify"}
+    assert (plan.loc[plan["县区"] == "city-wide", "责任单位"] == "City union").all()
+    wb = openpyxl.load_workbook(write_rectification(tmp_path / "plan.xlsx", plan))
+    ws = wb["问题清单及整改方案"]
+    assert [c.value for c in ws[2]][:4] == ["No.", "Category", "County", "Problem"]
+    assert "to rectify" in ws.data_validations.dataValidation[0].formula1
+    with pytest.raises(ss.errors.DataError, match="language"):
+        rectification_plan(run.indicators, language="fr")
 
 
 def test_workbook_for_readers(run, tmp_path):

@@ -12,14 +12,13 @@ import pytest
 from matplotlib.ft2font import FT2Font
 
 import survey_stats as ss
-from survey_stats import cli, pipeline
+from survey_stats import cli
 from survey_stats.report import fonts, plots
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("evaluation")
-    return pipeline.run_evaluation(out, seed=11)
+def run(evaluation_run):
+    return evaluation_run  # one shared run of the whole evaluation (tests/conftest.py)
 
 
 def sheet_rows(path, sheet):

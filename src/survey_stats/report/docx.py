@@ -26,7 +26,7 @@ from docx.shared import Cm, Pt, RGBColor
 from ..errors import DataError
 from ..indicators import IndicatorTable, ScoreResult
 from ..indicators.verdicts import RELIABILITY_RULES
-from .rectification import mask_text
+from .rectification import _text  # masks ID-card and phone numbers; "" for missing
 
 __all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "write_county_report_docx",
            "write_report_docx"]
@@ -99,7 +99,7 @@ def _style_fonts(doc: Any) -> None:
 
 def _para(doc: Any, text: str, *, bold: bool = False, size: float | None = None, align: Any = None) -> Any:
     p = doc.add_paragraph()
-    run = p.add_run(mask_text(text))
+    run = p.add_run(_text(text))
     run.bold = bold
     if size:
         run.font.size = Pt(size)
@@ -134,7 +134,7 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, wi
     for row in rows:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
-            run = cell.paragraphs[0].add_run(mask_text(v))
+            run = cell.paragraphs[0].add_run(_text(v))
             run.font.size = Pt(size)
             _east_asian(run)
     if widths:
@@ -419,7 +419,7 @@ def _cases_chapter(doc: Any, cases: Sequence[Mapping[str, str]] | None, lang: st
         title = str(c.get("title", "")).strip()
         if not title:
             raise DataError(f"case note {i} has no title.")
-        _heading(doc, f"案例{i}：{mask_text(title)}" if zh else f"Case {i}: {mask_text(title)}", 2)
+        _heading(doc, f"案例{i}：{_text(title)}" if zh else f"Case {i}: {_text(title)}", 2)
         for part in str(c.get("text", "")).split("\n"):
             if part.strip():
                 _para(doc, part.strip())
