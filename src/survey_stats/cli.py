@@ -61,7 +61,7 @@ _FROM_CONFIG = {
     "flagged": ("sample", "flagged"),
     "seed": ("sample", "seed"),
     "nonresponse": ("analyze", "nonresponse"), "unmatched": ("analyze", "unmatched"),
-    "ci_method": ("analyze", "ci_method"),
+    "ci_method": ("analyze", "ci_method"), "lonely_psu": ("analyze", "lonely_psu"),
     "title": ("report", "title"), "language": ("report", "language"), "working_days": ("report", "working_days"),
     "unit": ("report", "unit"),
 }
@@ -360,26 +360,30 @@ def _response_rates(units: pd.DataFrame, responded: pd.Series, *, sample: str,
     return pd.DataFrame(rows)
 
 
-def _design_of(merged: pd.DataFrame, units: pd.DataFrame, id_col: str):  # type: ignore[no-untyped-def]
-    """Stratified design of the respondents: FPC from Σ1/π when π is equal within strata, else weights 1/π.
+def _design_of(units: pd.DataFrame, coded: pd.DataFrame, units_path: str, id_col: str, rid: str,
+               a: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The design of the respondents, built by the library (:meth:`Sample.from_units` and
+    :meth:`Sample.design`) as for a sample drawn in Python: FPC and N_h/r_h weights for
+    equal-probability draws, 1/π for PPS.  The manifest next to the units file (written by
+    'survey-stats sample') gives the method and N_h when present.  Library warnings (flagged
+    households not verified) are printed as notes."""
+    import warnings
 
-    Equal-probability draws (SRS, systematic): N_h = Σ 1/π = c_h + m_h (N_h − c_h)/m_h, so the
-    design has FPC and respondents stand for their stratum (weights N_h / r_h).  PPS: weights
-    1/π (with-replacement approximation, as :meth:`Sample.design`), scaled within each stratum
-    by Σ_sampled 1/π ÷ Σ_respondents 1/π when some did not respond (weighting-class adjustment).
-    """
-    from .design import Design
+    from .errors import SurveyStatsWarning
+    from .sampling import Sample
 
-    free = units[~units["certainty"]]
-    equal = free.groupby("stratum")["pi"].agg(lambda p: np.ptp(p.to_numpy()) < 1e-9).all()
-    if equal:
-        N = (1 / units["pi"]).groupby(units["stratum"]).sum().round()
-        merged["N_h"] = merged["stratum"].map(N).astype(float)
-        return Design(merged, strata="stratum", fpc="N_h", certainty="certainty")
-    w = 1 / merged["pi"]
-    factor = (1 / units["pi"]).groupby(units["stratum"]).sum() / w.groupby(merged["stratum"]).sum()
-    merged["weight"] = w * merged["stratum"].map(factor).astype(float)
-    return Design(merged, strata="stratum", weights="weight", certainty="certainty")
+    path = Path(units_path).with_name("manifest.json")
+    manifest = _load_json(str(path), "sample manifest") if path.is_file() else None
+    sample = Sample.from_units(units, id=id_col, manifest=manifest)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SurveyStatsWarning)
+        design = sample.design(coded, on=rid, nonresponse=a.nonresponse, lonely_psu=a.lonely_psu)
+    for w in caught:
+        if issubclass(w.category, SurveyStatsWarning):
+            print(f"note: {_one_line(str(w.message))}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return design
 
 
 def _design_from_files(units_path: str, responses_path: str, form_name: str, a: argparse.Namespace,
@@ -405,11 +409,14 @@ def _design_from_files(units_path: str, responses_path: str, form_name: str, a: 
                         f"(ids {shown}{' ...' if len(stray) > 5 else ''}); fix the ids, or pass "
                         "--unmatched set-aside to leave them out (they are counted in the analysis file).")
     coded = coded.drop(index=stray.index)
-    keep = [c for c in units.columns if c in (id_col, "stratum", "certainty", "pi")]
-    clash = [c for c in ("stratum", "certainty", "pi", "N_h", "weight") if c in coded.columns]
+    clash = [c for c in ("stratum", "certainty", "pi", "N_h", "weight", "design_stratum") if c in coded.columns]
     coded = coded.drop(columns=clash)
-    merged = coded.merge(units[keep].rename(columns={id_col: rid}), on=rid, how="inner", validate="one_to_one")
-    responded = units[id_col].isin(set(merged[rid]))
+    dup = coded[rid].duplicated(keep=False)
+    if dup.any():
+        shown = ", ".join(str(mask_text(str(v))[0]) for v in pd.unique(coded.loc[dup, rid])[:5])
+        raise DataError(f"{responses_path}: {int(dup.sum())} responses repeat a {rid} (ids {shown}); keep one "
+                        "response per household.")
+    responded = units[id_col].isin(set(coded[rid]))
     missing = units.loc[~responded, id_col]
     if len(missing) and a.nonresponse == "fail":
         shown = ", ".join(str(mask_text(str(v))[0]) for v in missing.head(5))
@@ -424,7 +431,8 @@ def _design_from_files(units_path: str, responses_path: str, form_name: str, a: 
               "frame_units": int(round(float((1 / units["pi"]).sum()))),
               "unvisited_flagged": unvisited.astype(str).rename(columns={id_col: "id", a.county: "county"})
               .to_dict("records")}
-    return _design_of(merged, units, id_col), counts, rates
+    design = _design_of(units.drop(columns="weight", errors="ignore"), coded, units_path, id_col, rid, a)  # 1/π
+    return design, counts, rates
 
 
 def cmd_analyze(a: argparse.Namespace) -> int:
@@ -467,7 +475,7 @@ def cmd_analyze(a: argparse.Namespace) -> int:
     print(rr.to_string(index=False, formatters={"response_rate": lambda v: f"{v:.1%}"}))
     table = evaluate_indicators(system, designs, administrative=admin, ci_method=a.ci_method, na="drop")
     out = {"version": __version__, "level": table.level, "ci_method": table.ci_method, "samples": notes,
-           "nonresponse": a.nonresponse, "response_rates": rr.replace({np.nan: None}).to_dict("records"),
+           "nonresponse": a.nonresponse, "lonely_psu": a.lonely_psu, "response_rates": rr.replace({np.nan: None}).to_dict("records"),
            "fieldwork": fieldwork, "columns": {"id": a.id, "county": a.county, "status": a.status},
            "indicators": table.to_frame().replace({np.nan: None}).to_dict("records"),
            "parts": table.parts.replace({np.nan: None}).to_dict("records"),
@@ -650,7 +658,9 @@ def cmd_report(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     from .pipeline import run_evaluation
 
-    run = run_evaluation(a.out, seed=a.seed, progress=not a.quiet)
+    if a.n_sim < 100:
+        raise _UsageError(f"--n-sim {a.n_sim}: give at least 100 draws (default 10000).")
+    run = run_evaluation(a.out, seed=a.seed, progress=not a.quiet, n_sim=a.n_sim)
     assert run.indicators is not None and run.score is not None
     print(run.indicators.to_frame()[["name_zh", "name_en", "estimate", "ci_low", "ci_high", "verdict"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -758,6 +768,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--nonresponse", choices=["fail", "stratum"],
                     help="sampled units without a usable response: fail (default: stop and list them) or stratum "
                          "(respondents stand for their stratum); response rates are reported either way")
+    an.add_argument("--lonely-psu", choices=["fail", "adjust", "average", "certainty", "remove"],
+                    help="a stratum with one respondent: fail (default: stop and name it), adjust (centre it on "
+                         "the overall mean, R's 'adjust'), average (the other strata's average variance), "
+                         "certainty (no variance) or remove (no variance contribution)")
     an.add_argument("--unmatched", choices=["fail", "set-aside"],
                     help="responses whose id is not in the units file: stop (default) or leave them "
                          "out, counted and listed (masked) in the output")
@@ -787,6 +801,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="output", help="output folder (default: output)")
     d.add_argument("--seed", type=int, default=20261123, help="seed of the simulation and the draws")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--n-sim", type=int, default=10_000, metavar="N",
+                   help="draws of the score's simulation interval and grade probabilities (default 10000; "
+                        "at least 100)")
     d.set_defaults(func=cmd_demo)
     for command in (i, f, s, v, an, r, d):
         if command not in (i, d):
@@ -803,6 +820,8 @@ _API_TO_CLI = (
     (r"\(they are listed in frame\.excluded\)", "(they are then listed)"),
     (r"missing='zero'", "--missing-zero"),
     (r"nonresponse='stratum'", "--nonresponse stratum"),
+    (r"set Design\(lonely_psu='adjust'\|'average'\|'certainty'\|'remove'\)",
+     "pass --lonely-psu adjust|average|certainty|remove (or analyze.lonely_psu in survey-stats.toml)"),
     (r"add them to the evaluator inputs with an evidence reference\.",
      "add them to --scoring-inputs with an evidence reference, or pass --missing-zero to score them 0."),
     (r"pass them in samples=, or drop those indicators with system\.select\(\[\.\.\.\]\)",
