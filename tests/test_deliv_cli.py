@@ -114,3 +114,61 @@ def test_from_units_rebuilds_the_sample_design():
         Sample.from_units(s.units[["户号", "stratum", "certainty"]], id="户号")
     with pytest.raises(ss.errors.DataError, match="inclusion probability"):
         Sample.from_units(s.units[cols].assign(pi=0.0), id="户号")
+
+
+def _docx_text(path) -> str:
+    from docx import Document
+
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for t in doc.tables:
+        for row in t.rows:
+            parts += [c.text for c in row.cells]
+    return "\n".join(parts)
+
+
+def test_cli_report_has_rates_by_stratum_manifest_hash_and_extra_sample(project, capsys):
+    import hashlib
+
+    from docx import Document
+
+    from survey_stats.indicators.checks import additional_sample
+
+    configure(Path.cwd(), strata=["县区", "状态"])
+    assert run(capsys, "sample", "登记表.csv", "--seed", "7", "--out", "s")[0] == 0
+    units = ss.read_table("s/sample_units.csv", text_columns=["户号"])
+    raw = responses_for(units)
+    raw[raw["household_id"] != units["户号"].iloc[0]].to_csv("hv.csv", index=False)
+    code, out, err = run(capsys, "analyze", "--sample", "registered=s/sample_units.csv:hv.csv:home_visit", "--select",
+                         "misidentification_rate", "method_match_rate", "--nonresponse", "stratum", "--out", "a.json")
+    assert code == 0, err
+    code, out, err = run(capsys, "report", "a.json", "--out", "r")
+    assert code == 0, err
+    doc = Document("r/评估报告.docx")
+    text = _docx_text("r/评估报告.docx")
+    digest = hashlib.sha256(Path("s/manifest.json").read_bytes()).hexdigest()
+    assert f"清单文件 SHA-256：{digest}" in text
+    manifest = json.loads(Path("s/manifest.json").read_text(encoding="utf-8"))
+    assert f"(SHA-256)：{manifest['frame_fingerprint']}" in text
+    rates = pd.DataFrame(json.loads(Path("a.json").read_text(encoding="utf-8"))["response_rates"])
+    rr = next(t for t in doc.tables if t.rows[0].cells[1].text == "层级")
+    body = [[c.text for c in row.cells] for row in rr.rows[1:]]
+    assert len(body) == len(rates)
+    strata = [r for r in body if r[1] == "层"]
+    assert sorted(r[2] for r in strata) == sorted(rates.loc[rates["level"] == "stratum", "group"])
+    assert {r[2] for r in body if r[1] == "分组（状态）"} == {"exited", "unexited"}
+    for row, want in zip(body, rates.itertuples()):
+        assert row[3:7] == [str(want.eligible), str(want.complete), str(want.nonrespondents),
+                            f"{want.response_rate * 100:.1f}%"]
+    table = cli._table_from_json("a.json")
+    need = additional_sample(table).set_index("id")
+    ind = next(t for t in doc.tables if t.rows[0].cells[0].text == "指标")
+    assert ind.rows[0].cells[-1].text == "判定所需追加样本"
+    for row, r in zip(ind.rows[1:], table):
+        cell = row.cells[-1].text
+        if r.verdict != "inconclusive":
+            assert cell == "—"
+        elif pd.isna(need.at[r.id, "additional"]):
+            assert cell == "抽样无法判定"
+        else:
+            assert cell.startswith(f"+{int(need.at[r.id, 'additional'])}户（共{int(need.at[r.id, 'n_needed'])}")

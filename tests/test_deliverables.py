@@ -375,3 +375,38 @@ def test_rebuilt_designs_keep_the_flagged_warning_as_a_note(run):
     assert sorted(designs) == sorted(run.designs)
     assert len(bare.notes) == 1 and "未完成核查" in bare.notes[0] and bare.notes[0] in run.notes
     assert run_designs(run) == run.designs
+
+
+def test_report_shows_extra_sample_and_response_rates_of_the_run(run):
+    from survey_stats.report import response_rates
+
+    doc = Document(run.outputs["report_docx"])
+    ind = next(t for t in doc.tables if t.rows[0].cells[0].text == "指标")
+    assert ind.rows[0].cells[-1].text == "判定所需追加样本"
+    need = run.decisions.set_index("id")
+    seen = 0
+    for row, r in zip(ind.rows[1:], run.indicators):
+        assert row.cells[0].text == r.name_zh
+        cell = row.cells[-1].text
+        if r.verdict != "inconclusive" or r.id not in need.index:
+            assert cell == "—"
+        elif pd.isna(need.at[r.id, "additional"]):
+            assert cell == "抽样无法判定"
+        else:
+            seen += 1
+            assert cell.startswith(f"+{int(need.at[r.id, 'additional'])}户（共{int(need.at[r.id, 'n_needed'])}")
+    assert seen >= 1
+    rr = next(t for t in doc.tables if t.rows[0].cells[1].text == "层级")
+    body = [[c.text for c in row.cells] for row in rr.rows[1:]]
+    s = run.samples["registered"]
+    want = response_rates(s.units, s.units[s.id].isin(run.coded["registered"][s.id]), sample="registered",
+                          group="status")
+    mine = [r for r in body if r[0] == "registered"]
+    assert len(mine) == len(want) and {r[1] for r in mine} == {"层", "分组（status）", "合计"}
+    for row, w in zip(mine, want.itertuples()):
+        assert row[2:7] == [w.group if w.group != "(all)" else "全部", str(w.eligible), str(w.complete),
+                            str(w.nonrespondents), f"{w.response_rate * 100:.1f}%"]
+    assert {r[0] for r in body} == set(run.samples)
+    text = docx_text(run.outputs["report_docx"])
+    for name, s in run.samples.items():
+        assert s.manifest["frame_fingerprint"] in text

@@ -334,30 +334,14 @@ def _load_units(path: str, id_col: str) -> pd.DataFrame:
     return units
 
 
-def _response_rates(units: pd.DataFrame, responded: pd.Series, *, sample: str,
-                   group: str | None = None) -> pd.DataFrame:
-    """AAPOR RR1-style response rates: complete interviews / eligible sampled units.
+def _manifest_of(units_path: str) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """The manifest 'survey-stats sample' wrote beside *units_path*: (content, path, SHA-256 of the file)."""
+    import hashlib
 
-    Every sampled unit is taken as eligible (the registry defines the population), so
-    RR1 = I / (I + P + R + NC + O) reduces to usable interviews over sampled units (AAPOR,
-    *Standard Definitions*, 2023).  One row per stratum, per value of *group* (e.g. status)
-    when the units have that column, and a total row.
-    """
-    u = units.assign(_r=responded.to_numpy())
-    rows = []
-
-    def add(level: str, label: Any, g: pd.DataFrame) -> None:
-        n, r = len(g), int(g["_r"].sum())
-        rows.append({"sample": sample, "level": level, "group": str(label), "eligible": n, "complete": r,
-                     "nonrespondents": n - r, "response_rate": r / n if n else math.nan})
-
-    for label, g in u.groupby("stratum", sort=True):
-        add("stratum", label, g)
-    if group and group in u.columns:
-        for label, g in u.groupby(u[group].astype(str), sort=True):
-            add(group, label, g)
-    add("total", "(all)", u)
-    return pd.DataFrame(rows)
+    path = Path(units_path).with_name("manifest.json")
+    if not path.is_file():
+        return None, None, None
+    return _load_json(str(path), "sample manifest"), str(path), hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _design_of(units: pd.DataFrame, coded: pd.DataFrame, units_path: str, id_col: str, rid: str,
@@ -372,8 +356,7 @@ def _design_of(units: pd.DataFrame, coded: pd.DataFrame, units_path: str, id_col
     from .errors import SurveyStatsWarning
     from .sampling import Sample
 
-    path = Path(units_path).with_name("manifest.json")
-    manifest = _load_json(str(path), "sample manifest") if path.is_file() else None
+    manifest = _manifest_of(units_path)[0]
     sample = Sample.from_units(units, id=id_col, manifest=manifest)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SurveyStatsWarning)
@@ -389,6 +372,7 @@ def _design_of(units: pd.DataFrame, coded: pd.DataFrame, units_path: str, id_col
 def _design_from_files(units_path: str, responses_path: str, form_name: str, a: argparse.Namespace,
                        name: str = "sample"):  # type: ignore[no-untyped-def]
     from .questionnaires import code_responses, read_export, validate
+    from .report import response_rates
 
     id_col, rid = a.id, a.response_id
     units = _load_units(units_path, id_col)
@@ -423,12 +407,13 @@ def _design_from_files(units_path: str, responses_path: str, form_name: str, a: 
         raise DataError(f"{len(missing)} sampled unit(s) in {units_path} have no usable response (ids {shown}"
                         f"{' ...' if len(missing) > 5 else ''}); pass --nonresponse stratum to let each stratum's "
                         "respondents stand for it (response rates are then reported).")
-    rates = _response_rates(units, responded, sample=name, group=a.status)
+    rates = response_rates(units, responded, sample=name, group=a.status)
     unvisited = units.loc[units["certainty"] & ~responded, [c for c in (id_col, a.county) if c in units.columns]]
     counts = {"responses": int(report.n_rows), "invalid": len(bad), "unmatched": int(len(stray)),
               "unmatched_ids": [mask_text(str(v))[0] for v in stray[rid]], "nonrespondents": int(len(missing)),
               "sampled": int(len(units)), "certainty": int(units["certainty"].sum()),
               "frame_units": int(round(float((1 / units["pi"]).sum()))),
+              "manifest": dict(zip(("content", "file", "sha256"), _manifest_of(units_path))),
               "unvisited_flagged": unvisited.astype(str).rename(columns={id_col: "id", a.county: "county"})
               .to_dict("records")}
     design = _design_of(units.drop(columns="weight", errors="ignore"), coded, units_path, id_col, rid, a)  # 1/π
@@ -456,7 +441,7 @@ def cmd_analyze(a: argparse.Namespace) -> int:
         designs[name], counts, r = _design_from_files(units, responses, form, a, name)
         rates.append(r)
         fieldwork[name] = {k: counts[k] for k in ("sampled", "certainty", "frame_units", "nonrespondents",
-                                                  "invalid", "unmatched", "unvisited_flagged")}
+                                                  "invalid", "unmatched", "unvisited_flagged", "manifest")}
         notes[name] = (f"{counts['responses']} responses, {counts['invalid']} set aside after validation, "
                        f"{counts['unmatched']} set aside as not in the units file")
         print(f"{name}: {notes[name]}"
@@ -619,6 +604,7 @@ def _fieldwork_frame(d: dict[str, Any]) -> pd.DataFrame | None:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
+    from .indicators.checks import additional_sample
     from .report import rectification_plan, write_excel, write_figures, write_html, write_rectification
     from .report import write_report_docx
 
@@ -633,9 +619,11 @@ def cmd_report(a: argparse.Namespace) -> int:
     out = Path(a.out)
     rates = pd.DataFrame(d.get("response_rates") or [])
     unvisited = pd.DataFrame([u for f in (d.get("fieldwork") or {}).values() for u in f.get("unvisited_flagged", [])])
+    decisions = additional_sample(table)  # the extra households each inconclusive indicator needs
     plan = rectification_plan(table, result, inputs=inputs, unvisited=unvisited if len(unvisited) else None,
                               id_column="id", county_column="county", working_days=a.working_days,
-                              default_unit=a.unit)
+                              default_unit=a.unit, decisions=decisions, language=a.language)
+    kept = {n: f.get("manifest") or {} for n, f in (d.get("fieldwork") or {}).items()}
     meta = {"title": a.title, "title_en": "", "seed": a.seed, "version": __version__}
     figs = write_figures(table, result, out / "figures")
     x = write_excel(out / "evaluation_report.xlsx", table, result, meta=meta, plan=plan,
@@ -643,7 +631,10 @@ def cmd_report(a: argparse.Namespace) -> int:
     h = write_html(out / "evaluation_report.html", table, result, meta=meta, figures=figs,
                    response_rates=rates if len(rates) else None)
     w = write_report_docx(out / ("评估报告.docx" if a.language == "zh" else "evaluation_report.docx"), table, result,
-                          meta=meta, problems=plan, fieldwork=_fieldwork_frame(d), figures=figs, language=a.language)
+                          meta=meta, problems=plan, fieldwork=_fieldwork_frame(d), figures=figs, language=a.language,
+                          response_rates=rates if len(rates) else None, decisions=decisions,
+                          manifests={n: m["content"] for n, m in kept.items() if m.get("content")},
+                          manifest_sha256={n: m["sha256"] for n, m in kept.items() if m.get("sha256")})
     p = write_rectification(out / "问题清单及整改方案.xlsx", plan, title=a.title)
     if result is not None:
         print(result.summary())

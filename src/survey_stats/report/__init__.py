@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .county import CountyTables, county_indicators
 from .deliverables import PlanOptions, plan_for_run, run_designs, write_deliverables
-from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
+from .docx import fieldwork_summary, response_rates, write_county_report_docx, write_report_docx
 from .excel import write_excel
 from .fonts import cjk_font_path
 from .html import render_html, write_html
@@ -38,6 +38,7 @@ __all__ = [
     "indicator_frame",
     "methods_frame",
     "rectification_frame",
+    "response_rates",
     "render_html",
     "satisfaction_figure",
     "score_figure",

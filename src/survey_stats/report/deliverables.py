@@ -26,7 +26,7 @@ from ..design import Design
 from ..errors import SurveyStatsWarning
 from ..indicators import IndicatorSystem
 from .county import CountyTables, county_indicators
-from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
+from .docx import fieldwork_summary, response_rates, write_county_report_docx, write_report_docx
 from .rectification import rectification_plan, write_rectification
 
 __all__ = ["SAMPLE_LABELS", "PlanOptions", "plan_for_run", "run_designs", "write_deliverables"]
@@ -265,8 +265,9 @@ def write_deliverables(
     paths["report_docx"] = write_report_docx(
         out / ("评估报告.docx" if language == "zh" else "evaluation_report.docx"), table, score, meta=meta,
         problems=plan, fieldwork=fw, figures=figures, county=ct.to_frame() if ct is not None else None, cases=cases,
-        instruments=instruments, manifests=manifests, manifest_files=manifest_files, language=language,
-        template=template)
+        instruments=instruments, manifests=manifests, manifest_files=manifest_files,
+        response_rates=_run_rates(samples, run.coded), decisions=getattr(run, "decisions", None),
+        language=language, template=template)
     if ct is not None:
         for name, t in ct.tables.items():
             rows = _county_fieldwork(samples, run.coded, county_of, name, labels)
@@ -275,6 +276,16 @@ def write_deliverables(
                 names={r.id: (r.name_zh if language == "zh" else r.name_en) for r in table},
                 meta=meta, language=language, template=template)
     return paths
+
+
+def _run_rates(samples: Mapping[str, Any], coded: Mapping[str, pd.DataFrame], group: str = "status") -> pd.DataFrame:
+    """AAPOR RR1 per stratum, status group and total of every sample (usable coded responses)."""
+    parts = []
+    for n, s in samples.items():
+        got = coded.get(n)
+        ids = set(got[s.id]) if got is not None and s.id in got.columns else set()
+        parts.append(response_rates(s.units, s.units[s.id].isin(ids), sample=n, group=group))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _county_fieldwork(samples: Mapping[str, Any], coded: Mapping[str, pd.DataFrame], county_of: pd.Series,

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -28,7 +29,7 @@ from ..indicators import IndicatorTable, ScoreResult
 from ..indicators.verdicts import RELIABILITY_RULES
 from .rectification import _text  # masks ID-card and phone numbers; "" for missing
 
-__all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "write_county_report_docx",
+__all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "response_rates", "write_county_report_docx",
            "write_report_docx"]
 
 #: Chapter titles of the report, in order.
@@ -198,6 +199,58 @@ def fieldwork_summary(samples: Mapping[str, Any], responses: Mapping[str, pd.Dat
     return pd.DataFrame(rows)
 
 
+def response_rates(units: pd.DataFrame, responded: Any, *, sample: str, group: str | None = None) -> pd.DataFrame:
+    """AAPOR RR1-style response rates per stratum, per group and in total.
+
+    Every sampled unit is taken as eligible (the registry defines the population), so
+    RR1 = I / (I + P + R + NC + O) reduces to usable interviews over sampled units (AAPOR,
+    *Standard Definitions*, 2023).
+
+    Parameters
+    ----------
+    units : DataFrame
+        The sampled units, with a ``stratum`` column.
+    responded : sequence of bool
+        Whether each unit gave a usable response.
+    sample : str
+        The sample's name (first column).
+    group : str, optional
+        A column of *units* (e.g. status) with a row per value.
+
+    Returns
+    -------
+    DataFrame
+        sample, level (``stratum``, *group* or ``total``), group, eligible, complete,
+        nonrespondents, response_rate.
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"stratum": ["a", "a", "b", "b"], "status": ["x", "y", "x", "x"]})
+    >>> response_rates(u, [True, False, True, True], sample="s", group="status")[["level", "group", "response_rate"]]
+         level  group  response_rate
+    0  stratum      a            0.5
+    1  stratum      b            1.0
+    2   status      x            1.0
+    3   status      y            0.0
+    4    total  (all)            0.75
+    """
+    u = units.assign(_r=np.asarray(responded, dtype=bool))
+    rows = []
+
+    def add(level: str, label: Any, g: pd.DataFrame) -> None:
+        n, r = len(g), int(g["_r"].sum())
+        rows.append({"sample": sample, "level": level, "group": str(label), "eligible": n, "complete": r,
+                     "nonrespondents": n - r, "response_rate": r / n if n else math.nan})
+
+    for label, g in u.groupby(u["stratum"].astype(str), sort=True):
+        add("stratum", label, g)
+    if group and group in u.columns:
+        for label, g in u.groupby(u[group].astype(str), sort=True):
+            add(group, label, g)
+    add("total", "(all)", u)
+    return pd.DataFrame(rows)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -234,8 +287,22 @@ _TEXT = {
 }
 
 
+def _rates_table(doc: Any, rates: pd.DataFrame, zh: bool) -> None:
+    """The AAPOR RR1 table per sample: its strata, its groups and its total."""
+    words = {"stratum": "层", "total": "合计"} if zh else {"stratum": "stratum", "total": "total"}
+    header = (["样本", "层级", "层/组", "抽中户数", "有效应答", "未应答", "应答率"] if zh else
+              ["Sample", "Level", "Stratum / group", "Sampled", "Complete", "Nonrespondents", "Response rate"])
+    rows = [[r.sample, words.get(r.level, f"分组（{r.level}）" if zh else f"group ({r.level})"),
+             "全部" if zh and r.group == "(all)" else r.group, r.eligible, r.complete, r.nonrespondents,
+             format_pct(r.response_rate)] for r in rates.itertuples(index=False)]
+    _table(doc, header, rows, widths=[2.6, 2.2, 4.2, 1.8, 1.8, 1.8, 1.8])
+    _para(doc, ("应答率为有效应答户数除以抽中户数（AAPOR RR1，抽中户均视为合格），按层、按分组和合计列出。" if zh else
+                "Response rate = usable responses / sampled units (AAPOR RR1, every sampled unit eligible), by "
+                "stratum, by group and in total."), size=9)
+
+
 def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | None, fieldwork: pd.DataFrame | None,
-             meta: Mapping[str, Any]) -> None:
+             meta: Mapping[str, Any], rates: pd.DataFrame | None = None) -> None:
     zh = lang == "zh"
     lvl = f"{table.level:.0%}"
     _heading(doc, "（一）抽样框与样本" if zh else "4.1 Frames and samples", 2)
@@ -254,6 +321,9 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
                "all sampled units eligible). Certainty units (flagged files) are all visited and carry no sampling error."))
         for text in _sample_notes(fieldwork, zh, meta):
             _para(doc, text)
+    if rates is not None and len(rates):
+        _para(doc, "各层、各组应答率：" if zh else "Response rates by stratum and group:", bold=True)
+        _rates_table(doc, rates, zh)
     _heading(doc, "（二）加权与方差估计" if zh else "4.2 Weighting and variance", 2)
     _para(doc, ("每户的抽样权数为所在层的抽样框户数除以该层有效应答户数（层内无应答调整，假定层内随机缺失）；"
                 "方差按分层抽样的泰勒线性化公式计算并作有限总体校正，普查层和必选户不计抽样误差。") if zh else
@@ -337,7 +407,19 @@ def _indicator_sentence(r: Any, lang: str, level: float) -> str:
             f"reliability: {_RELIAB[lang].get(r.reliability, r.reliability)}.")
 
 
-def _indicator_table(doc: Any, table: IndicatorTable, lang: str) -> None:
+def _additional(r: Any, decisions: pd.DataFrame, zh: bool) -> str:
+    """Households to add before an inconclusive indicator can be decided (from additional_sample)."""
+    if r.verdict != "inconclusive" or r.id not in set(decisions["id"]):
+        return "—"
+    d = decisions.set_index("id").loc[r.id]
+    if pd.isna(d["additional"]):
+        return "抽样无法判定" if zh else "no sample decides"
+    lean = {"meets": "倾向达标", "fails": "倾向未达标"} if zh else {"meets": "leans meets", "fails": "leans fails"}
+    return (f"+{int(d['additional'])}户（共{int(d['n_needed'])}，{lean.get(d['leaning'], d['leaning'])}）" if zh else
+            f"+{int(d['additional'])} (n = {int(d['n_needed'])}, {lean.get(d['leaning'], d['leaning'])})")
+
+
+def _indicator_table(doc: Any, table: IndicatorTable, lang: str, decisions: pd.DataFrame | None = None) -> None:
     zh = lang == "zh"
     header = (["指标", "n", "估计值", f"{table.level:.0%}置信区间", "标准误（百分点）", "参考值", "结论", "可靠性"] if zh else
               ["Indicator", "n", "Estimate", f"{table.level:.0%} CI", "SE (pp)", "Reference", "Verdict", "Reliability"])
@@ -347,8 +429,20 @@ def _indicator_table(doc: Any, table: IndicatorTable, lang: str) -> None:
         rows.append([r.name_zh if zh else r.name_en, r.n, format_pct(r.estimate), format_ci(r.ci_low, r.ci_high),
                      f"{r.se * 100:.2f}", ref, _VERDICT[lang].get(r.verdict, r.verdict),
                      _RELIAB[lang].get(r.reliability, r.reliability)])
-    _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6] if zh else
-           [3.6, 1.1, 1.6, 2.6, 1.4, 1.7, 2.2, 2.0])
+    if decisions is None:
+        _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6] if zh else
+               [3.6, 1.1, 1.6, 2.6, 1.4, 1.7, 2.2, 2.0])
+        return
+    header.append("判定所需追加样本" if zh else "Extra sample to decide")
+    for row, r in zip(rows, table):
+        row.append(_additional(r, decisions, zh))
+    _table(doc, header, rows, widths=[2.9, 1.0, 1.5, 2.5, 1.5, 1.5, 1.5, 1.4, 2.6] if zh else
+           [2.9, 1.0, 1.4, 2.4, 1.2, 1.5, 1.9, 1.7, 2.4])
+    _para(doc, ("判定所需追加样本：对无法判定的指标，按当前估计值、80%把握度和设计效应，再调查多少户可得出达标或未达标的结论；"
+                "“抽样无法判定”表示估计值与参考值过于接近，只有逐户核实才能判定。" if zh else
+                "Extra sample: for an inconclusive indicator, the further households that would decide it with 80% "
+                "power at the current estimate and design effect; 'no sample decides' means only a full check "
+                "can."), size=9)
 
 
 def _figures(doc: Any, figures: Mapping[str, Path] | None, lang: str) -> None:
@@ -426,26 +520,31 @@ def _cases_chapter(doc: Any, cases: Sequence[Mapping[str, str]] | None, lang: st
 
 
 def _annex(doc: Any, lang: str, instruments: Sequence[Mapping[str, Any]] | None,
-           manifests: Mapping[str, Mapping[str, Any]] | None, manifest_files: Mapping[str, Path] | None) -> None:
+           manifests: Mapping[str, Mapping[str, Any]] | None, hashes: Mapping[str, str]) -> None:
     zh = lang == "zh"
     _heading(doc, "附件1 调查问卷" if zh else "Annex 1. Questionnaires", 2)
     if instruments:
         _table(doc, ["问卷", "表单编号", "版本", "题目数"] if zh else ["Questionnaire", "Form id", "Version", "Questions"],
                [[i.get("title", ""), i.get("form_id", ""), i.get("version", ""), i.get("questions", "")]
                 for i in instruments])
+    else:
+        _para(doc, "未提供问卷信息。" if zh else "No questionnaire information was supplied.")
     _heading(doc, "附件2 抽样清单与校验值" if zh else "Annex 2. Sample manifests and hashes", 2)
-    if manifests:
-        rows = []
-        for name, m in manifests.items():
-            f = (manifest_files or {}).get(name)
-            rows.append([name, m.get("method", ""), m.get("seed", ""), m.get("sample_size", ""),
-                         str(m.get("frame_fingerprint", ""))[:16] + "…",
-                         (_sha256(Path(f))[:16] + "…") if f and Path(f).exists() else "—"])
-        _table(doc, ["样本", "抽样方法", "随机种子", "样本量", "抽样框指纹(SHA-256)", "清单文件SHA-256"] if zh else
-               ["Sample", "Method", "Seed", "n", "Frame fingerprint (SHA-256)", "Manifest file SHA-256"], rows)
-        _para(doc, ("抽样框指纹为抽样框内容的SHA-256摘要；用同一抽样框和随机种子可重现同一样本。完整校验值见各清单文件。" if zh else
-                    "The frame fingerprint is the SHA-256 of the frame; the same frame and seed reproduce the sample."),
-              size=9)
+    if not manifests:
+        _para(doc, "未提供抽样清单。" if zh else "No sample manifests were supplied.")
+        return
+    rows = [[name, m.get("method", ""), m.get("seed", ""), m.get("sample_size", ""), m.get("frame_units", "")]
+            for name, m in manifests.items()]
+    _table(doc, ["样本", "抽样方法", "随机种子", "样本量", "抽样框户数"] if zh else
+           ["Sample", "Method", "Seed", "n", "Frame units"], rows, widths=[4.0, 2.6, 2.6, 2.2, 2.6])
+    for name, m in manifests.items():
+        _para(doc, f"{name}：" if zh else f"{name}:", bold=True, size=9)
+        _para(doc, f"{'抽样框指纹' if zh else 'Frame fingerprint'} (SHA-256)：{m.get('frame_fingerprint') or '—'}", size=8)
+        _para(doc, f"{'清单文件' if zh else 'Manifest file'} SHA-256：{hashes.get(name) or '—'}", size=8)
+    _para(doc, ("抽样框指纹为抽样框内容的SHA-256摘要；用同一抽样框和随机种子可重现同一样本。清单文件的SHA-256可用于核对"
+                "清单未被改动（如 sha256sum manifest.json）。" if zh else
+                "The frame fingerprint is the SHA-256 of the frame; the same frame and seed reproduce the sample. "
+                "The manifest file's SHA-256 shows it was not changed (e.g. sha256sum manifest.json)."), size=9)
 
 
 def _title_page(doc: Any, meta: Mapping[str, Any], lang: str, default: str) -> None:
@@ -493,6 +592,9 @@ def write_report_docx(
     instruments: Sequence[Mapping[str, Any]] | None = None,
     manifests: Mapping[str, Mapping[str, Any]] | None = None,
     manifest_files: Mapping[str, Path] | None = None,
+    manifest_sha256: Mapping[str, str] | None = None,
+    response_rates: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
     language: str = "zh",
     template: str | Path | None = None,
 ) -> Path:
@@ -520,7 +622,17 @@ def write_report_docx(
         Case notes for 典型案例; without them the chapter has its two headings only.
     instruments : sequence of {"title", "form_id", "version", "questions"}, optional
     manifests, manifest_files : optional
-        Sample manifests and the files they were written to (hashes in 附件).
+        Sample manifests and the files they were written to; 附件 lists each manifest with
+        the SHA-256 of its file.
+    manifest_sha256 : mapping name → hex digest, optional
+        Hashes taken earlier (e.g. when the CLI's analyze read the manifests); they win
+        over *manifest_files*.
+    response_rates : DataFrame, optional
+        :func:`response_rates` rows of every sample (AAPOR RR1 by stratum, group, total),
+        shown in 评估方法.
+    decisions : DataFrame, optional
+        :func:`~survey_stats.indicators.checks.additional_sample` of *table*: the indicator
+        table then shows the extra households each inconclusive indicator needs.
     language : {"zh", "en"}
     template : path, optional
         A .docx whose page setup, letterhead, headers/footers and styles the report uses
@@ -567,10 +679,10 @@ def write_report_docx(
     _heading(doc, ch[3], 1)
     _para(doc, ("评估采用文档审查、电话调查与访谈、实地入户调查和综合评分法。" if zh else
                 "Document review, telephone survey and interviews, home visits, and the scoring method."))
-    _methods(doc, lang, table, score, fieldwork, meta)
+    _methods(doc, lang, table, score, fieldwork, meta, response_rates)
     _heading(doc, ch[4], 1)
     _heading(doc, "（一）指标结果" if zh else "5.1 Indicators", 2)
-    _indicator_table(doc, table, lang)
+    _indicator_table(doc, table, lang, decisions)
     for r in table:
         _para(doc, _indicator_sentence(r, lang, table.level))
     _figures(doc, figures, lang)
@@ -590,7 +702,8 @@ def write_report_docx(
     _heading(doc, ch[8], 1)
     _cases_chapter(doc, cases, lang)
     _heading(doc, ch[9], 1)
-    _annex(doc, lang, instruments, manifests, manifest_files)
+    hashes = {k: _sha256(Path(f)) for k, f in (manifest_files or {}).items() if f and Path(f).exists()}
+    _annex(doc, lang, instruments, manifests, {**hashes, **dict(manifest_sha256 or {})})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
