@@ -721,7 +721,7 @@ def _county_overview(doc: Any, county: pd.DataFrame, lang: str) -> None:
         rows.append([c] + [f"{format_pct(g.at[i, 'estimate'])}\n({format_ci(g.at[i, 'ci_low'], g.at[i, 'ci_high'])})"
                            if i in g.index else "—" for i in ids])
     _table(doc, header, rows, size=7)
-    _para(doc, ("各县区为全市样本的分层子总体，括号内为置信区间；县区样本较小，多数区间较宽，详见各县区分报告。" if zh else
+    _para(doc, ("各县区为全市样本的子总体（域估计），括号内为置信区间；县区样本较小，多数区间较宽，详见各县区分报告。" if zh else
                 "Counties are domains of the city-wide samples (CI in brackets); see the county reports."), size=9)
 
 
@@ -781,10 +781,10 @@ def write_county_report_docx(
         _table(doc, ["样本", "抽中户数", "有效应答", "应答率"] if zh else ["Sample", "Sampled", "Responded", "Response rate"],
                [[r.label, r.sampled, r.responded, format_pct(r.responded / r.sampled if r.sampled else math.nan)]
                 for r in fieldwork.itertuples(index=False)])
-    _para(doc, ("县区结果为全市分层样本中本县区各层的估计（县区为若干完整的层），置信区间和可靠性标识按本县区样本计算；"
-                "样本较小的指标区间较宽，结论多为无法判定，应结合逐户核实结果使用。") if zh else
-          ("County results are estimated from the county's own strata of the city-wide samples; small samples give "
-           "wide intervals."))
+    _para(doc, ("县区结果为全市样本的域估计：各指标的分母限定为本县区的受访户，方差按全市抽样设计计算（计入县区样本量的随机性）；"
+                "置信区间和可靠性标识据此得出。样本较小的指标区间较宽，结论多为无法判定，应结合逐户核实结果使用。") if zh else
+          ("County results are domain estimates from the city-wide samples: each denominator is restricted to the "
+           "county's respondents and the variance follows the whole design; small samples give wide intervals."))
     _heading(doc, "二、指标结果" if zh else "2. Indicators", 1)
     _indicator_table(doc, table, language)
     for r in table:
