@@ -379,6 +379,7 @@ def test_rebuilt_designs_keep_the_flagged_warning_as_a_note(run):
 
 def test_report_shows_extra_sample_and_response_rates_of_the_run(run):
     from survey_stats.report import response_rates
+    from survey_stats.report.deliverables import SAMPLE_LABELS
 
     doc = Document(run.outputs["report_docx"])
     ind = next(t for t in doc.tables if t.rows[0].cells[0].text == "指标")
@@ -401,12 +402,27 @@ def test_report_shows_extra_sample_and_response_rates_of_the_run(run):
     s = run.samples["registered"]
     want = response_rates(s.units, s.units[s.id].isin(run.coded["registered"][s.id]), sample="registered",
                           group="status")
-    mine = [r for r in body if r[0] == "registered"]
+    mine = [r for r in body if r[0] == SAMPLE_LABELS["registered"]]
     assert len(mine) == len(want) and {r[1] for r in mine} == {"层", "分组（status）", "合计"}
     for row, w in zip(mine, want.itertuples()):
         assert row[2:7] == [w.group if w.group != "(all)" else "全部", str(w.eligible), str(w.complete),
                             str(w.nonrespondents), f"{w.response_rate * 100:.1f}%"]
-    assert {r[0] for r in body} == set(run.samples)
+    assert {r[0] for r in body} == {SAMPLE_LABELS[n] for n in run.samples if n in run.coded}
+    assert "interviews" in run.samples and "interviews" not in run.coded  # no survey responses: not in the table
     text = docx_text(run.outputs["report_docx"])
     for name, s in run.samples.items():
         assert s.manifest["frame_fingerprint"] in text
+
+
+def test_county_overview_has_one_row_per_indicator_and_header_rows_repeat(run):
+    doc = Document(run.outputs["report_docx"])
+    counties = sorted(run.sim.registry["county"].unique())
+    t = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][1:] == counties)
+    xiao = Document(run.outputs["county_萧县"]).tables
+    county_table = next(x for x in xiao if x.rows[0].cells[0].text == "指标")
+    shown = {row.cells[0].text: row.cells[1 + counties.index("萧县")].text for row in t.rows[1:]}
+    for row in county_table.rows[1:]:
+        name, est, ci = row.cells[0].text, row.cells[2].text, row.cells[3].text
+        assert shown[name] == f"{est}\n{ci}"
+    for table in doc.tables:
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None

@@ -250,7 +250,8 @@ def write_deliverables(
                                                  title=f"{meta.get('title', '')} 问题清单及整改方案".strip()
                                                  if language == "zh" else None)
     labels = SAMPLE_LABELS if language == "zh" else _SAMPLE_LABELS_EN
-    fw = fieldwork_summary(samples, run.coded, set_aside=run.set_aside, frames=getattr(run, "frames", None),
+    surveyed = {n: s for n, s in samples.items() if n in run.coded}  # samples with coded responses (not interviews)
+    fw = fieldwork_summary(surveyed, run.coded, set_aside=run.set_aside, frames=getattr(run, "frames", None),
                            labels=labels)
     if designs is None:
         designs = run_designs(run, nonresponse=nonresponse)
@@ -266,11 +267,11 @@ def write_deliverables(
         out / ("评估报告.docx" if language == "zh" else "evaluation_report.docx"), table, score, meta=meta,
         problems=plan, fieldwork=fw, figures=figures, county=ct.to_frame() if ct is not None else None, cases=cases,
         instruments=instruments, manifests=manifests, manifest_files=manifest_files,
-        response_rates=_run_rates(samples, run.coded), decisions=getattr(run, "decisions", None),
+        response_rates=_run_rates(surveyed, run.coded), decisions=getattr(run, "decisions", None),
         language=language, template=template)
     if ct is not None:
         for name, t in ct.tables.items():
-            rows = _county_fieldwork(samples, run.coded, county_of, name, labels)
+            rows = _county_fieldwork(surveyed, run.coded, county_of, name, labels)
             paths[f"county_{name}"] = write_county_report_docx(
                 out / "分报告" / f"{name}.docx", name, t, problems=plan, omitted=ct.omitted, fieldwork=rows,
                 names={r.id: (r.name_zh if language == "zh" else r.name_en) for r in table},

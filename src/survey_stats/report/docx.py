@@ -21,6 +21,7 @@ import pandas as pd
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
@@ -121,12 +122,21 @@ def _heading(doc: Any, text: str, level: int) -> Any:
     return h
 
 
+def _repeat_header(row: Any) -> None:
+    """Mark a table's first row to repeat at the top of every page the table runs onto."""
+    trpr = row._tr.get_or_add_trPr()
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    trpr.append(flag)
+
+
 def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[float] | None = None,
            size: float = 8.5) -> Any:
     t = doc.add_table(rows=1, cols=len(header))
     if "Table Grid" in {s.name for s in doc.styles}:
         t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _repeat_header(t.rows[0])
     for cell, h in zip(t.rows[0].cells, header):
         run = cell.paragraphs[0].add_run(str(h))
         run.bold = True
@@ -287,15 +297,15 @@ _TEXT = {
 }
 
 
-def _rates_table(doc: Any, rates: pd.DataFrame, zh: bool) -> None:
+def _rates_table(doc: Any, rates: pd.DataFrame, zh: bool, labels: Mapping[str, str]) -> None:
     """The AAPOR RR1 table per sample: its strata, its groups and its total."""
     words = {"stratum": "层", "total": "合计"} if zh else {"stratum": "stratum", "total": "total"}
     header = (["样本", "层级", "层/组", "抽中户数", "有效应答", "未应答", "应答率"] if zh else
               ["Sample", "Level", "Stratum / group", "Sampled", "Complete", "Nonrespondents", "Response rate"])
-    rows = [[r.sample, words.get(r.level, f"分组（{r.level}）" if zh else f"group ({r.level})"),
+    rows = [[labels.get(r.sample, r.sample), words.get(r.level, f"分组（{r.level}）" if zh else f"group ({r.level})"),
              "全部" if zh and r.group == "(all)" else r.group, r.eligible, r.complete, r.nonrespondents,
              format_pct(r.response_rate)] for r in rates.itertuples(index=False)]
-    _table(doc, header, rows, widths=[2.6, 2.2, 4.2, 1.8, 1.8, 1.8, 1.8])
+    _table(doc, header, rows, widths=[3.4, 2.6, 3.6, 1.7, 1.7, 1.7, 1.7])
     _para(doc, ("应答率为有效应答户数除以抽中户数（AAPOR RR1，抽中户均视为合格），按层、按分组和合计列出。" if zh else
                 "Response rate = usable responses / sampled units (AAPOR RR1, every sampled unit eligible), by "
                 "stratum, by group and in total."), size=9)
@@ -311,7 +321,7 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
                   ["Sample", "Frame units", "Sampled", "Certainty", "Responded", "Set aside", "Response rate"])
         rows = [[r.label, r.frame_units, r.sampled, r.certainty, r.responded, r.set_aside, format_pct(r.response_rate)]
                 for r in fieldwork.itertuples(index=False)]
-        _table(doc, header, rows)
+        _table(doc, header, rows, widths=[4.2, 2.2, 2.0, 1.8, 2.0, 2.0, 2.0])
         tot_s, tot_r = int(fieldwork["sampled"].sum()), int(fieldwork["responded"].sum())
         _para(doc, (f"合计抽中{tot_s}户，有效应答{tot_r}户，总应答率{format_pct(tot_r / tot_s if tot_s else math.nan)}。"
                     "应答率为有效应答户数除以抽中户数（AAPOR RR1，抽中户均视为合格）。必选户为档案资料不齐全或不符合逻辑、"
@@ -323,7 +333,8 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
             _para(doc, text)
     if rates is not None and len(rates):
         _para(doc, "各层、各组应答率：" if zh else "Response rates by stratum and group:", bold=True)
-        _rates_table(doc, rates, zh)
+        labels = {} if fieldwork is None else dict(zip(fieldwork["sample"], fieldwork["label"]))
+        _rates_table(doc, rates, zh, labels)
     _heading(doc, "（二）加权与方差估计" if zh else "4.2 Weighting and variance", 2)
     _para(doc, ("每户的抽样权数为所在层的抽样框户数除以该层有效应答户数（层内无应答调整，假定层内随机缺失）；"
                 "方差按分层抽样的泰勒线性化公式计算并作有限总体校正，普查层和必选户不计抽样误差。") if zh else
@@ -711,18 +722,29 @@ def write_report_docx(
 
 
 def _county_overview(doc: Any, county: pd.DataFrame, lang: str) -> None:
+    """Indicators (rows) by county (columns): estimate, and the interval on a second line."""
     zh = lang == "zh"
     ids = list(dict.fromkeys(county["id"]))
     names = county.drop_duplicates("id").set_index("id")["name_zh" if zh else "name_en"]
-    header = ["县区" if zh else "County"] + [str(names[i]) for i in ids]
+    counties = sorted(county["county"].unique(), key=str)
+    cells = county.set_index(["id", "county"])
     rows = []
-    for c, g in county.groupby("county", sort=True):
-        g = g.set_index("id")
-        rows.append([c] + [f"{format_pct(g.at[i, 'estimate'])}\n({format_ci(g.at[i, 'ci_low'], g.at[i, 'ci_high'])})"
-                           if i in g.index else "—" for i in ids])
-    _table(doc, header, rows, size=7)
-    _para(doc, ("各县区为全市样本的子总体（域估计），括号内为置信区间；县区样本较小，多数区间较宽，详见各县区分报告。" if zh else
-                "Counties are domains of the city-wide samples (CI in brackets); see the county reports."), size=9)
+    for i in ids:
+        row = [str(names[i])]
+        for c in counties:
+            if (i, c) in cells.index:
+                r = cells.loc[(i, c)]
+                row.append(f"{format_pct(r['estimate'])}\n{format_ci(r['ci_low'], r['ci_high'])}")
+            else:
+                row.append("—")
+        rows.append(row)
+    first = 3.6
+    each = min(2.6, (16.2 - first) / max(1, len(counties)))
+    _table(doc, ["指标" if zh else "Indicator", *map(str, counties)], rows, widths=[first] + [each] * len(counties),
+           size=7.5)
+    _para(doc, ("各县区为全市样本的子总体（域估计），每格为估计值及其置信区间；县区样本较小，多数区间较宽，详见各县区分报告。" if zh else
+                "Counties are domains of the city-wide samples; each cell is the estimate and its confidence "
+                "interval; see the county reports."), size=9)
 
 
 def write_county_report_docx(
@@ -780,7 +802,7 @@ def write_county_report_docx(
     if fieldwork is not None and len(fieldwork):
         _table(doc, ["样本", "抽中户数", "有效应答", "应答率"] if zh else ["Sample", "Sampled", "Responded", "Response rate"],
                [[r.label, r.sampled, r.responded, format_pct(r.responded / r.sampled if r.sampled else math.nan)]
-                for r in fieldwork.itertuples(index=False)])
+                for r in fieldwork.itertuples(index=False)], widths=[5.0, 3.0, 3.0, 3.0])
     _para(doc, ("县区结果为全市样本的域估计：各指标的分母限定为本县区的受访户，方差按全市抽样设计计算（计入县区样本量的随机性）；"
                 "置信区间和可靠性标识据此得出。样本较小的指标区间较宽，结论多为无法判定，应结合逐户核实结果使用。") if zh else
           ("County results are domain estimates from the city-wide samples: each denominator is restricted to the "
