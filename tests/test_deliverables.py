@@ -426,3 +426,19 @@ def test_county_overview_has_one_row_per_indicator_and_header_rows_repeat(run):
         assert shown[name] == f"{est}\n{ci}"
     for table in doc.tables:
         assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+
+
+def test_english_report_has_english_plan_headers_and_grades(run, tmp_path):
+    from survey_stats.report.deliverables import plan_for_run
+
+    plan = plan_for_run(run, report_date="2026-01-05", language="en", default_unit="City union")
+    p = write_report_docx(tmp_path / "en.docx", run.indicators, run.score, problems=plan, language="en",
+                          decisions=run.decisions)
+    doc = Document(p)
+    heads = [[c.text for c in t.rows[0].cells] for t in doc.tables]
+    assert ["No.", "Problem", "Measure", "Requirement", "Deadline", "Responsible unit"] in heads
+    assert any(h[-1] == "Extra sample" for h in heads)
+    text = docx_text(p)
+    assert f"grade {dict(优秀='excellent', 良好='good', 中等='fair', 差='poor')[run.score.grade]}." in text
+    assert "to rectify" not in text.split("7. Problems found")[0]  # plan text appears in chapters 7-8 only
+    assert "indicator fails" in text or "to verify" in text

@@ -678,7 +678,7 @@ def _columns_options(p: argparse.ArgumentParser, *, size: bool = False, county: 
         p.add_argument("--size", metavar="COL", help="measure-of-size column for --method pps (positive numbers)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # long but flat: one add_argument per option, with its help
     p = _Parser(prog="survey-stats", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 epilog="Run 'survey-stats <command> --help' for the options of a command.")

@@ -28,7 +28,7 @@ from docx.shared import Cm, Pt, RGBColor
 from ..errors import DataError
 from ..indicators import IndicatorTable, ScoreResult
 from ..indicators.verdicts import RELIABILITY_RULES
-from .rectification import _text  # masks ID-card and phone numbers; "" for missing
+from .rectification import _COLUMNS_EN, _text  # _text masks ID-card and phone numbers; "" for missing
 
 __all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "response_rates", "write_county_report_docx",
            "write_report_docx"]
@@ -50,6 +50,8 @@ _RELIABILITY_ZH = ("样本量n < 30为不可靠", "有效样本量n_eff < 30为�
                    "区间宽度超过5个百分点且相对宽度（宽度/估计值）超过130%为不可靠", "区间宽度不超过5个百分点为可靠",
                    "其余为可靠；自由度小于8、估计值为0或1、或补数的相对宽度超过130%时标为需复核；"
                    "合成指标按区间宽度判断（≤5个百分点可靠，≥30个百分点不可靠，其间需复核）")
+#: The grades of seed 001 in English.
+_GRADE_EN = {"优秀": "excellent", "良好": "good", "中等": "fair", "差": "poor"}
 _FONT_EA = "宋体"
 _FONT_HEAD_EA = "黑体"
 
@@ -301,7 +303,7 @@ def _rates_table(doc: Any, rates: pd.DataFrame, zh: bool, labels: Mapping[str, s
     """The AAPOR RR1 table per sample: its strata, its groups and its total."""
     words = {"stratum": "层", "total": "合计"} if zh else {"stratum": "stratum", "total": "total"}
     header = (["样本", "层级", "层/组", "抽中户数", "有效应答", "未应答", "应答率"] if zh else
-              ["Sample", "Level", "Stratum / group", "Sampled", "Complete", "Nonrespondents", "Response rate"])
+              ["Sample", "Level", "Stratum / group", "Sampled", "Complete", "Nonresp.", "Response rate"])
     rows = [[labels.get(r.sample, r.sample), words.get(r.level, f"分组（{r.level}）" if zh else f"group ({r.level})"),
              "全部" if zh and r.group == "(all)" else r.group, r.eligible, r.complete, r.nonrespondents,
              format_pct(r.response_rate)] for r in rates.itertuples(index=False)]
@@ -444,11 +446,13 @@ def _indicator_table(doc: Any, table: IndicatorTable, lang: str, decisions: pd.D
         _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6] if zh else
                [3.6, 1.1, 1.6, 2.6, 1.4, 1.7, 2.2, 2.0])
         return
-    header.append("判定所需追加样本" if zh else "Extra sample to decide")
+    header.append("判定所需追加样本" if zh else "Extra sample")
+    if not zh:  # short English headers: long words would break inside narrow columns
+        header[2], header[5] = "Est.", "Ref."
     for row, r in zip(rows, table):
         row.append(_additional(r, decisions, zh))
     _table(doc, header, rows, widths=[2.9, 1.0, 1.5, 2.5, 1.5, 1.5, 1.5, 1.4, 2.6] if zh else
-           [2.9, 1.0, 1.4, 2.4, 1.2, 1.5, 1.9, 1.7, 2.4])
+           [2.8, 0.9, 1.3, 2.5, 1.2, 1.3, 2.0, 1.9, 2.3])
     _para(doc, ("判定所需追加样本：对无法判定的指标，按当前估计值、80%把握度和设计效应，再调查多少户可得出达标或未达标的结论；"
                 "“抽样无法判定”表示估计值与参考值过于接近，只有逐户核实才能判定。" if zh else
                 "Extra sample: for an inconclusive indicator, the further households that would decide it with 80% "
@@ -476,12 +480,13 @@ def _score_chapter(doc: Any, score: ScoreResult, lang: str) -> None:
     rows = [[r.no, r.level1, r.level2, r.name_zh if zh else r.name_en, f"{r.points:g}", f"{r.score:.2f}",
              f"{r.score_low:.2f}–{r.score_high:.2f}"] for r in it.itertuples(index=False)]
     _table(doc, header, rows, widths=[1.1, 1.6, 2.0, 3.6, 1.3, 1.5, 2.6])
+    grade = (lambda g: g) if zh else (lambda g: _GRADE_EN.get(g, g))
     probs = "，".join(f"{g}{p:.2f}" for g, p in score.grade_probabilities.items()) if zh else \
-        ", ".join(f"{g} {p:.2f}" for g, p in score.grade_probabilities.items())
+        ", ".join(f"{grade(g)} {p:.2f}" for g, p in score.grade_probabilities.items())
     _para(doc, (f"绩效评价总分{score.total:.2f}分（{score.level:.0%}区间{score.total_low:.2f}–{score.total_high:.2f}分），"
                 f"等级为{score.grade}。考虑抽样误差，各等级的概率为：{probs}。") if zh else
           (f"Total score {score.total:.2f} ({score.level:.0%} interval {score.total_low:.2f}–{score.total_high:.2f}), "
-           f"grade {score.grade}. Probability of each grade given sampling error: {probs}."), bold=True)
+           f"grade {grade(score.grade)}. Probability of each grade given sampling error: {probs}."), bold=True)
     lost = it[it["points"] - it["score"] >= 0.005]
     if len(lost):
         _para(doc, "扣分情况：" if zh else "Deductions:", bold=True)
@@ -511,7 +516,8 @@ def _plan_chapter(doc: Any, plan: pd.DataFrame | None, lang: str) -> None:
                 "（可编辑的问题清单及整改方案另附Excel文件）。") if zh else
           (f"Rectification plan for the {len(plan)} problems (an editable workbook accompanies this report)."))
     header = ["序号", "问题", "整改措施", "整改要求", "整改时限", "责任单位"]
-    _table(doc, header, plan[header].values.tolist(), widths=[1.0, 4.0, 4.0, 3.6, 1.9, 2.0], size=8)
+    _table(doc, header if zh else [_COLUMNS_EN[h] for h in header], plan[header].values.tolist(),
+           widths=[1.0, 4.0, 4.0, 3.6, 1.9, 2.0], size=8)
 
 
 def _cases_chapter(doc: Any, cases: Sequence[Mapping[str, str]] | None, lang: str) -> None:
@@ -827,7 +833,8 @@ def write_county_report_docx(
         _para(doc, "本县区无单列问题；全市性问题见总报告。" if zh else "No county-specific problems; see the main report.")
     else:
         header = ["序号", "问题", "依据", "整改措施", "整改要求", "整改时限", "责任单位"]
-        _table(doc, header, rows[header].values.tolist(), widths=[1.0, 3.2, 3.2, 3.0, 3.0, 1.9, 2.1], size=8)
+        _table(doc, header if zh else [_COLUMNS_EN[h] for h in header], rows[header].values.tolist(),
+               widths=[1.0, 3.2, 3.2, 3.0, 3.0, 1.9, 2.1], size=8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))

@@ -214,8 +214,8 @@ _WORDS: dict[str, dict[str, str]] = {
                          "household in the denominator",
         "unsure_req": "survey about {extra} more households ({power} power, design effect included) and estimate "
                       "again",
-        "missed": "not met: {text_en} ({points} points)", "rule": "scoring rule: {text_en}",
-        "rule_default": "see the scoring rules", "evidence": "; evidence: {detail}", "sep": "; ",
+        "missed": "Not met: {text_en} ({points} pt)", "rule": "Scoring rule: {text_en}",
+        "rule_default": "See the scoring rules", "evidence": "; evidence: {detail}", "sep": "; ",
         "deduction_problem": "{name_en} (item {no}) scored {score}/{points}, {lost} points deducted",
         "deduction_measure": "complete the rules, registers and measures the item '{name_en}' asks for",
         "deduction_req": "rectify each reason for the deduction; send a written report with evidence",
