@@ -452,7 +452,7 @@ def _indicator_table(doc: Any, table: IndicatorTable, lang: str, decisions: pd.D
     for row, r in zip(rows, table):
         row.append(_additional(r, decisions, zh))
     _table(doc, header, rows, widths=[2.9, 1.0, 1.5, 2.5, 1.5, 1.5, 1.5, 1.4, 2.6] if zh else
-           [2.8, 0.9, 1.3, 2.5, 1.2, 1.3, 2.0, 1.9, 2.3])
+           [2.6, 0.9, 1.3, 2.5, 1.2, 1.5, 2.0, 1.9, 2.3])
     _para(doc, ("判定所需追加样本：对无法判定的指标，按当前估计值、80%把握度和设计效应，再调查多少户可得出达标或未达标的结论；"
                 "“抽样无法判定”表示估计值与参考值过于接近，只有逐户核实才能判定。" if zh else
                 "Extra sample: for an inconclusive indicator, the further households that would decide it with 80% "
