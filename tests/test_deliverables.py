@@ -247,6 +247,8 @@ def test_english_plan_and_workbook(run, tmp_path):
     assert "to rectify" in ws.data_validations.dataValidation[0].formula1
     with pytest.raises(ss.errors.DataError, match="language"):
         rectification_plan(run.indicators, language="fr")
+    with pytest.raises(ss.errors.DataError, match="working_day.*PlanOptions"):
+        plan_for_run(run, working_day=3)
 
 
 def test_workbook_for_readers(run, tmp_path):

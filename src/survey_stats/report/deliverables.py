@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ..design import Design
-from ..errors import SurveyStatsWarning
+from ..errors import DataError, SurveyStatsWarning
 from ..indicators import IndicatorSystem
 from .county import CountyTables, county_indicators
 from .docx import fieldwork_summary, response_rates, write_county_report_docx, write_report_docx
@@ -156,6 +156,10 @@ def plan_for_run(run: Any, options: PlanOptions | None = None, **changes: Any) -
     >>> plan_for_run(run, report_date="2026-01-05")[["类别", "县区", "责任单位"]].values.tolist()
     [['指标未达标', '全市', '市总工会'], ['问题户未入户核查', '萧县', '萧县总工会']]
     """
+    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(PlanOptions)})
+    if unknown:
+        raise DataError(f"plan_for_run: unknown option(s) {', '.join(unknown)}; the fields of PlanOptions are "
+                        f"{', '.join(f.name for f in dataclasses.fields(PlanOptions))}.")
     o = dataclasses.replace(options or PlanOptions(), **changes)
     samples = dict(run.samples)
     unvisited = o.unvisited if o.unvisited is not None else getattr(run, "unverified", None)
