@@ -17,6 +17,15 @@ def r_refs() -> dict:
     return load_r_refs()
 
 
+@pytest.fixture(scope="session")
+def evaluation_run(tmp_path_factory):
+    """One simulated evaluation (seed 11) with all its outputs, shared by the report and
+    deliverables tests; tests must not change it (use dataclasses.replace for variants)."""
+    from survey_stats import pipeline
+
+    return pipeline.run_evaluation(tmp_path_factory.mktemp("evaluation"), seed=11)
+
+
 # CI runs the property tests with a fixed example sequence, so a run can be reproduced exactly.
 import os  # noqa: E402
 

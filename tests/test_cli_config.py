@@ -165,7 +165,8 @@ def test_pps_through_the_cli_has_weights_one_over_pi_as_the_library(project, cap
     assert np.allclose(units.loc[lib.ids(), "weight"], 1 / lib.units["pi"])
     raw = responses_for(lib.units)
     raw.to_csv("hv.csv", index=False)
-    a = argparse.Namespace(id="户号", response_id="household_id", unmatched="fail", nonresponse="fail", status="状态",
+    a = argparse.Namespace(id="户号", response_id="household_id", unmatched="fail", nonresponse="fail", lonely_psu="fail",
+                           status="状态",
                            county="县区")
     design, counts, rates = cli._design_from_files("s/sample_units.csv", "hv.csv", "home_visit", a)
     coded = ss.code_responses(ss.read_export("hv.csv", ss.load_questionnaire(ss.questionnaire_path("home_visit"))),

@@ -14,19 +14,17 @@ from docx import Document
 from docx.oxml.ns import qn
 
 import survey_stats as ss
-from survey_stats import pipeline
 from survey_stats.report.county import county_indicators
 from survey_stats.report.docx import CHAPTERS, format_ci, format_pct, write_report_docx
-from survey_stats.report.rectification import (PLAN_COLUMNS, deadline_after, extra_sample, mask_text,
-                                               rectification_plan, write_rectification)
+from survey_stats.indicators.checks import additional_sample
+from survey_stats.report.rectification import PLAN_COLUMNS, deadline_after, rectification_plan, write_rectification
 
 REQUIRED = ("整改措施", "整改要求", "整改时限", "责任单位")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("deliverables")
-    return pipeline.run_evaluation(out, seed=11)
+def run(evaluation_run):
+    return evaluation_run  # one shared run of the whole evaluation (tests/conftest.py)
 
 
 def docx_text(path) -> str:
@@ -206,22 +204,51 @@ def test_plan_from_document_review_and_unvisited(tmp_path):
     assert ws.max_row == len(plan) + 2
 
 
-def test_extra_sample_decides():
+def test_plan_takes_the_extra_sample_from_additional_sample():
     t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["misidentification_rate"]),
                                {"registered": ss.datasets.poverty_design()})
-    r = dataclasses.replace(t["misidentification_rate"], reference=0.025)   # 3.4% (CI 2.2%–5.1%)
-    extra = extra_sample(r)
+    r = dataclasses.replace(t["misidentification_rate"], reference=0.025, verdict="inconclusive")  # 3.4% vs ≤ 2.5%
+    table = dataclasses.replace(t, rows=(r,))
+    extra = int(additional_sample(table)["additional"].iloc[0])
     assert extra > 0
-    n_total = r.n + extra
-    res = ss.decision_sample_size(r.estimate, 0.025, direction="ge")
-    assert n_total == int(np.ceil(res.n_stable * max(1.0, r.deff)))
-    assert extra_sample(dataclasses.replace(r, reference=r.estimate)) is None
-    assert extra_sample(dataclasses.replace(r, reference=r.estimate + 1e-4)) is None  # needs > max_n
+    plan = rectification_plan(table, report_date="2026-01-05")
+    assert f"需再调查约{extra}户" in plan.loc[0, "整改要求"]
+    given = pd.DataFrame({"id": ["misidentification_rate"], "additional": [123.0]})  # the run's own table wins
+    assert "需再调查约123户" in rectification_plan(table, report_date="2026-01-05", decisions=given).loc[0, "整改要求"]
+    hopeless = pd.DataFrame({"id": ["misidentification_rate"], "additional": [np.nan]})
+    assert "逐户核实" in rectification_plan(table, report_date="2026-01-05", decisions=hopeless).loc[0, "整改要求"]
 
 
-def test_mask_text_by_content():
-    assert mask_text("身份证 34130219800101001X 手机 139-1234-5678") == "身份证 3413************1X 手机 139****5678"
-    assert mask_text("户号 SZ0001，金额 1200") == "户号 SZ0001，金额 1200"
+def test_plan_masks_personal_data_by_content():
+    t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
+                               {"phone": ss.datasets.poverty_design()}, na="drop")
+    lost = pd.DataFrame({"household_id": ["SZ0001"], "county": ["萧县"],
+                         "reason": ["户主 34130219800101001X 手机 139-1234-5678"]})
+    plan = rectification_plan(t, unvisited=lost, report_date="2026-01-05")
+    basis = plan.loc[plan["类别"] == "问题户未入户核查", "依据"].iloc[0]
+    assert "3413************1X" in basis and "139****5678" in basis and "SZ0001" in basis
+
+
+def test_english_plan_and_workbook(run, tmp_path):
+    from survey_stats.report.deliverables import PlanOptions, plan_for_run
+
+    plan = plan_for_run(run, PlanOptions(report_date="2026-01-05", language="en"), default_unit="City union")
+    zh = plan_for_run(run, report_date="2026-01-05")
+    assert len(plan) == len(zh) and list(plan["整改时限"]) == list(zh["整改时限"])
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for col in ("类别", "整改措施", "整改要求", "状态"):
+        assert not plan[col].str.contains(cjk).any(), col
+    assert not plan["问题"][plan["类别"].isin(["indicator fails", "to verify"])].str.contains(cjk).any()
+    assert set(plan["状态"]) <= {"to rectify", "to verify"}
+    assert (plan.loc[plan["县区"] == "city-wide", "责任单位"] == "City union").all()
+    wb = openpyxl.load_workbook(write_rectification(tmp_path / "plan.xlsx", plan))
+    ws = wb["问题清单及整改方案"]
+    assert [c.value for c in ws[2]][:4] == ["No.", "Category", "County", "Problem"]
+    assert "to rectify" in ws.data_validations.dataValidation[0].formula1
+    with pytest.raises(ss.errors.DataError, match="language"):
+        rectification_plan(run.indicators, language="fr")
+    with pytest.raises(ss.errors.DataError, match="working_day.*PlanOptions"):
+        plan_for_run(run, working_day=3)
 
 
 def test_workbook_for_readers(run, tmp_path):
@@ -350,3 +377,70 @@ def test_rebuilt_designs_keep_the_flagged_warning_as_a_note(run):
     assert sorted(designs) == sorted(run.designs)
     assert len(bare.notes) == 1 and "未完成核查" in bare.notes[0] and bare.notes[0] in run.notes
     assert run_designs(run) == run.designs
+
+
+def test_report_shows_extra_sample_and_response_rates_of_the_run(run):
+    from survey_stats.report import response_rates
+    from survey_stats.report.deliverables import SAMPLE_LABELS
+
+    doc = Document(run.outputs["report_docx"])
+    ind = next(t for t in doc.tables if t.rows[0].cells[0].text == "指标")
+    assert ind.rows[0].cells[-1].text == "判定所需追加样本"
+    need = run.decisions.set_index("id")
+    seen = 0
+    for row, r in zip(ind.rows[1:], run.indicators):
+        assert row.cells[0].text == r.name_zh
+        cell = row.cells[-1].text
+        if r.verdict != "inconclusive" or r.id not in need.index:
+            assert cell == "—"
+        elif pd.isna(need.at[r.id, "additional"]):
+            assert cell == "抽样无法判定"
+        else:
+            seen += 1
+            assert cell.startswith(f"+{int(need.at[r.id, 'additional'])}户（共{int(need.at[r.id, 'n_needed'])}")
+    assert seen >= 1
+    rr = next(t for t in doc.tables if t.rows[0].cells[1].text == "层级")
+    body = [[c.text for c in row.cells] for row in rr.rows[1:]]
+    s = run.samples["registered"]
+    want = response_rates(s.units, s.units[s.id].isin(run.coded["registered"][s.id]), sample="registered",
+                          group="status")
+    mine = [r for r in body if r[0] == SAMPLE_LABELS["registered"]]
+    assert len(mine) == len(want) and {r[1] for r in mine} == {"层", "分组（status）", "合计"}
+    for row, w in zip(mine, want.itertuples()):
+        assert row[2:7] == [w.group if w.group != "(all)" else "全部", str(w.eligible), str(w.complete),
+                            str(w.nonrespondents), f"{w.response_rate * 100:.1f}%"]
+    assert {r[0] for r in body} == {SAMPLE_LABELS[n] for n in run.samples if n in run.coded}
+    assert "interviews" in run.samples and "interviews" not in run.coded  # no survey responses: not in the table
+    text = docx_text(run.outputs["report_docx"])
+    for name, s in run.samples.items():
+        assert s.manifest["frame_fingerprint"] in text
+
+
+def test_county_overview_has_one_row_per_indicator_and_header_rows_repeat(run):
+    doc = Document(run.outputs["report_docx"])
+    counties = sorted(run.sim.registry["county"].unique())
+    t = next(t for t in doc.tables if [c.text for c in t.rows[0].cells][1:] == counties)
+    xiao = Document(run.outputs["county_萧县"]).tables
+    county_table = next(x for x in xiao if x.rows[0].cells[0].text == "指标")
+    shown = {row.cells[0].text: row.cells[1 + counties.index("萧县")].text for row in t.rows[1:]}
+    for row in county_table.rows[1:]:
+        name, est, ci = row.cells[0].text, row.cells[2].text, row.cells[3].text
+        assert shown[name] == f"{est}\n{ci}"
+    for table in doc.tables:
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+
+
+def test_english_report_has_english_plan_headers_and_grades(run, tmp_path):
+    from survey_stats.report.deliverables import plan_for_run
+
+    plan = plan_for_run(run, report_date="2026-01-05", language="en", default_unit="City union")
+    p = write_report_docx(tmp_path / "en.docx", run.indicators, run.score, problems=plan, language="en",
+                          decisions=run.decisions)
+    doc = Document(p)
+    heads = [[c.text for c in t.rows[0].cells] for t in doc.tables]
+    assert ["No.", "Problem", "Measure", "Requirement", "Deadline", "Responsible unit"] in heads
+    assert any(h[-1] == "Extra sample" for h in heads)
+    text = docx_text(p)
+    assert f"grade {dict(优秀='excellent', 良好='good', 中等='fair', 差='poor')[run.score.grade]}." in text
+    assert "to rectify" not in text.split("7. Problems found")[0]  # plan text appears in chapters 7-8 only
+    assert "indicator fails" in text or "to verify" in text

@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from docx import Document
 from matplotlib.ft2font import FT2Font
 
 import survey_stats as ss
-from survey_stats import cli, pipeline
+from survey_stats import cli
 from survey_stats.report import fonts, plots
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("evaluation")
-    return pipeline.run_evaluation(out, seed=11)
+def run(evaluation_run):
+    return evaluation_run  # one shared run of the whole evaluation (tests/conftest.py)
 
 
 def sheet_rows(path, sheet):
@@ -97,9 +97,12 @@ def test_html_structure(run):
 
 
 def test_cli_demo_runs_into_a_folder(tmp_path, capsys):
-    assert cli.main(["demo", "--out", str(tmp_path / "demo"), "--seed", "3", "--quiet"]) == 0
+    assert cli.main(["demo", "--out", str(tmp_path / "demo"), "--seed", "3", "--quiet", "--n-sim", "200"]) == 0
     out = capsys.readouterr().out
     assert "outputs:" in out and "with probability" in out
+    assert "200次" in "\n".join(p.text for p in Document(tmp_path / "demo" / "评估报告.docx").paragraphs)
+    assert cli.main(["demo", "--out", str(tmp_path / "x"), "--n-sim", "5"]) == 2
+    assert "--n-sim" in capsys.readouterr().err
     for name in ("evaluation_report.xlsx", "evaluation_report.html", "figures/forest.png", "samples/registered_manifest.json"):
         assert (tmp_path / "demo" / name).exists()
 

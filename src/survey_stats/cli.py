@@ -61,7 +61,7 @@ _FROM_CONFIG = {
     "flagged": ("sample", "flagged"),
     "seed": ("sample", "seed"),
     "nonresponse": ("analyze", "nonresponse"), "unmatched": ("analyze", "unmatched"),
-    "ci_method": ("analyze", "ci_method"),
+    "ci_method": ("analyze", "ci_method"), "lonely_psu": ("analyze", "lonely_psu"),
     "title": ("report", "title"), "language": ("report", "language"), "working_days": ("report", "working_days"),
     "unit": ("report", "unit"),
 }
@@ -334,57 +334,45 @@ def _load_units(path: str, id_col: str) -> pd.DataFrame:
     return units
 
 
-def _response_rates(units: pd.DataFrame, responded: pd.Series, *, sample: str,
-                   group: str | None = None) -> pd.DataFrame:
-    """AAPOR RR1-style response rates: complete interviews / eligible sampled units.
+def _manifest_of(units_path: str) -> tuple[dict[str, Any] | None, str | None, str | None]:
+    """The manifest 'survey-stats sample' wrote beside *units_path*: (content, path, SHA-256 of the file)."""
+    import hashlib
 
-    Every sampled unit is taken as eligible (the registry defines the population), so
-    RR1 = I / (I + P + R + NC + O) reduces to usable interviews over sampled units (AAPOR,
-    *Standard Definitions*, 2023).  One row per stratum, per value of *group* (e.g. status)
-    when the units have that column, and a total row.
-    """
-    u = units.assign(_r=responded.to_numpy())
-    rows = []
-
-    def add(level: str, label: Any, g: pd.DataFrame) -> None:
-        n, r = len(g), int(g["_r"].sum())
-        rows.append({"sample": sample, "level": level, "group": str(label), "eligible": n, "complete": r,
-                     "nonrespondents": n - r, "response_rate": r / n if n else math.nan})
-
-    for label, g in u.groupby("stratum", sort=True):
-        add("stratum", label, g)
-    if group and group in u.columns:
-        for label, g in u.groupby(u[group].astype(str), sort=True):
-            add(group, label, g)
-    add("total", "(all)", u)
-    return pd.DataFrame(rows)
+    path = Path(units_path).with_name("manifest.json")
+    if not path.is_file():
+        return None, None, None
+    return _load_json(str(path), "sample manifest"), str(path), hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _design_of(merged: pd.DataFrame, units: pd.DataFrame, id_col: str):  # type: ignore[no-untyped-def]
-    """Stratified design of the respondents: FPC from Σ1/π when π is equal within strata, else weights 1/π.
+def _design_of(units: pd.DataFrame, coded: pd.DataFrame, units_path: str, id_col: str, rid: str,
+               a: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The design of the respondents, built by the library (:meth:`Sample.from_units` and
+    :meth:`Sample.design`) as for a sample drawn in Python: FPC and N_h/r_h weights for
+    equal-probability draws, 1/π for PPS.  The manifest next to the units file (written by
+    'survey-stats sample') gives the method and N_h when present.  Library warnings (flagged
+    households not verified) are printed as notes."""
+    import warnings
 
-    Equal-probability draws (SRS, systematic): N_h = Σ 1/π = c_h + m_h (N_h − c_h)/m_h, so the
-    design has FPC and respondents stand for their stratum (weights N_h / r_h).  PPS: weights
-    1/π (with-replacement approximation, as :meth:`Sample.design`), scaled within each stratum
-    by Σ_sampled 1/π ÷ Σ_respondents 1/π when some did not respond (weighting-class adjustment).
-    """
-    from .design import Design
+    from .errors import SurveyStatsWarning
+    from .sampling import Sample
 
-    free = units[~units["certainty"]]
-    equal = free.groupby("stratum")["pi"].agg(lambda p: np.ptp(p.to_numpy()) < 1e-9).all()
-    if equal:
-        N = (1 / units["pi"]).groupby(units["stratum"]).sum().round()
-        merged["N_h"] = merged["stratum"].map(N).astype(float)
-        return Design(merged, strata="stratum", fpc="N_h", certainty="certainty")
-    w = 1 / merged["pi"]
-    factor = (1 / units["pi"]).groupby(units["stratum"]).sum() / w.groupby(merged["stratum"]).sum()
-    merged["weight"] = w * merged["stratum"].map(factor).astype(float)
-    return Design(merged, strata="stratum", weights="weight", certainty="certainty")
+    manifest = _manifest_of(units_path)[0]
+    sample = Sample.from_units(units, id=id_col, manifest=manifest)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SurveyStatsWarning)
+        design = sample.design(coded, on=rid, nonresponse=a.nonresponse, lonely_psu=a.lonely_psu)
+    for w in caught:
+        if issubclass(w.category, SurveyStatsWarning):
+            print(f"note: {_one_line(str(w.message))}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return design
 
 
 def _design_from_files(units_path: str, responses_path: str, form_name: str, a: argparse.Namespace,
                        name: str = "sample"):  # type: ignore[no-untyped-def]
     from .questionnaires import code_responses, read_export, validate
+    from .report import response_rates
 
     id_col, rid = a.id, a.response_id
     units = _load_units(units_path, id_col)
@@ -405,26 +393,31 @@ def _design_from_files(units_path: str, responses_path: str, form_name: str, a: 
                         f"(ids {shown}{' ...' if len(stray) > 5 else ''}); fix the ids, or pass "
                         "--unmatched set-aside to leave them out (they are counted in the analysis file).")
     coded = coded.drop(index=stray.index)
-    keep = [c for c in units.columns if c in (id_col, "stratum", "certainty", "pi")]
-    clash = [c for c in ("stratum", "certainty", "pi", "N_h", "weight") if c in coded.columns]
+    clash = [c for c in ("stratum", "certainty", "pi", "N_h", "weight", "design_stratum") if c in coded.columns]
     coded = coded.drop(columns=clash)
-    merged = coded.merge(units[keep].rename(columns={id_col: rid}), on=rid, how="inner", validate="one_to_one")
-    responded = units[id_col].isin(set(merged[rid]))
+    dup = coded[rid].duplicated(keep=False)
+    if dup.any():
+        shown = ", ".join(str(mask_text(str(v))[0]) for v in pd.unique(coded.loc[dup, rid])[:5])
+        raise DataError(f"{responses_path}: {int(dup.sum())} responses repeat a {rid} (ids {shown}); keep one "
+                        "response per household.")
+    responded = units[id_col].isin(set(coded[rid]))
     missing = units.loc[~responded, id_col]
     if len(missing) and a.nonresponse == "fail":
         shown = ", ".join(str(mask_text(str(v))[0]) for v in missing.head(5))
         raise DataError(f"{len(missing)} sampled unit(s) in {units_path} have no usable response (ids {shown}"
                         f"{' ...' if len(missing) > 5 else ''}); pass --nonresponse stratum to let each stratum's "
                         "respondents stand for it (response rates are then reported).")
-    rates = _response_rates(units, responded, sample=name, group=a.status)
+    rates = response_rates(units, responded, sample=name, group=a.status)
     unvisited = units.loc[units["certainty"] & ~responded, [c for c in (id_col, a.county) if c in units.columns]]
     counts = {"responses": int(report.n_rows), "invalid": len(bad), "unmatched": int(len(stray)),
               "unmatched_ids": [mask_text(str(v))[0] for v in stray[rid]], "nonrespondents": int(len(missing)),
               "sampled": int(len(units)), "certainty": int(units["certainty"].sum()),
               "frame_units": int(round(float((1 / units["pi"]).sum()))),
+              "manifest": dict(zip(("content", "file", "sha256"), _manifest_of(units_path))),
               "unvisited_flagged": unvisited.astype(str).rename(columns={id_col: "id", a.county: "county"})
               .to_dict("records")}
-    return _design_of(merged, units, id_col), counts, rates
+    design = _design_of(units.drop(columns="weight", errors="ignore"), coded, units_path, id_col, rid, a)  # 1/π
+    return design, counts, rates
 
 
 def cmd_analyze(a: argparse.Namespace) -> int:
@@ -448,7 +441,7 @@ def cmd_analyze(a: argparse.Namespace) -> int:
         designs[name], counts, r = _design_from_files(units, responses, form, a, name)
         rates.append(r)
         fieldwork[name] = {k: counts[k] for k in ("sampled", "certainty", "frame_units", "nonrespondents",
-                                                  "invalid", "unmatched", "unvisited_flagged")}
+                                                  "invalid", "unmatched", "unvisited_flagged", "manifest")}
         notes[name] = (f"{counts['responses']} responses, {counts['invalid']} set aside after validation, "
                        f"{counts['unmatched']} set aside as not in the units file")
         print(f"{name}: {notes[name]}"
@@ -467,7 +460,7 @@ def cmd_analyze(a: argparse.Namespace) -> int:
     print(rr.to_string(index=False, formatters={"response_rate": lambda v: f"{v:.1%}"}))
     table = evaluate_indicators(system, designs, administrative=admin, ci_method=a.ci_method, na="drop")
     out = {"version": __version__, "level": table.level, "ci_method": table.ci_method, "samples": notes,
-           "nonresponse": a.nonresponse, "response_rates": rr.replace({np.nan: None}).to_dict("records"),
+           "nonresponse": a.nonresponse, "lonely_psu": a.lonely_psu, "response_rates": rr.replace({np.nan: None}).to_dict("records"),
            "fieldwork": fieldwork, "columns": {"id": a.id, "county": a.county, "status": a.status},
            "indicators": table.to_frame().replace({np.nan: None}).to_dict("records"),
            "parts": table.parts.replace({np.nan: None}).to_dict("records"),
@@ -611,6 +604,7 @@ def _fieldwork_frame(d: dict[str, Any]) -> pd.DataFrame | None:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
+    from .indicators.checks import additional_sample
     from .report import rectification_plan, write_excel, write_figures, write_html, write_rectification
     from .report import write_report_docx
 
@@ -625,9 +619,11 @@ def cmd_report(a: argparse.Namespace) -> int:
     out = Path(a.out)
     rates = pd.DataFrame(d.get("response_rates") or [])
     unvisited = pd.DataFrame([u for f in (d.get("fieldwork") or {}).values() for u in f.get("unvisited_flagged", [])])
+    decisions = additional_sample(table)  # the extra households each inconclusive indicator needs
     plan = rectification_plan(table, result, inputs=inputs, unvisited=unvisited if len(unvisited) else None,
                               id_column="id", county_column="county", working_days=a.working_days,
-                              default_unit=a.unit)
+                              default_unit=a.unit, decisions=decisions, language=a.language)
+    kept = {n: f.get("manifest") or {} for n, f in (d.get("fieldwork") or {}).items()}
     meta = {"title": a.title, "title_en": "", "seed": a.seed, "version": __version__}
     figs = write_figures(table, result, out / "figures")
     x = write_excel(out / "evaluation_report.xlsx", table, result, meta=meta, plan=plan,
@@ -635,7 +631,10 @@ def cmd_report(a: argparse.Namespace) -> int:
     h = write_html(out / "evaluation_report.html", table, result, meta=meta, figures=figs,
                    response_rates=rates if len(rates) else None)
     w = write_report_docx(out / ("评估报告.docx" if a.language == "zh" else "evaluation_report.docx"), table, result,
-                          meta=meta, problems=plan, fieldwork=_fieldwork_frame(d), figures=figs, language=a.language)
+                          meta=meta, problems=plan, fieldwork=_fieldwork_frame(d), figures=figs, language=a.language,
+                          response_rates=rates if len(rates) else None, decisions=decisions,
+                          manifests={n: m["content"] for n, m in kept.items() if m.get("content")},
+                          manifest_sha256={n: m["sha256"] for n, m in kept.items() if m.get("sha256")})
     p = write_rectification(out / "问题清单及整改方案.xlsx", plan, title=a.title)
     if result is not None:
         print(result.summary())
@@ -650,7 +649,9 @@ def cmd_report(a: argparse.Namespace) -> int:
 def cmd_demo(a: argparse.Namespace) -> int:
     from .pipeline import run_evaluation
 
-    run = run_evaluation(a.out, seed=a.seed, progress=not a.quiet)
+    if a.n_sim < 100:
+        raise _UsageError(f"--n-sim {a.n_sim}: give at least 100 draws (default 10000).")
+    run = run_evaluation(a.out, seed=a.seed, progress=not a.quiet, n_sim=a.n_sim)
     assert run.indicators is not None and run.score is not None
     print(run.indicators.to_frame()[["name_zh", "name_en", "estimate", "ci_low", "ci_high", "verdict"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -677,7 +678,7 @@ def _columns_options(p: argparse.ArgumentParser, *, size: bool = False, county: 
         p.add_argument("--size", metavar="COL", help="measure-of-size column for --method pps (positive numbers)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # long but flat: one add_argument per option, with its help
     p = _Parser(prog="survey-stats", description=__doc__.split("\n\n")[0],
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 epilog="Run 'survey-stats <command> --help' for the options of a command.")
@@ -758,6 +759,10 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--nonresponse", choices=["fail", "stratum"],
                     help="sampled units without a usable response: fail (default: stop and list them) or stratum "
                          "(respondents stand for their stratum); response rates are reported either way")
+    an.add_argument("--lonely-psu", choices=["fail", "adjust", "average", "certainty", "remove"],
+                    help="a stratum with one respondent: fail (default: stop and name it), adjust (centre it on "
+                         "the overall mean, R's 'adjust'), average (the other strata's average variance), "
+                         "certainty (no variance) or remove (no variance contribution)")
     an.add_argument("--unmatched", choices=["fail", "set-aside"],
                     help="responses whose id is not in the units file: stop (default) or leave them "
                          "out, counted and listed (masked) in the output")
@@ -787,6 +792,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="output", help="output folder (default: output)")
     d.add_argument("--seed", type=int, default=20261123, help="seed of the simulation and the draws")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--n-sim", type=int, default=10_000, metavar="N",
+                   help="draws of the score's simulation interval and grade probabilities (default 10000; "
+                        "at least 100)")
     d.set_defaults(func=cmd_demo)
     for command in (i, f, s, v, an, r, d):
         if command not in (i, d):
@@ -803,6 +811,8 @@ _API_TO_CLI = (
     (r"\(they are listed in frame\.excluded\)", "(they are then listed)"),
     (r"missing='zero'", "--missing-zero"),
     (r"nonresponse='stratum'", "--nonresponse stratum"),
+    (r"set Design\(lonely_psu='adjust'\|'average'\|'certainty'\|'remove'\)",
+     "pass --lonely-psu adjust|average|certainty|remove (or analyze.lonely_psu in survey-stats.toml)"),
     (r"add them to the evaluator inputs with an evidence reference\.",
      "add them to --scoring-inputs with an evidence reference, or pass --missing-zero to score them 0."),
     (r"pass them in samples=, or drop those indicators with system\.select\(\[\.\.\.\]\)",

@@ -50,6 +50,7 @@ _SCHEMA: dict[str, dict[str, tuple[Any, tuple[type, ...], tuple[Any, ...] | None
         "nonresponse": ("fail", (str,), ("fail", "stratum")),
         "unmatched": ("fail", (str,), ("fail", "set-aside")),
         "ci_method": ("beta", (str,), ("beta", "logit", "wilson", "wald", "xlogit", "asin", "likelihood")),
+        "lonely_psu": ("fail", (str,), ("fail", "adjust", "average", "certainty", "remove")),
     },
     "report": {
         "title": ("困难职工帮扶工作第三方评估报告", (str,), None),
@@ -116,6 +117,10 @@ nonresponse = "fail"
 unmatched = "fail"
 # Confidence interval for rates: beta (Korn-Graubard), logit, wilson, wald, xlogit, asin, likelihood.
 ci_method = "beta"
+# A stratum with a single respondent (its variance cannot be estimated): "fail" (stop and
+# name it), "adjust" (centre it on the overall mean, R's "adjust"), "average" (the average
+# variance of the other strata), "certainty" (no variance) or "remove" (no contribution).
+lonely_psu = "fail"
 
 [report]
 title = "困难职工帮扶工作第三方评估报告"

@@ -526,10 +526,12 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     return paths
 
 
-def run_evaluation(out: str | Path, *, seed: int = 20261123, progress: bool = False) -> EvaluationRun:
-    """All five steps on a fresh simulation; returns the run (outputs in ``run.outputs``)."""
+def run_evaluation(out: str | Path, *, seed: int = 20261123, progress: bool = False,
+                   n_sim: int = 10_000) -> EvaluationRun:
+    """All five steps on a fresh simulation; returns the run (outputs in ``run.outputs``).
+    *n_sim* is the number of draws of the score's simulation interval."""
     steps = [("document review", review_documents), ("draw samples", draw_samples), ("fieldwork", fieldwork),
-             ("validate and code", check_and_code), ("estimate", estimate)]
+             ("validate and code", check_and_code), ("estimate", lambda r: estimate(r, n_sim=n_sim))]
     run = EvaluationRun(seed=seed, sim=simulate_evaluation(seed=seed))
     it = steps
     if progress:

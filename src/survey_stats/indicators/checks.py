@@ -23,7 +23,7 @@ from ..sampling.size import decision_sample_size
 from .compute import IndicatorTable, evaluate_indicators
 from .definitions import IndicatorSystem
 
-__all__ = ["additional_sample", "by_domain", "cohen_kappa", "mask_household_id", "triangulate"]
+__all__ = ["additional_sample", "by_domain", "cohen_kappa", "domain_tables", "mask_household_id", "triangulate"]
 
 
 def cohen_kappa(a: Sequence[float], b: Sequence[float]) -> float:
@@ -200,6 +200,49 @@ def _restrict(expr: str | None, column: str, value: str) -> str:
     return cond if expr is None else f"({expr}) and {cond}"
 
 
+def domain_tables(
+    system: IndicatorSystem,
+    samples: Mapping[str, Any],
+    column: str,
+    values: Sequence[str],
+    *,
+    administrative: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    ci_method: str = "beta",
+    na: str = "drop",
+) -> dict[str, IndicatorTable]:
+    """The indicator table of each domain (value of *column*): the tables behind :func:`by_domain`.
+
+    Each rate's and part's denominator is restricted to ``column == value`` and the
+    system is evaluated on the full designs (domain estimation); administrative
+    indicators without counts for a domain (and composites using them) are left out of
+    that domain's table.  Parameters as for :func:`by_domain`.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> df = pd.DataFrame({"county": ["a"] * 50 + ["b"] * 50, "N_h": 256, "missed_exit": ([1] + [0] * 9) * 10})
+    >>> t = domain_tables(ss.IndicatorSystem.default().select(["missed_exit_rate"]),
+    ...                   {"phone": ss.Design(df, fpc="N_h")}, "county", ["a", "b"])
+    >>> {k: v["missed_exit_rate"].n for k, v in t.items()}
+    {'a': 50, 'b': 50}
+    """
+    out = {}
+    for value in values:
+        spec = json.loads(json.dumps(system.spec))
+        for ind in spec["indicators"]:
+            if ind["kind"] == "rate":
+                ind["denominator"] = _restrict(ind.get("denominator"), column, value)
+            for part in ind.get("parts", []):
+                part["denominator"] = _restrict(part.get("denominator"), column, value)
+        sub = IndicatorSystem(spec)
+        admin = dict((administrative or {}).get(value, {}))
+        missing = [i.id for i in sub if i.kind == "administrative" and i.id not in admin]
+        if missing:
+            sub = sub.select([i.id for i in sub if i.id not in missing and not set(i.terms) & set(missing)])
+        out[value] = evaluate_indicators(sub, samples, administrative=admin, ci_method=ci_method, na=na)  # type: ignore[arg-type]
+    return out
+
+
 def by_domain(
     system: IndicatorSystem,
     samples: Mapping[str, Any],
@@ -245,23 +288,9 @@ def by_domain(
     >>> t[["domain", "n", "estimate", "reliability"]].values.tolist()
     [['a', 50, 0.1, 'unreliable'], ['b', 50, 0.1, 'unreliable']]
     """
-    rows = []
-    for value in values:
-        spec = json.loads(json.dumps(system.spec))
-        for ind in spec["indicators"]:
-            if ind["kind"] == "rate":
-                ind["denominator"] = _restrict(ind.get("denominator"), column, value)
-            for part in ind.get("parts", []):
-                part["denominator"] = _restrict(part.get("denominator"), column, value)
-        sub = IndicatorSystem(spec)
-        admin = dict((administrative or {}).get(value, {}))
-        missing = [i.id for i in sub if i.kind == "administrative" and i.id not in admin]
-        if missing:
-            sub = sub.select([i.id for i in sub if i.id not in missing and not set(i.terms) & set(missing)])
-        t = evaluate_indicators(sub, samples, administrative=admin, ci_method=ci_method, na=na)  # type: ignore[arg-type]
-        f = t.to_frame()[["id", "name_zh", "n", "estimate", "se", "ci_low", "ci_high", "verdict", "reliability",
-                          "reliability_reason"]]
-        rows.append(f.assign(domain=value))
+    tables = domain_tables(system, samples, column, values, administrative=administrative, ci_method=ci_method, na=na)
+    rows = [t.to_frame()[["id", "name_zh", "n", "estimate", "se", "ci_low", "ci_high", "verdict", "reliability",
+                          "reliability_reason"]].assign(domain=value) for value, t in tables.items()]
     out = pd.concat(rows, ignore_index=True)
     if suppress:
         bad = out["reliability"] == "unreliable"

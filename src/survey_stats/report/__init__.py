@@ -8,42 +8,42 @@ and scoring layers.
 from __future__ import annotations
 
 from .county import CountyTables, county_indicators
-from .deliverables import plan_for_run, run_designs, unvisited_flagged, write_deliverables
-from .docx import fieldwork_summary, write_county_report_docx, write_report_docx
+from .deliverables import PlanOptions, plan_for_run, run_designs, write_deliverables
+from .docx import fieldwork_summary, response_rates, write_county_report_docx, write_report_docx
 from .excel import write_excel
 from .fonts import cjk_font_path
 from .html import render_html, write_html
 from .plots import channel_figure, forest_figure, satisfaction_figure, score_figure, write_figures
-from .rectification import deadline_after, extra_sample, rectification_plan, units_from_registry, write_rectification
+from .rectification import deadline_after, rectification_plan, units_from_registry, write_rectification
 from .tables import indicator_frame, localise_headers, methods_frame, rectification_frame, scoring_frame
 
 __all__ = [
     "CountyTables",
+    "PlanOptions",
     "channel_figure",
     "cjk_font_path",
     "county_indicators",
     "deadline_after",
-    "extra_sample",
     "fieldwork_summary",
-    "localise_headers",
-    "plan_for_run",
-    "run_designs",
-    "rectification_plan",
-    "unvisited_flagged",
-    "units_from_registry",
-    "write_county_report_docx",
-    "write_deliverables",
-    "write_rectification",
-    "write_report_docx",
     "forest_figure",
     "indicator_frame",
+    "localise_headers",
     "methods_frame",
+    "plan_for_run",
     "rectification_frame",
+    "rectification_plan",
     "render_html",
+    "response_rates",
+    "run_designs",
     "satisfaction_figure",
     "score_figure",
     "scoring_frame",
+    "units_from_registry",
+    "write_county_report_docx",
+    "write_deliverables",
     "write_excel",
     "write_figures",
     "write_html",
+    "write_rectification",
+    "write_report_docx",
 ]

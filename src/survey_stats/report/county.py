@@ -1,16 +1,15 @@
 """Indicator tables by county (分报告), as domain estimates of the city-wide samples.
 
-When county is a stratification variable of a sample (every stratum lies in one
-county, as in the county × status home-visit sample), the county is a union of whole
-strata.  Strata are sampled independently, so the domain estimate of a county — its
-estimate and its Taylor-linearised variance (Cochran 1977, §5A.14: domain totals in
-stratified sampling) — is exactly the estimate from that county's strata alone.  This
-module therefore evaluates the indicator system on each county's strata, which gives
-every indicator, composite, verdict and reliability flag with the same code as the
-city-wide table; the degrees of freedom are the county's own (PSUs − strata), which is
-conservative for small counties.  Samples not stratified by county (and administrative
-counts without county figures) give no county estimate: indicators that need them are
-left out of the county tables and listed in ``omitted``.
+Each county's table comes from :func:`survey_stats.indicators.checks.domain_tables`:
+every rate's denominator is restricted to the county and the system is evaluated on
+the full designs, so the variance counts the county's random sample size (domain
+estimation, Cochran 1977 §2.13 and §5A.14; R ``svyby``).  When the county is a union of
+whole strata this gives the same estimate and standard error as the county's strata
+alone, since strata are sampled independently; the degrees of freedom are the whole
+design's.  The county of a respondent is the sampling frame's (``county_of``) or a
+column of the response data.  Samples without county information (and
+administrative counts without county figures) give no county estimate: indicators
+that need them are left out of the county tables and listed in ``omitted``.
 """
 
 from __future__ import annotations
@@ -23,9 +22,10 @@ import pandas as pd
 
 from ..design import Design
 from ..errors import DataError
-from ..indicators import IndicatorSystem, IndicatorTable, evaluate_indicators
+from ..indicators import IndicatorSystem, IndicatorTable
+from ..indicators.checks import domain_tables
 
-__all__ = ["CountyTables", "county_indicators", "county_stratified"]
+__all__ = ["CountyTables", "county_indicators"]
 
 _COLS = ["county", "id", "name_zh", "name_en", "n", "estimate", "se", "ci_low", "ci_high", "df", "reference",
          "direction", "verdict", "reliability", "reliability_reason"]
@@ -57,32 +57,8 @@ class CountyTables:
         return pd.concat(rows, ignore_index=True)[_COLS]
 
 
-def county_stratified(design: Design, county: str | pd.Series) -> bool:
-    """Whether every stratum of *design* lies within one county.
-
-    *county* is a column of the design data, or a Series of county values aligned with
-    its rows.
-
-    Examples
-    --------
-    >>> import survey_stats as ss
-    >>> d = ss.datasets.poverty_design()                 # strata: status
-    >>> county_stratified(d, "status")
-    True
-    """
-    if isinstance(county, str):
-        if county not in design._data.columns:
-            return False
-        county = design._data[county]
-    values = pd.Series(county.to_numpy(), index=design._data.index)
-    strata = design.columns["strata"]
-    if strata is None:
-        return values.nunique(dropna=False) <= 1
-    return bool((values.groupby(design._data[strata].to_numpy(), sort=False).nunique(dropna=False) <= 1).all())
-
-
 def _county_values(design: Design, county: str, county_of: Mapping[Any, Any] | None, id_column: str) -> pd.Series:
-    data = design._data
+    data = design.data
     if county_of is None:
         if county not in data.columns:
             raise DataError(f"the response data have no county column {county!r}; pass county= or county_of=.")
@@ -109,10 +85,14 @@ def _samples_of(system: IndicatorSystem, iid: str) -> set[str]:
     return out
 
 
-def _subset(design: Design, rows: pd.Series) -> Design:
-    cols = design.columns
-    return Design(design._data[rows.to_numpy()], strata=cols["strata"], weights=cols["weights"], fpc=cols["fpc"],
-                  ids=cols["ids"], certainty=cols["certainty"], lonely_psu=design.lonely_psu)  # type: ignore[arg-type]
+_DOMAIN = "county_domain_"  # the county column added to each design (an identifier the denominators can name)
+
+
+def _with_county(design: Design, values: pd.Series) -> Design:
+    """The same design with the county of each row in column :data:`_DOMAIN`."""
+    cols = {k: v for k, v in design.columns.items() if v is not None}
+    data = design.data.assign(**{_DOMAIN: values.astype(str).to_numpy()})
+    return Design(data, **cols, lonely_psu=design.lonely_psu)  # type: ignore[arg-type]
 
 
 def county_indicators(
@@ -127,7 +107,7 @@ def county_indicators(
     ci_method: str = "beta",
     na: str = "fail",
 ) -> CountyTables:
-    """Every indicator of *system* by county, from the county-stratified samples.
+    """Every indicator of *system* by county: domain estimates on the city-wide designs.
 
     Parameters
     ----------
@@ -142,7 +122,7 @@ def county_indicators(
     labels : mapping, optional
         Display name per county value (e.g. ``{"xiao": "萧县"}``).
     administrative : mapping county → {indicator id: (numerator, denominator)}, optional
-        County counts of administrative indicators.
+        County counts of administrative indicators (keyed by value or display name).
     ci_method, na
         As for :func:`~survey_stats.evaluate_indicators`.
 
@@ -162,58 +142,53 @@ def county_indicators(
     ['misidentification_rate']
     """
     labels = dict(labels or {})
-    administrative = {str(k): dict(v) for k, v in (administrative or {}).items()}
     where = {name: _county_values(d, county, county_of, id_column) for name, d in samples.items()
-             if county_of is not None or county in d._data.columns}
-    usable = {name for name, v in where.items() if county_stratified(samples[name], v)}
+             if county_of is not None or county in d.data.columns}
+    designs = {name: _with_county(samples[name], v) for name, v in where.items()}
     omitted: dict[str, str] = {}
     keep = []
     for ind in system:
         need = _samples_of(system, ind.id)
-        bad = sorted(s for s in need if s not in usable and s != "<administrative>")
+        bad = sorted(s for s in need if s not in designs and s != "<administrative>")
         if bad:
-            omitted[ind.id] = f"所需样本（{'、'.join(bad)}）未按县区分层 / sample(s) {', '.join(bad)} not stratified by county"
+            omitted[ind.id] = f"所需样本（{'、'.join(bad)}）无县区信息 / sample(s) {', '.join(bad)} have no county"
         elif "<administrative>" in need and not administrative:
             omitted[ind.id] = "无分县区的行政记录数 / no county counts for the administrative indicator"
         else:
             keep.append(ind.id)
-    values = sorted({v for name in usable for v in where[name].dropna().unique()}, key=str)
+    admin = {str(k): dict(v) for k, v in (administrative or {}).items()}
+    values = sorted({str(v) for w in where.values() for v in w.dropna().unique()})
     tables: dict[str, IndicatorTable] = {}
     for v in values:
-        name = labels.get(v, str(v))
-        designs = {s: _subset(samples[s], where[s] == v) for s in usable if (where[s] == v).any()}
-        ids = [i for i in keep if _samples_of(system, i) - {"<administrative>"} <= set(designs)]
-        admin = administrative.get(name, administrative.get(str(v), {}))
-        ids = [i for i in ids if "<administrative>" not in _samples_of(system, i)
-               or all(a in admin for a in _admin_ids(system, i))]
-        table = _evaluate(system, ids, designs, admin, ci_method, na, omitted, name)
+        name = labels.get(v, v)
+        mine = [i for i in keep if all((where[s].astype(str) == v).any()
+                                       for s in _samples_of(system, i) - {"<administrative>"})]
+        table = _evaluate(system, mine, designs, v, admin.get(name, admin.get(v, {})), ci_method, na, omitted, name)
         if table is not None:
             tables[name] = table
     return CountyTables(tables, omitted)
 
 
-def _admin_ids(system: IndicatorSystem, iid: str) -> list[str]:
-    ind = system[iid]
-    if ind.kind == "administrative":
-        return [iid]
-    return [a for t in ind.terms for a in _admin_ids(system, t)]
-
-
-def _evaluate(system: IndicatorSystem, ids: list[str], designs: dict[str, Design], admin: dict[str, Any],
-              ci_method: str, na: str, omitted: dict[str, str], name: str) -> IndicatorTable | None:
+def _evaluate(system: IndicatorSystem, ids: list[str], designs: dict[str, Design], value: str,
+              admin: dict[str, Any], ci_method: str, na: str, omitted: dict[str, str],
+              name: str) -> IndicatorTable | None:
     """The county's table; an indicator whose denominator is empty there is dropped (and noted)."""
     ids = list(ids)
     while ids:
-        sub = system.select(ids)
-        used = {a for i in sub.ids() for a in _admin_ids(sub, i)}
         try:
-            return evaluate_indicators(sub, {k: d for k, d in designs.items()},
-                                       administrative={k: v for k, v in admin.items() if k in used},
-                                       ci_method=ci_method, na=na)  # type: ignore[arg-type]
+            got = domain_tables(system.select(ids), designs, _DOMAIN, [value], administrative={value: admin},
+                                ci_method=ci_method, na=na)
         except DataError as exc:
             culprit = next((i for i in ids if repr(i) in str(exc)), None)
             if culprit is None:
                 raise
             omitted.setdefault(culprit, f"{name}没有可用于估计的受访户 / {name}: {exc}")
             ids = [i for i in ids if i != culprit and culprit not in system.select([i]).ids()]
+            continue
+        table = got[value]
+        done = {r.id for r in table}
+        for i in ids:
+            if i not in done:
+                omitted.setdefault(i, "无分县区的行政记录数 / no county counts for the administrative indicator")
+        return table if len(table) else None
     return None

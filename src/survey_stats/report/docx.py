@@ -16,19 +16,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from ..errors import DataError
 from ..indicators import IndicatorTable, ScoreResult
 from ..indicators.verdicts import RELIABILITY_RULES
-from .rectification import mask_text
+from .rectification import _COLUMNS_EN, _text  # _text masks ID-card and phone numbers; "" for missing
 
-__all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "write_county_report_docx",
+__all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "response_rates", "write_county_report_docx",
            "write_report_docx"]
 
 #: Chapter titles of the report, in order.
@@ -48,6 +50,8 @@ _RELIABILITY_ZH = ("样本量n < 30为不可靠", "有效样本量n_eff < 30为�
                    "区间宽度超过5个百分点且相对宽度（宽度/估计值）超过130%为不可靠", "区间宽度不超过5个百分点为可靠",
                    "其余为可靠；自由度小于8、估计值为0或1、或补数的相对宽度超过130%时标为需复核；"
                    "合成指标按区间宽度判断（≤5个百分点可靠，≥30个百分点不可靠，其间需复核）")
+#: The grades of seed 001 in English.
+_GRADE_EN = {"优秀": "excellent", "良好": "good", "中等": "fair", "差": "poor"}
 _FONT_EA = "宋体"
 _FONT_HEAD_EA = "黑体"
 
@@ -99,7 +103,7 @@ def _style_fonts(doc: Any) -> None:
 
 def _para(doc: Any, text: str, *, bold: bool = False, size: float | None = None, align: Any = None) -> Any:
     p = doc.add_paragraph()
-    run = p.add_run(mask_text(text))
+    run = p.add_run(_text(text))
     run.bold = bold
     if size:
         run.font.size = Pt(size)
@@ -120,12 +124,21 @@ def _heading(doc: Any, text: str, level: int) -> Any:
     return h
 
 
+def _repeat_header(row: Any) -> None:
+    """Mark a table's first row to repeat at the top of every page the table runs onto."""
+    trpr = row._tr.get_or_add_trPr()
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    trpr.append(flag)
+
+
 def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[float] | None = None,
            size: float = 8.5) -> Any:
     t = doc.add_table(rows=1, cols=len(header))
     if "Table Grid" in {s.name for s in doc.styles}:
         t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _repeat_header(t.rows[0])
     for cell, h in zip(t.rows[0].cells, header):
         run = cell.paragraphs[0].add_run(str(h))
         run.bold = True
@@ -134,7 +147,7 @@ def _table(doc: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], *, wi
     for row in rows:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
-            run = cell.paragraphs[0].add_run(mask_text(v))
+            run = cell.paragraphs[0].add_run(_text(v))
             run.font.size = Pt(size)
             _east_asian(run)
     if widths:
@@ -198,6 +211,58 @@ def fieldwork_summary(samples: Mapping[str, Any], responses: Mapping[str, pd.Dat
     return pd.DataFrame(rows)
 
 
+def response_rates(units: pd.DataFrame, responded: Any, *, sample: str, group: str | None = None) -> pd.DataFrame:
+    """AAPOR RR1-style response rates per stratum, per group and in total.
+
+    Every sampled unit is taken as eligible (the registry defines the population), so
+    RR1 = I / (I + P + R + NC + O) reduces to usable interviews over sampled units (AAPOR,
+    *Standard Definitions*, 2023).
+
+    Parameters
+    ----------
+    units : DataFrame
+        The sampled units, with a ``stratum`` column.
+    responded : sequence of bool
+        Whether each unit gave a usable response.
+    sample : str
+        The sample's name (first column).
+    group : str, optional
+        A column of *units* (e.g. status) with a row per value.
+
+    Returns
+    -------
+    DataFrame
+        sample, level (``stratum``, *group* or ``total``), group, eligible, complete,
+        nonrespondents, response_rate.
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"stratum": ["a", "a", "b", "b"], "status": ["x", "y", "x", "x"]})
+    >>> response_rates(u, [True, False, True, True], sample="s", group="status")[["level", "group", "response_rate"]]
+         level  group  response_rate
+    0  stratum      a            0.5
+    1  stratum      b            1.0
+    2   status      x            1.0
+    3   status      y            0.0
+    4    total  (all)            0.75
+    """
+    u = units.assign(_r=np.asarray(responded, dtype=bool))
+    rows = []
+
+    def add(level: str, label: Any, g: pd.DataFrame) -> None:
+        n, r = len(g), int(g["_r"].sum())
+        rows.append({"sample": sample, "level": level, "group": str(label), "eligible": n, "complete": r,
+                     "nonrespondents": n - r, "response_rate": r / n if n else math.nan})
+
+    for label, g in u.groupby(u["stratum"].astype(str), sort=True):
+        add("stratum", label, g)
+    if group and group in u.columns:
+        for label, g in u.groupby(u[group].astype(str), sort=True):
+            add(group, label, g)
+    add("total", "(all)", u)
+    return pd.DataFrame(rows)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -234,8 +299,22 @@ _TEXT = {
 }
 
 
+def _rates_table(doc: Any, rates: pd.DataFrame, zh: bool, labels: Mapping[str, str]) -> None:
+    """The AAPOR RR1 table per sample: its strata, its groups and its total."""
+    words = {"stratum": "层", "total": "合计"} if zh else {"stratum": "stratum", "total": "total"}
+    header = (["样本", "层级", "层/组", "抽中户数", "有效应答", "未应答", "应答率"] if zh else
+              ["Sample", "Level", "Stratum / group", "Sampled", "Complete", "Nonresp.", "Response rate"])
+    rows = [[labels.get(r.sample, r.sample), words.get(r.level, f"分组（{r.level}）" if zh else f"group ({r.level})"),
+             "全部" if zh and r.group == "(all)" else r.group, r.eligible, r.complete, r.nonrespondents,
+             format_pct(r.response_rate)] for r in rates.itertuples(index=False)]
+    _table(doc, header, rows, widths=[3.4, 2.6, 3.6, 1.7, 1.7, 1.7, 1.7])
+    _para(doc, ("应答率为有效应答户数除以抽中户数（AAPOR RR1，抽中户均视为合格），按层、按分组和合计列出。" if zh else
+                "Response rate = usable responses / sampled units (AAPOR RR1, every sampled unit eligible), by "
+                "stratum, by group and in total."), size=9)
+
+
 def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | None, fieldwork: pd.DataFrame | None,
-             meta: Mapping[str, Any]) -> None:
+             meta: Mapping[str, Any], rates: pd.DataFrame | None = None) -> None:
     zh = lang == "zh"
     lvl = f"{table.level:.0%}"
     _heading(doc, "（一）抽样框与样本" if zh else "4.1 Frames and samples", 2)
@@ -244,7 +323,7 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
                   ["Sample", "Frame units", "Sampled", "Certainty", "Responded", "Set aside", "Response rate"])
         rows = [[r.label, r.frame_units, r.sampled, r.certainty, r.responded, r.set_aside, format_pct(r.response_rate)]
                 for r in fieldwork.itertuples(index=False)]
-        _table(doc, header, rows)
+        _table(doc, header, rows, widths=[4.2, 2.2, 2.0, 1.8, 2.0, 2.0, 2.0])
         tot_s, tot_r = int(fieldwork["sampled"].sum()), int(fieldwork["responded"].sum())
         _para(doc, (f"合计抽中{tot_s}户，有效应答{tot_r}户，总应答率{format_pct(tot_r / tot_s if tot_s else math.nan)}。"
                     "应答率为有效应答户数除以抽中户数（AAPOR RR1，抽中户均视为合格）。必选户为档案资料不齐全或不符合逻辑、"
@@ -254,6 +333,10 @@ def _methods(doc: Any, lang: str, table: IndicatorTable, score: ScoreResult | No
                "all sampled units eligible). Certainty units (flagged files) are all visited and carry no sampling error."))
         for text in _sample_notes(fieldwork, zh, meta):
             _para(doc, text)
+    if rates is not None and len(rates):
+        _para(doc, "各层、各组应答率：" if zh else "Response rates by stratum and group:", bold=True)
+        labels = {} if fieldwork is None else dict(zip(fieldwork["sample"], fieldwork["label"]))
+        _rates_table(doc, rates, zh, labels)
     _heading(doc, "（二）加权与方差估计" if zh else "4.2 Weighting and variance", 2)
     _para(doc, ("每户的抽样权数为所在层的抽样框户数除以该层有效应答户数（层内无应答调整，假定层内随机缺失）；"
                 "方差按分层抽样的泰勒线性化公式计算并作有限总体校正，普查层和必选户不计抽样误差。") if zh else
@@ -337,7 +420,19 @@ def _indicator_sentence(r: Any, lang: str, level: float) -> str:
             f"reliability: {_RELIAB[lang].get(r.reliability, r.reliability)}.")
 
 
-def _indicator_table(doc: Any, table: IndicatorTable, lang: str) -> None:
+def _additional(r: Any, decisions: pd.DataFrame, zh: bool) -> str:
+    """Households to add before an inconclusive indicator can be decided (from additional_sample)."""
+    if r.verdict != "inconclusive" or r.id not in set(decisions["id"]):
+        return "—"
+    d = decisions.set_index("id").loc[r.id]
+    if pd.isna(d["additional"]):
+        return "抽样无法判定" if zh else "no sample decides"
+    lean = {"meets": "倾向达标", "fails": "倾向未达标"} if zh else {"meets": "leans meets", "fails": "leans fails"}
+    return (f"+{int(d['additional'])}户（共{int(d['n_needed'])}，{lean.get(d['leaning'], d['leaning'])}）" if zh else
+            f"+{int(d['additional'])} (n = {int(d['n_needed'])}, {lean.get(d['leaning'], d['leaning'])})")
+
+
+def _indicator_table(doc: Any, table: IndicatorTable, lang: str, decisions: pd.DataFrame | None = None) -> None:
     zh = lang == "zh"
     header = (["指标", "n", "估计值", f"{table.level:.0%}置信区间", "标准误（百分点）", "参考值", "结论", "可靠性"] if zh else
               ["Indicator", "n", "Estimate", f"{table.level:.0%} CI", "SE (pp)", "Reference", "Verdict", "Reliability"])
@@ -347,8 +442,22 @@ def _indicator_table(doc: Any, table: IndicatorTable, lang: str) -> None:
         rows.append([r.name_zh if zh else r.name_en, r.n, format_pct(r.estimate), format_ci(r.ci_low, r.ci_high),
                      f"{r.se * 100:.2f}", ref, _VERDICT[lang].get(r.verdict, r.verdict),
                      _RELIAB[lang].get(r.reliability, r.reliability)])
-    _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6] if zh else
-           [3.6, 1.1, 1.6, 2.6, 1.4, 1.7, 2.2, 2.0])
+    if decisions is None:
+        _table(doc, header, rows, widths=[3.4, 1.2, 1.7, 2.9, 1.9, 1.7, 1.7, 1.6] if zh else
+               [3.6, 1.1, 1.6, 2.6, 1.4, 1.7, 2.2, 2.0])
+        return
+    header.append("判定所需追加样本" if zh else "Extra sample")
+    if not zh:  # short English headers: long words would break inside narrow columns
+        header[2], header[5] = "Est.", "Ref."
+    for row, r in zip(rows, table):
+        row.append(_additional(r, decisions, zh))
+    _table(doc, header, rows, widths=[2.9, 1.0, 1.5, 2.5, 1.5, 1.5, 1.5, 1.4, 2.6] if zh else
+           [2.6, 0.9, 1.3, 2.5, 1.2, 1.5, 2.0, 1.9, 2.3])
+    _para(doc, ("判定所需追加样本：对无法判定的指标，按当前估计值、80%把握度和设计效应，再调查多少户可得出达标或未达标的结论；"
+                "“抽样无法判定”表示估计值与参考值过于接近，只有逐户核实才能判定。" if zh else
+                "Extra sample: for an inconclusive indicator, the further households that would decide it with 80% "
+                "power at the current estimate and design effect; 'no sample decides' means only a full check "
+                "can."), size=9)
 
 
 def _figures(doc: Any, figures: Mapping[str, Path] | None, lang: str) -> None:
@@ -371,12 +480,13 @@ def _score_chapter(doc: Any, score: ScoreResult, lang: str) -> None:
     rows = [[r.no, r.level1, r.level2, r.name_zh if zh else r.name_en, f"{r.points:g}", f"{r.score:.2f}",
              f"{r.score_low:.2f}–{r.score_high:.2f}"] for r in it.itertuples(index=False)]
     _table(doc, header, rows, widths=[1.1, 1.6, 2.0, 3.6, 1.3, 1.5, 2.6])
+    grade = (lambda g: g) if zh else (lambda g: _GRADE_EN.get(g, g))
     probs = "，".join(f"{g}{p:.2f}" for g, p in score.grade_probabilities.items()) if zh else \
-        ", ".join(f"{g} {p:.2f}" for g, p in score.grade_probabilities.items())
+        ", ".join(f"{grade(g)} {p:.2f}" for g, p in score.grade_probabilities.items())
     _para(doc, (f"绩效评价总分{score.total:.2f}分（{score.level:.0%}区间{score.total_low:.2f}–{score.total_high:.2f}分），"
                 f"等级为{score.grade}。考虑抽样误差，各等级的概率为：{probs}。") if zh else
           (f"Total score {score.total:.2f} ({score.level:.0%} interval {score.total_low:.2f}–{score.total_high:.2f}), "
-           f"grade {score.grade}. Probability of each grade given sampling error: {probs}."), bold=True)
+           f"grade {grade(score.grade)}. Probability of each grade given sampling error: {probs}."), bold=True)
     lost = it[it["points"] - it["score"] >= 0.005]
     if len(lost):
         _para(doc, "扣分情况：" if zh else "Deductions:", bold=True)
@@ -406,7 +516,8 @@ def _plan_chapter(doc: Any, plan: pd.DataFrame | None, lang: str) -> None:
                 "（可编辑的问题清单及整改方案另附Excel文件）。") if zh else
           (f"Rectification plan for the {len(plan)} problems (an editable workbook accompanies this report)."))
     header = ["序号", "问题", "整改措施", "整改要求", "整改时限", "责任单位"]
-    _table(doc, header, plan[header].values.tolist(), widths=[1.0, 4.0, 4.0, 3.6, 1.9, 2.0], size=8)
+    _table(doc, header if zh else [_COLUMNS_EN[h] for h in header], plan[header].values.tolist(),
+           widths=[1.0, 4.0, 4.0, 3.6, 1.9, 2.0], size=8)
 
 
 def _cases_chapter(doc: Any, cases: Sequence[Mapping[str, str]] | None, lang: str) -> None:
@@ -419,33 +530,38 @@ def _cases_chapter(doc: Any, cases: Sequence[Mapping[str, str]] | None, lang: st
         title = str(c.get("title", "")).strip()
         if not title:
             raise DataError(f"case note {i} has no title.")
-        _heading(doc, f"案例{i}：{mask_text(title)}" if zh else f"Case {i}: {mask_text(title)}", 2)
+        _heading(doc, f"案例{i}：{_text(title)}" if zh else f"Case {i}: {_text(title)}", 2)
         for part in str(c.get("text", "")).split("\n"):
             if part.strip():
                 _para(doc, part.strip())
 
 
 def _annex(doc: Any, lang: str, instruments: Sequence[Mapping[str, Any]] | None,
-           manifests: Mapping[str, Mapping[str, Any]] | None, manifest_files: Mapping[str, Path] | None) -> None:
+           manifests: Mapping[str, Mapping[str, Any]] | None, hashes: Mapping[str, str]) -> None:
     zh = lang == "zh"
     _heading(doc, "附件1 调查问卷" if zh else "Annex 1. Questionnaires", 2)
     if instruments:
         _table(doc, ["问卷", "表单编号", "版本", "题目数"] if zh else ["Questionnaire", "Form id", "Version", "Questions"],
                [[i.get("title", ""), i.get("form_id", ""), i.get("version", ""), i.get("questions", "")]
                 for i in instruments])
+    else:
+        _para(doc, "未提供问卷信息。" if zh else "No questionnaire information was supplied.")
     _heading(doc, "附件2 抽样清单与校验值" if zh else "Annex 2. Sample manifests and hashes", 2)
-    if manifests:
-        rows = []
-        for name, m in manifests.items():
-            f = (manifest_files or {}).get(name)
-            rows.append([name, m.get("method", ""), m.get("seed", ""), m.get("sample_size", ""),
-                         str(m.get("frame_fingerprint", ""))[:16] + "…",
-                         (_sha256(Path(f))[:16] + "…") if f and Path(f).exists() else "—"])
-        _table(doc, ["样本", "抽样方法", "随机种子", "样本量", "抽样框指纹(SHA-256)", "清单文件SHA-256"] if zh else
-               ["Sample", "Method", "Seed", "n", "Frame fingerprint (SHA-256)", "Manifest file SHA-256"], rows)
-        _para(doc, ("抽样框指纹为抽样框内容的SHA-256摘要；用同一抽样框和随机种子可重现同一样本。完整校验值见各清单文件。" if zh else
-                    "The frame fingerprint is the SHA-256 of the frame; the same frame and seed reproduce the sample."),
-              size=9)
+    if not manifests:
+        _para(doc, "未提供抽样清单。" if zh else "No sample manifests were supplied.")
+        return
+    rows = [[name, m.get("method", ""), m.get("seed", ""), m.get("sample_size", ""), m.get("frame_units", "")]
+            for name, m in manifests.items()]
+    _table(doc, ["样本", "抽样方法", "随机种子", "样本量", "抽样框户数"] if zh else
+           ["Sample", "Method", "Seed", "n", "Frame units"], rows, widths=[4.0, 2.6, 2.6, 2.2, 2.6])
+    for name, m in manifests.items():
+        _para(doc, f"{name}：" if zh else f"{name}:", bold=True, size=9)
+        _para(doc, f"{'抽样框指纹' if zh else 'Frame fingerprint'} (SHA-256)：{m.get('frame_fingerprint') or '—'}", size=8)
+        _para(doc, f"{'清单文件' if zh else 'Manifest file'} SHA-256：{hashes.get(name) or '—'}", size=8)
+    _para(doc, ("抽样框指纹为抽样框内容的SHA-256摘要；用同一抽样框和随机种子可重现同一样本。清单文件的SHA-256可用于核对"
+                "清单未被改动（如 sha256sum manifest.json）。" if zh else
+                "The frame fingerprint is the SHA-256 of the frame; the same frame and seed reproduce the sample. "
+                "The manifest file's SHA-256 shows it was not changed (e.g. sha256sum manifest.json)."), size=9)
 
 
 def _title_page(doc: Any, meta: Mapping[str, Any], lang: str, default: str) -> None:
@@ -493,6 +609,9 @@ def write_report_docx(
     instruments: Sequence[Mapping[str, Any]] | None = None,
     manifests: Mapping[str, Mapping[str, Any]] | None = None,
     manifest_files: Mapping[str, Path] | None = None,
+    manifest_sha256: Mapping[str, str] | None = None,
+    response_rates: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
     language: str = "zh",
     template: str | Path | None = None,
 ) -> Path:
@@ -520,7 +639,17 @@ def write_report_docx(
         Case notes for 典型案例; without them the chapter has its two headings only.
     instruments : sequence of {"title", "form_id", "version", "questions"}, optional
     manifests, manifest_files : optional
-        Sample manifests and the files they were written to (hashes in 附件).
+        Sample manifests and the files they were written to; 附件 lists each manifest with
+        the SHA-256 of its file.
+    manifest_sha256 : mapping name → hex digest, optional
+        Hashes taken earlier (e.g. when the CLI's analyze read the manifests); they win
+        over *manifest_files*.
+    response_rates : DataFrame, optional
+        :func:`response_rates` rows of every sample (AAPOR RR1 by stratum, group, total),
+        shown in 评估方法.
+    decisions : DataFrame, optional
+        :func:`~survey_stats.indicators.checks.additional_sample` of *table*: the indicator
+        table then shows the extra households each inconclusive indicator needs.
     language : {"zh", "en"}
     template : path, optional
         A .docx whose page setup, letterhead, headers/footers and styles the report uses
@@ -567,10 +696,10 @@ def write_report_docx(
     _heading(doc, ch[3], 1)
     _para(doc, ("评估采用文档审查、电话调查与访谈、实地入户调查和综合评分法。" if zh else
                 "Document review, telephone survey and interviews, home visits, and the scoring method."))
-    _methods(doc, lang, table, score, fieldwork, meta)
+    _methods(doc, lang, table, score, fieldwork, meta, response_rates)
     _heading(doc, ch[4], 1)
     _heading(doc, "（一）指标结果" if zh else "5.1 Indicators", 2)
-    _indicator_table(doc, table, lang)
+    _indicator_table(doc, table, lang, decisions)
     for r in table:
         _para(doc, _indicator_sentence(r, lang, table.level))
     _figures(doc, figures, lang)
@@ -590,7 +719,8 @@ def write_report_docx(
     _heading(doc, ch[8], 1)
     _cases_chapter(doc, cases, lang)
     _heading(doc, ch[9], 1)
-    _annex(doc, lang, instruments, manifests, manifest_files)
+    hashes = {k: _sha256(Path(f)) for k, f in (manifest_files or {}).items() if f and Path(f).exists()}
+    _annex(doc, lang, instruments, manifests, {**hashes, **dict(manifest_sha256 or {})})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
@@ -598,18 +728,29 @@ def write_report_docx(
 
 
 def _county_overview(doc: Any, county: pd.DataFrame, lang: str) -> None:
+    """Indicators (rows) by county (columns): estimate, and the interval on a second line."""
     zh = lang == "zh"
     ids = list(dict.fromkeys(county["id"]))
     names = county.drop_duplicates("id").set_index("id")["name_zh" if zh else "name_en"]
-    header = ["县区" if zh else "County"] + [str(names[i]) for i in ids]
+    counties = sorted(county["county"].unique(), key=str)
+    cells = county.set_index(["id", "county"])
     rows = []
-    for c, g in county.groupby("county", sort=True):
-        g = g.set_index("id")
-        rows.append([c] + [f"{format_pct(g.at[i, 'estimate'])}\n({format_ci(g.at[i, 'ci_low'], g.at[i, 'ci_high'])})"
-                           if i in g.index else "—" for i in ids])
-    _table(doc, header, rows, size=7)
-    _para(doc, ("各县区为全市样本的分层子总体，括号内为置信区间；县区样本较小，多数区间较宽，详见各县区分报告。" if zh else
-                "Counties are domains of the city-wide samples (CI in brackets); see the county reports."), size=9)
+    for i in ids:
+        row = [str(names[i])]
+        for c in counties:
+            if (i, c) in cells.index:
+                r = cells.loc[(i, c)]
+                row.append(f"{format_pct(r['estimate'])}\n{format_ci(r['ci_low'], r['ci_high'])}")
+            else:
+                row.append("—")
+        rows.append(row)
+    first = 3.6
+    each = min(2.6, (16.2 - first) / max(1, len(counties)))
+    _table(doc, ["指标" if zh else "Indicator", *map(str, counties)], rows, widths=[first] + [each] * len(counties),
+           size=7.5)
+    _para(doc, ("各县区为全市样本的子总体（域估计），每格为估计值及其置信区间；县区样本较小，多数区间较宽，详见各县区分报告。" if zh else
+                "Counties are domains of the city-wide samples; each cell is the estimate and its confidence "
+                "interval; see the county reports."), size=9)
 
 
 def write_county_report_docx(
@@ -667,11 +808,11 @@ def write_county_report_docx(
     if fieldwork is not None and len(fieldwork):
         _table(doc, ["样本", "抽中户数", "有效应答", "应答率"] if zh else ["Sample", "Sampled", "Responded", "Response rate"],
                [[r.label, r.sampled, r.responded, format_pct(r.responded / r.sampled if r.sampled else math.nan)]
-                for r in fieldwork.itertuples(index=False)])
-    _para(doc, ("县区结果为全市分层样本中本县区各层的估计（县区为若干完整的层），置信区间和可靠性标识按本县区样本计算；"
-                "样本较小的指标区间较宽，结论多为无法判定，应结合逐户核实结果使用。") if zh else
-          ("County results are estimated from the county's own strata of the city-wide samples; small samples give "
-           "wide intervals."))
+                for r in fieldwork.itertuples(index=False)], widths=[5.0, 3.0, 3.0, 3.0])
+    _para(doc, ("县区结果为全市样本的域估计：各指标的分母限定为本县区的受访户，方差按全市抽样设计计算（计入县区样本量的随机性）；"
+                "置信区间和可靠性标识据此得出。样本较小的指标区间较宽，结论多为无法判定，应结合逐户核实结果使用。") if zh else
+          ("County results are domain estimates from the city-wide samples: each denominator is restricted to the "
+           "county's respondents and the variance follows the whole design; small samples give wide intervals."))
     _heading(doc, "二、指标结果" if zh else "2. Indicators", 1)
     _indicator_table(doc, table, language)
     for r in table:
@@ -692,7 +833,8 @@ def write_county_report_docx(
         _para(doc, "本县区无单列问题；全市性问题见总报告。" if zh else "No county-specific problems; see the main report.")
     else:
         header = ["序号", "问题", "依据", "整改措施", "整改要求", "整改时限", "责任单位"]
-        _table(doc, header, rows[header].values.tolist(), widths=[1.0, 3.2, 3.2, 3.0, 3.0, 1.9, 2.1], size=8)
+        _table(doc, header if zh else [_COLUMNS_EN[h] for h in header], rows[header].values.tolist(),
+               widths=[1.0, 3.2, 3.2, 3.0, 3.0, 1.9, 2.1], size=8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))

@@ -424,6 +424,69 @@ class Sample:
         #: What the last written field list or CSV masked (:class:`~survey_stats.privacy.MaskReport`).
         self.masked = MaskReport()
 
+    @classmethod
+    def from_units(cls, units: pd.DataFrame, *, id: str, manifest: Mapping[str, Any] | None = None,
+                   reserve: pd.DataFrame | None = None) -> Sample:
+        """The sample whose selected units are *units* (e.g. the ``sample_units.csv`` that
+        :meth:`write_units` wrote), so that :meth:`design` serves samples read back from files.
+
+        Parameters
+        ----------
+        units : DataFrame
+            Columns *id*, ``stratum``, ``certainty`` (bool) and ``pi`` (inclusion
+            probability); ``weight`` defaults to 1/π.
+        id : str
+            The id column.
+        manifest : mapping, optional
+            The draw's manifest (:meth:`write_manifest`): the method and each stratum's
+            frame size N_h come from it.  Without it the method is ``"pps"`` when π differs
+            among a stratum's randomly drawn units, else ``"srs"``, and N_h = Σ 1/π over the
+            stratum's units — exact for equal-probability draws, where each of the m_h random
+            units stands for (N_h − c_h)/m_h frame units and each of the c_h certainty units
+            for itself.
+        reserve : DataFrame, optional
+            The reserve list.
+
+        Examples
+        --------
+        >>> reg = pd.DataFrame({"hh": [f"H{i}" for i in range(10)], "area": ["a"] * 6 + ["b"] * 4})
+        >>> s = select(Frame(reg, id="hh", strata="area"), fraction=0.5, seed=1)
+        >>> back = Sample.from_units(s.units[["hh", "stratum", "certainty", "pi"]], id="hh")
+        >>> back.method, back.summary()["N"].tolist()
+        ('srs', [6, 4])
+        """
+        missing = [c for c in (id, "stratum", "certainty", "pi") if c not in units.columns]
+        if missing:
+            raise DataError(f"sample units lack column(s) {describe_values(missing)}.")
+        units = units.reset_index(drop=True).copy()
+        units["certainty"] = units["certainty"].astype(bool)
+        pi = pd.to_numeric(units["pi"], errors="coerce")
+        bad = ~((pi > 0) & (pi <= 1))
+        if bad.any():
+            raise DataError(f"sample units have no inclusion probability in (0, 1] on row(s) "
+                            f"{describe_values(units.index[bad].tolist())}.")
+        units["pi"] = pi
+        if "weight" not in units.columns:
+            units["weight"] = 1.0 / pi
+        labels = list(pd.unique(units["stratum"]))
+        if manifest is not None:
+            method = str(manifest["method"])
+            sizes = {str(st["stratum"]): int(st["N_h"]) for st in manifest.get("strata", [])}
+            N = pd.Series([sizes.get(str(h)) for h in labels], index=labels, dtype=object)
+            if N.isna().any():
+                raise DataError(f"the manifest has no N_h for stratum/strata {describe_values(N.index[N.isna()].tolist())}.")
+        else:
+            spread = units[~units["certainty"]].groupby("stratum")["pi"].agg(lambda p: float(np.ptp(p.to_numpy())))
+            method = "pps" if (spread > 1e-9).any() else "srs"
+            N = (1.0 / units["pi"]).groupby(units["stratum"]).sum().round().reindex(labels)
+        n = units.groupby("stratum").size().reindex(labels).to_numpy()
+        c = units.groupby("stratum")["certainty"].sum().reindex(labels).astype(int).to_numpy()
+        strata = pd.DataFrame({"stratum": labels, "N": N.astype(int).to_numpy(), "n": n, "certainty": c,
+                               "random": n - c, "census": n == N.astype(int).to_numpy(), "reserve": 0})
+        info = dict(manifest or {"method": method, "seed": None, "id_column": id})
+        return cls(id, units, reserve if reserve is not None else pd.DataFrame(columns=[id, "stratum", "reserve_rank"]),
+                   strata, info, method)
+
     def __len__(self) -> int:
         return len(self.units)
 
@@ -545,6 +608,13 @@ class Sample:
         sample_cols = self.units[keep].rename(columns={self.id: on})
         data = responses.merge(sample_cols, on=on, how="inner", validate="one_to_one")
         if self.method == "pps":
+            if missing:  # weighting class: respondents stand for their stratum's random units; flagged keep weight 1
+                free = ~self.units["certainty"].astype(bool)
+                drawn = self.units.loc[free].groupby("stratum")["weight"].sum()
+                cert = data["certainty"].astype(bool).to_numpy()
+                got_w = data.loc[~cert].groupby("stratum")["weight"].sum()
+                factor = (drawn / got_w).reindex(data["stratum"]).fillna(1.0).to_numpy()
+                data["weight"] = np.where(cert, data["weight"], data["weight"] * factor)
             return Design(data, strata="stratum", weights="weight", certainty="certainty", lonely_psu=lonely_psu)
         N = self._strata.set_index("stratum")["N"]
         data["N_h"] = data["stratum"].map(N).astype(float)
