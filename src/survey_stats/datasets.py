@@ -22,6 +22,7 @@ import pandas as pd
 
 from ._validation import rng_for
 from .design import Design
+from .errors import DataError
 
 __all__ = [
     "COUNTIES",
@@ -29,6 +30,7 @@ __all__ = [
     "apistrat_design",
     "load_api",
     "load_poverty_survey",
+    "misreport",
     "poverty_design",
     "SimulatedEvaluation",
     "simulate_evaluation",
@@ -264,6 +266,64 @@ class SimulatedEvaluation:
         cols += [c for c in self.outcome_columns if c in pop.columns]
         out = pop.loc[[i for i, k in zip(ids, keep) if k], cols].reset_index()
         return out
+
+
+#: share of the minority answers of each 0/1 item swapped in telephone answers (see :func:`misreport`)
+PHONE_RESPONSE_ERROR = 0.15
+
+
+def misreport(answers: pd.DataFrame, columns: Any, *, rate: float = PHONE_RESPONSE_ERROR,
+              seed: int = 0) -> pd.DataFrame:
+    """Response error: some households answer a 0/1 item differently from the truth.
+
+    The model (documented assumption of the simulator): for each item, a number of
+    households k ~ Binomial(m, *rate*), where m is the count of the rarer answer among
+    the households that answered, have their answer swapped from the rarer to the
+    commoner value, and as many households with the commoner answer swap to the rarer
+    one.  Each respondent's answer may then differ from the truth (and from a home visit
+    that records the truth), so a comparison of the two sources shows agreement and
+    Cohen's kappa below 1, while the item's share among the respondents — and with it
+    the estimates and their coverage — stays exactly what a truthful answer gives.  This
+    is the "balanced misclassification" case (errors that cancel in the total; Biemer
+    2011, *Total Survey Error*, ch. 2); errors that do not cancel would bias the estimate
+    and are not simulated.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        One row per respondent (e.g. from :meth:`SimulatedEvaluation.respond`).
+    columns : iterable of str
+        0/1 columns to perturb; missing values (items that do not apply) stay missing.
+    rate : float
+        Expected share of the rarer answers swapped (0 ≤ rate ≤ 1).
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        A copy of *answers* with the swapped answers.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0] * 20 + [0.0] * 80})
+    >>> out = misreport(df, ["y"], rate=0.5, seed=1)
+    >>> int(out["y"].sum()), int((out["y"] != df["y"]).sum()) > 0
+    (20, True)
+    """
+    if not 0 <= rate <= 1:
+        raise DataError(f"misreport: rate={rate} is not a share between 0 and 1.")
+    rng = rng_for(seed, "survey_stats.misreport")
+    out = answers.copy()
+    for c in columns:
+        v = out[c].to_numpy(dtype=float, copy=True)
+        ones, zeros = np.flatnonzero(v == 1), np.flatnonzero(v == 0)
+        rare, common = (ones, zeros) if len(ones) <= len(zeros) else (zeros, ones)
+        k = int(rng.binomial(len(rare), rate))
+        if k:
+            a, b = rng.choice(rare, k, replace=False), rng.choice(common, k, replace=False)
+            v[a], v[b] = v[b].copy(), v[a].copy()
+            out[c] = v
+    return out
 
 
 def _draw(rng: np.random.Generator, n: int, p: float) -> np.ndarray:

@@ -36,7 +36,8 @@ import pandas as pd
 
 from . import __version__
 from ._validation import check_option, describe_values, rng_for
-from .datasets import CHANNELS, SimulatedEvaluation, simulate_evaluation, simulate_interviews
+from .datasets import CHANNELS, PHONE_RESPONSE_ERROR, SimulatedEvaluation, misreport, simulate_evaluation
+from .datasets import simulate_interviews
 from .errors import DataError
 from .indicators import IndicatorSystem, IndicatorTable, ScoreResult, ScoringRules, evaluate_indicators, score
 from .indicators.checks import additional_sample, by_domain, triangulate
@@ -75,7 +76,8 @@ class EvaluationRun:
     every flagged one; ``"within"``: flagged households count toward the 30%),
     ``flagged_nonresponse`` (``"within"`` or ``"separate"``, see
     :meth:`survey_stats.sampling.Sample.design`) and ``dont_know`` (``"not_satisfied"``
-    per seed 001, or ``"exclude"``).
+    per seed 001, or ``"exclude"``).  ``phone_error`` is the simulated telephone
+    response error (:func:`survey_stats.datasets.misreport`; 0 = truthful answers).
     """
 
     seed: int
@@ -84,6 +86,7 @@ class EvaluationRun:
     flagged_nonresponse: Literal["within", "separate"] = "within"
     dont_know: Literal["not_satisfied", "exclude"] = "not_satisfied"
     spot_check_fraction: float = 0.10
+    phone_error: float = PHONE_RESPONSE_ERROR
     registry_audit: RegistryAudit | None = None
     ledger_audit: LedgerAudit | None = None
     frames: dict[str, Frame] = field(default_factory=dict)
@@ -233,7 +236,12 @@ def _truth_answers(form: Questionnaire, truth: pd.DataFrame, rng: np.random.Gene
 
 
 def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = True) -> None:
-    """Simulated KoboToolbox exports, one per sample, and the file spot-check record (step 2)."""
+    """Simulated KoboToolbox exports, one per sample, and the file spot-check record (step 2).
+
+    Answers follow each household's true values, except that telephone answers carry the
+    documented response error of :func:`~survey_stats.datasets.misreport` (``run.phone_error``),
+    so the census and the home visits of the same households do not always agree.
+    """
     if run.spot_check_fraction < 0.10:
         raise DataError(f"spot_check_fraction={run.spot_check_fraction}: 档案抽检 covers at least 10% of the files.")
     rng = rng_for(run.seed, "survey_stats.fieldwork")
@@ -248,6 +256,9 @@ def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = T
         run.forms[name] = form
         truth = run.sim.respond(run.samples[name].ids(), population, nonresponse=nonresponse,
                                 seed=run.seed + zlib.crc32(name.encode()) % 1000)
+        if name == "phone":  # telephone answers carry response error (datasets.misreport)
+            truth = misreport(truth, [c for c in TRIANGULATED if c in truth.columns], rate=run.phone_error,
+                              seed=run.seed)
         fixed = _truth_answers(form, truth, rng)
         kinds = ["unknown_choice", "out_of_range", "duplicate"] if errors and len(truth) > 10 else []
         run.raw[name] = generate_responses(form, len(truth), seed=run.seed, errors=kinds, fixed=fixed,
@@ -492,7 +503,6 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     tables = {"未完成核查 Unverified flagged files": run.unverified,
               "电话调查与入户核查比对 Census vs home visits": run.triangulation,
               "比对不一致 Disagreements": run.disagreements,
-              "需追加样本 Extra sample to decide": run.decisions,
               "分县区指标 Indicators by county": run.by_county,
               "社会满意度调查样本量 Social survey plan": run.social_plan,
               "帮扶类型 Aid received by kind": run.aid_kinds,
@@ -509,17 +519,18 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
                         unvisited=run.unverified)
     paths.update(figs)
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
-             "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
+             "比对不一致 Disagreements": "disagreements",
              "分县区指标 Indicators by county": "by_county",
              "社会满意度调查样本量 Social survey plan": "social_plan", "帮扶类型 Aid received by kind": "aid_kinds",
              "访谈主题 Interview themes by role": "interview_themes",
              "访谈引语 Interview quotes (anonymised)": "interview_quotes", "评分输入 Scoring inputs": "scoring_inputs"}
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,
-                                 channels=run.channels, plan=plan, tables={sheet[k]: v for k, v in tables.items()})
+                                 channels=run.channels, plan=plan, tables={sheet[k]: v for k, v in tables.items()},
+                                 decisions=run.decisions, populations=_populations(run))
     paths["html"] = write_html(out / "evaluation_report.html", run.indicators, run.score, meta=meta,
                                figures=figs, validation=validation, awareness=run.awareness, channels=run.channels,
-                               tables=tables, plan=plan)
+                               tables=tables, plan=plan, decisions=run.decisions, populations=_populations(run))
     paths.update(write_deliverables(run, out, plan=plan, figures=figs, designs=run.designs, meta={**meta, "households": len(run.sim.registry)},
                                     manifest_files={k[9:]: v for k, v in paths.items() if k.startswith("manifest_")}))
     run.outputs = paths

@@ -58,16 +58,19 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
                 figures: dict[str, Path] | None = None, validation: pd.DataFrame | None = None,
                 awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None,
                 tables: dict[str, pd.DataFrame] | None = None,
-                response_rates: pd.DataFrame | None = None, plan: pd.DataFrame | None = None) -> str:
+                response_rates: pd.DataFrame | None = None, plan: pd.DataFrame | None = None,
+                decisions: pd.DataFrame | None = None, populations: dict[str, int] | None = None) -> str:
     """The report as one HTML string with figures embedded as base64 PNG.
 
     *plan* is the rectification plan already built (default: computed from *table*).
+    *decisions* / *populations*: the extra sample inconclusive indicators need, shown in
+    the indicator table (see :func:`~survey_stats.report.indicator_frame`).
 
     Without *score* the report is indicator-only and says so; *response_rates* (AAPOR RR1
     per sample, stratum and group) adds a table.
     """
     meta = dict(meta or {})
-    ind = indicator_frame(table, score)
+    ind = indicator_frame(table, score, decisions=decisions, populations=populations)
     classes = [v.replace(" ", "-") for v in ind.pop("verdict")]
     ind = ind.drop(columns=["id", "区间方法 CI method"])
     parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{html.escape(meta.get('title', 'report'))}"
