@@ -18,7 +18,8 @@ Each step is a small function on public API, so a script can run them one at a t
    within their own group), the indicator table (unexited parts from the census),
    triangulation of census and home visits, awareness levels, channels, the extra
    sample inconclusive indicators need, and the 100-point score with uncertainty.
-5. :func:`write_outputs` — Excel workbook, HTML report, figures, manifests, field lists.
+5. :func:`write_outputs` — Excel workbook, HTML report (the indicator table carries the
+   extra sample each inconclusive indicator needs), figures, manifests, field lists.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ from .questionnaires import read_export, validate
 from .review import LedgerAudit, RegistryAudit, audit_ledger, audit_registry, re_aid
 from .sampling import Frame, Sample, select
 
-__all__ = ["EvaluationRun", "administrative_counts", "aid_kind_columns", "aid_mix", "check_and_code", "draw_samples", "estimate",
-           "fieldwork", "review_documents", "run_evaluation", "scoring_inputs", "social_survey_plan", "write_outputs"]
+__all__ = ["EvaluationRun", "administrative_counts", "aid_kind_columns", "aid_mix", "check_and_code", "draw_samples",
+           "estimate", "fieldwork", "review_documents", "run_evaluation", "scoring_inputs", "social_survey_plan",
+           "write_outputs"]
 
 #: sample name → (population in the simulator, questionnaire)
 SAMPLES = {"registered": ("registry", "home_visit"), "phone": ("registry", "phone_unexited"),

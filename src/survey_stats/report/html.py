@@ -83,7 +83,8 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
               "No scoring inputs: indicator-only report.</p>"),
              "<h2>评估指标 Indicators</h2>", _table(ind, classes),
              f"<p class='note'>{int(table.level * 100)}% 置信区间；比例区间方法 {html.escape(table.ci_method)}；"
-             "结论依据置信区间与参考值比较；可靠性按 NCHS 比例数据发布标准。</p>"]
+             "结论依据置信区间与参考值比较；可靠性按 NCHS 比例数据发布标准；无法判定的指标给出倾向结论、"
+             "按观测比率以80%把握度得出结论所需的样本量及需追加户数（含有限总体校正）。</p>"]
     figs = figures or {}
     captions = {"figure_forest": "各指标估计值与置信区间 Indicators with CIs",
                 "figure_satisfaction": "各类家庭满意度 Satisfaction by group",

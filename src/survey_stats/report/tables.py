@@ -200,6 +200,11 @@ def methods_frame(meta: dict[str, Any], table: IndicatorTable, score: ScoreResul
             ("结论规则 Verdict rule", "“≤参考值”指标：区间上限≤参考值为达标，下限>参考值为未达标，否则无法判定；“≥”反之"),
             ("可靠性 Reliability", "美国国家卫生统计中心《比例数据发布标准》（2017）：n或有效样本量<30、区间过宽为不可靠"),
             ("合成指标样本量 Composite n", "各样本中参与计算的不同受访户数之和（行政记录不计）")]
+    capped = [r.name_zh for r in table if "n_eff capped" in r.ci_method]
+    if capped:
+        rows.append(("有效样本量上限 n_eff cap",
+                     f"{'、'.join(capped)}：设计方差所对应的有效样本量超出上限（如事件全部落在必选户中），"
+                     "区间按上限计算（上限见区间方法列：SRSWOR为同样本量不放回简单随机抽样，n为样本量）；标准误仍为设计标准误"))
     if score is not None:
         rows.append(("评分不确定性 Score uncertainty",
                      f"从各基础比率的抽样分布模拟{score.n_sim}次（随机种子{score.seed}），取{score.level:.0%}区间"))
