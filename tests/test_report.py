@@ -85,7 +85,8 @@ def test_html_structure(run):
                         "未完成核查 Unverified flagged files", "电话调查与入户核查比对 Census vs home visits",
                         "比对不一致 Disagreements",
                         "分县区指标 Indicators by county", "社会满意度调查样本量 Social survey plan",
-                        "帮扶类型 Aid received by kind", "访谈主题 Interview themes by role",
+                        "帮扶类型 Aid received by kind", "返困再帮扶 Households back in hardship aided again",
+                        "访谈主题 Interview themes by role",
                         "访谈引语 Interview quotes (anonymised)", "评分输入 Scoring inputs",
                         "绩效评分 Performance score", "整改清单 Rectification list", "数据核验 Data validation",
                         "方法 Methods"]

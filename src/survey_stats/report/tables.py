@@ -83,8 +83,8 @@ def indicator_frame(table: IndicatorTable, score: ScoreResult | None = None,
     >>> d = ss.Design(pd.DataFrame({"status": "unexited", "N_h": 256, "missed_exit": [1] * 2 + [0] * 98}), fpc="N_h")
     >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": d})
     >>> f = indicator_frame(t, populations={"missed_exit_rate": 256})
-    >>> f.loc[0, list(DECISION_COLUMNS)].tolist()
-    ['倾向达标 leans meets', 227, 127]
+    >>> f.loc[0, list(DECISION_COLUMNS)].astype(str).tolist()
+    ['倾向达标 leans meets', '227', '127']
     """
     points = _scored(rules or ScoringRules.default(), score) if score is not None else {}
     cells = _decision_cells(table, decisions, populations)
