@@ -26,7 +26,7 @@ import argparse
 import pandas as pd
 
 import survey_stats as ss
-from survey_stats.pipeline import aid_mix, scoring_inputs, social_survey_plan
+from survey_stats.pipeline import administrative_counts, aid_kind_columns, scoring_inputs, social_survey_plan
 from survey_stats.review import audit_ledger, audit_registry
 
 
@@ -50,19 +50,18 @@ def run(seed: int = 7) -> tuple[ss.IndicatorTable, ss.ScoreResult, ss.datasets.S
     plan = social_survey_plan(social_frame.stratum_sizes().to_dict())  # 社会满意度, four groups
     social = ss.select(social_frame, n=plan.set_index("group")["n"].to_dict(), seed=seed + 2)
 
+    checked_files = sim.respond(files.ids(), "registry")  # what the paper files show, incl. kinds of aid
     samples = {
         "registered": reg_sample.design(sim.respond(reg_sample.ids(), "registry")),
         "phone": phone.design(sim.respond(phone.ids(), "registry")),
         "unregistered": unreg_sample.design(sim.respond(unreg_sample.ids(), "unregistered")),
         "deregistered": dereg_sample.design(sim.respond(dereg_sample.ids(), "deregistered")),
-        "spot_check": files.design(sim.respond(files.ids(), "registry")),
+        "spot_check": files.design(checked_files.assign(**aid_kind_columns(checked_files["aid_kinds"]))),
         "social": social.design(sim.respond(social.ids(), "social")),
     }
-    checked = int(sim.registry["info_checked"].sum())
-    mix, _ = aid_mix(docs["ledger"], sim.registry["household_id"])  # 帮扶方式多样性, 就业帮扶 from the ledger
-    table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples,
-                                   administrative={"info_check_rate": (checked, len(sim.registry)), **mix},
-                                   ci_method="beta")
+    # 信息比对, 就业帮扶 and 返困再帮扶 from the registry and the ledger (no sampling error)
+    admin = administrative_counts(sim.registry, docs["ledger"])
+    table = ss.evaluate_indicators(ss.IndicatorSystem.default(), samples, administrative=admin, ci_method="beta")
 
     inputs = scoring_inputs(docs["evaluator_inputs"], ledger_audit=money, registry_audit=audit, ledger=docs["ledger"],
                             spot_check=samples["spot_check"]._data)

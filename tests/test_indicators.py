@@ -24,7 +24,7 @@ def counts_frame(group, N, n, **ones):
     return df
 
 
-ADMIN = {"info_check_rate": (600, 656), "aid_diversity": (120, 410), "employment_aid_coverage": (90, 656)}
+ADMIN = {"info_check_rate": (600, 656), "employment_aid_coverage": (90, 656), "re_aid_rate": (5, 6)}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,8 @@ def samples():
     return {
         "registered": ss.Design(reg, strata="status", fpc="N_h"),
         "phone": ss.Design(phone, fpc="N_h"),
-        "spot_check": ss.Design(counts_frame("file", 656, 66, file_complete=60, file_consistent=63), fpc="N_h"),
+        "spot_check": ss.Design(counts_frame("file", 656, 66, file_complete=60, file_consistent=63, aid_diverse=16,
+                                             aid_material=45, aid_psychological=15, aid_skills=9), fpc="N_h"),
         "social": ss.Design(pd.concat([counts_frame("social", N, 50, satisfied=k).assign(respondent_group=g)
                                        for g, N, k in (("official", 3000, 47), ("worker", 20000, 43),
                                                        ("union", 400, 49), ("beneficiary", 656, 45))],

@@ -83,9 +83,10 @@ def test_html_structure(run):
     headings = re.findall(r"<h2>(.*?)</h2>", html)
     assert headings == ["评估指标 Indicators", "职工了解程度 Policy awareness", "政策宣传渠道 Publicity channels",
                         "未完成核查 Unverified flagged files", "电话调查与入户核查比对 Census vs home visits",
-                        "比对不一致 Disagreements", "需追加样本 Extra sample to decide",
+                        "比对不一致 Disagreements",
                         "分县区指标 Indicators by county", "社会满意度调查样本量 Social survey plan",
-                        "帮扶类型 Aid received by kind", "访谈主题 Interview themes by role",
+                        "帮扶类型 Aid received by kind", "返困再帮扶 Households back in hardship aided again",
+                        "访谈主题 Interview themes by role",
                         "访谈引语 Interview quotes (anonymised)", "评分输入 Scoring inputs",
                         "绩效评分 Performance score", "整改清单 Rectification list", "数据核验 Data validation",
                         "方法 Methods"]
@@ -93,6 +94,7 @@ def test_html_structure(run):
     first = re.search(r"<thead><tr>(.*?)</tr></thead>", html).group(1)
     assert re.findall(r"<th>(.*?)</th>", first)[:5] == ["指标 Indicator", "Indicator (en)", "分母 Denominator", "n",
                                                       "估计值 Estimate"]
+    assert "需追加户数 Additional households" in re.findall(r"<th>(.*?)</th>", first)  # extra sample in the table
     assert html.count('<tr class="meets">') == sum(r.verdict == "meets" for r in run.indicators)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ._validation import rng_for
 from .design import Design
+from .errors import DataError
 
 __all__ = [
     "COUNTIES",
@@ -29,6 +30,7 @@ __all__ = [
     "apistrat_design",
     "load_api",
     "load_poverty_survey",
+    "misreport",
     "poverty_design",
     "SimulatedEvaluation",
     "simulate_evaluation",
@@ -176,6 +178,15 @@ _SOCIAL = {"official": (3000, 0.94, 0.90), "worker": (20000, 0.86, 0.55), "union
            "beneficiary": (656, 0.91, 0.82)}
 _ONE_OFF = {"medical": 3000.0, "schooling": 2000.0, "employment": 800.0}
 _AFTER_EXIT = {"illness": "medical", "disability": "medical", "schooling": "schooling", "unemployment": "employment"}
+#: kinds of aid a household's paper file (帮扶记录) documents (seed 000 三.3: 物质援助、心理关怀、技能培训)
+AID_KINDS = {"material": "物质援助", "psychological": "心理关怀/心理疏导", "skills": "技能培训"}
+#: P(psychological care documented) by status; P(skills training) by status and unemployment cause
+_P_PSYCH = {"unexited": 0.45, "exited": 0.15}
+_P_SKILLS = {("unexited", True): 0.60, ("unexited", False): 0.12, ("exited", True): 0.10, ("exited", False): 0.05}
+#: of the exited households that fell back into hardship: share the union recorded (returned_on),
+#: and of those, the share aided again (返困再帮扶) in the ledger year
+_P_RETURN_RECORDED = 0.80
+_P_RE_AID = 0.75
 _AID_FOR = {"illness": "medical", "disability": "living", "schooling": "schooling", "unemployment": "living",
             "disaster": "living", "other": "living"}
 
@@ -220,7 +231,7 @@ class SimulatedEvaluation:
     outcome_columns: tuple[str, ...] = field(default=(
         "misidentified", "omitted", "wrong_exit", "missed_exit", "paired_helper", "method_matches",
         "satisfied", "satisfaction_method", "satisfaction_result", "satisfaction_publicity", "returned", "aware",
-        "awareness_level", "channels", "file_complete", "file_consistent"))
+        "awareness_level", "channels", "file_complete", "file_consistent", "aid_kinds"))
 
     def population(self, name: str) -> pd.DataFrame:
         """``"registry"``, ``"unregistered"``, ``"deregistered"`` or ``"social"``."""
@@ -264,6 +275,64 @@ class SimulatedEvaluation:
         cols += [c for c in self.outcome_columns if c in pop.columns]
         out = pop.loc[[i for i, k in zip(ids, keep) if k], cols].reset_index()
         return out
+
+
+#: share of the minority answers of each 0/1 item swapped in telephone answers (see :func:`misreport`)
+PHONE_RESPONSE_ERROR = 0.15
+
+
+def misreport(answers: pd.DataFrame, columns: Any, *, rate: float = PHONE_RESPONSE_ERROR,
+              seed: int = 0) -> pd.DataFrame:
+    """Response error: some households answer a 0/1 item differently from the truth.
+
+    The model (documented assumption of the simulator): for each item, a number of
+    households k ~ Binomial(m, *rate*), where m is the count of the rarer answer among
+    the households that answered, have their answer swapped from the rarer to the
+    commoner value, and as many households with the commoner answer swap to the rarer
+    one.  Each respondent's answer may then differ from the truth (and from a home visit
+    that records the truth), so a comparison of the two sources shows agreement and
+    Cohen's kappa below 1, while the item's share among the respondents — and with it
+    the estimates and their coverage — stays exactly what a truthful answer gives.  This
+    is the "balanced misclassification" case (errors that cancel in the total; Biemer
+    2011, *Total Survey Error*, ch. 2); errors that do not cancel would bias the estimate
+    and are not simulated.
+
+    Parameters
+    ----------
+    answers : DataFrame
+        One row per respondent (e.g. from :meth:`SimulatedEvaluation.respond`).
+    columns : iterable of str
+        0/1 columns to perturb; missing values (items that do not apply) stay missing.
+    rate : float
+        Expected share of the rarer answers swapped (0 ≤ rate ≤ 1).
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        A copy of *answers* with the swapped answers.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0] * 20 + [0.0] * 80})
+    >>> out = misreport(df, ["y"], rate=0.5, seed=1)
+    >>> int(out["y"].sum()), int((out["y"] != df["y"]).sum()) > 0
+    (20, True)
+    """
+    if not 0 <= rate <= 1:
+        raise DataError(f"misreport: rate={rate} is not a share between 0 and 1.")
+    rng = rng_for(seed, "survey_stats.misreport")
+    out = answers.copy()
+    for c in columns:
+        v = out[c].to_numpy(dtype=float, copy=True)
+        ones, zeros = np.flatnonzero(v == 1), np.flatnonzero(v == 0)
+        rare, common = (ones, zeros) if len(ones) <= len(zeros) else (zeros, ones)
+        k = int(rng.binomial(len(rare), rate))
+        if k:
+            a, b = rng.choice(rare, k, replace=False), rng.choice(common, k, replace=False)
+            v[a], v[b] = v[b].copy(), v[a].copy()
+            out[c] = v
+    return out
 
 
 def _draw(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
@@ -361,6 +430,50 @@ def _ledger(reg: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return ledger
 
 
+def _re_aid(reg: pd.DataFrame, ledger: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Record returns to hardship (``returned_on``) and pay some of them again (返困再帮扶).
+
+    Of the exited households that truly fell back into hardship, 80% are recorded by the
+    union on a date in 2025; 75% of those are aided again from that date, with the aid
+    their cause of hardship calls for (living aid monthly to December, or a one-off).
+    """
+    reg["returned_on"] = pd.NaT
+    back = np.flatnonzero((reg["status"] == "exited").to_numpy() & (reg["returned"] == 1).to_numpy())
+    recorded = back[rng.random(len(back)) < _P_RETURN_RECORDED]
+    dates = pd.Timestamp("2025-01-15") + pd.to_timedelta(rng.integers(0, 280, len(recorded)), unit="D")
+    reg.loc[recorded, "returned_on"] = dates
+    pay: list[dict[str, Any]] = []
+    for i, day in zip(recorded, dates):
+        if rng.random() >= _P_RE_AID:
+            continue
+        hh, kind = reg.at[i, "household_id"], _AID_FOR.get(reg.at[i, "cause"], "living")
+        if kind == "living":
+            pay += [{"household_id": hh, "aid_type": "living", "amount": 500.0, "channel": "bank_card",
+                     "paid_on": pd.Timestamp(2025, m, 10), "fund_source": "central"} for m in range(day.month + 1, 13)]
+        else:  # returns are recorded by late October, so living aid has at least one month to run
+            pay.append({"household_id": hh, "aid_type": kind, "amount": _ONE_OFF[kind],
+                        "channel": "bank_card", "paid_on": day + pd.Timedelta(days=20), "fund_source": "provincial"})
+    return pd.concat([ledger, pd.DataFrame(pay, columns=ledger.columns)], ignore_index=True) if pay else ledger
+
+
+def _aid_kinds(reg: pd.DataFrame, ledger: pd.DataFrame, rng: np.random.Generator) -> None:
+    """The kinds of aid each household's paper file documents (``aid_kinds``, space-separated).
+
+    物质援助 = any payment in the ledger; 心理关怀 and 技能培训 leave no payment, only the
+    file's visit and training records: psychological care 45% of unexited / 15% of exited
+    households; skills training 60% of unexited households in hardship through
+    unemployment, 12% of the other unexited, 10% / 5% of exited ones.
+    """
+    n = len(reg)
+    status = reg["status"].to_numpy()
+    unemployed = (reg["cause"] == "unemployment").to_numpy()
+    material = reg["household_id"].isin(ledger["household_id"]).to_numpy()
+    psych = rng.random(n) < np.array([_P_PSYCH[s] for s in status])
+    skills = rng.random(n) < np.array([_P_SKILLS[(s, bool(u))] for s, u in zip(status, unemployed)])
+    reg["aid_kinds"] = [" ".join(k for k, on in zip(AID_KINDS, flags) if on)
+                        for flags in zip(material, psych, skills)]
+
+
 def _evaluator_inputs() -> pd.DataFrame:
     """Simulated checklist findings and figures that no data file supplies, each with its evidence.
 
@@ -395,7 +508,11 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
     eligible but missed 4%, satisfied 70%, aware 45%; deregistered households
     satisfied 80%, wrongly removed 5%, returned 3%, aware 75%.  Satisfaction with the
     aid method, its results and publicity follows the overall answer (95/93/90% of
-    the satisfied, 40/30/45% of the others).  Each household's values are drawn
+    the satisfied, 40/30/45% of the others).  The paper files document the kinds of aid
+    received (``aid_kinds``: 物质援助 = paid in the ledger, 心理关怀 and 技能培训 from visit and
+    training records, see ``_aid_kinds``) and the union's record of returns to hardship
+    (``returned_on``, 80% of the true returns; 75% of those aided again in the ledger).
+    Telephone answers can be given a response error with :func:`misreport`.  Each household's values are drawn
     once, so ``truth`` holds the exact finite-population values.
 
     Examples
@@ -456,11 +573,20 @@ def simulate_evaluation(seed: int = 0) -> SimulatedEvaluation:
         "evaluator_inputs": _evaluator_inputs(),
         "interview_roster": _roster(rng),
     }
+    ledger = documents["ledger"] = _re_aid(reg, ledger, rng)
+    _aid_kinds(reg, ledger, rng)
     truth = _truth(reg, unreg, dereg)
     paid = ledger[ledger["household_id"].isin(reg["household_id"])]
-    kinds = paid.groupby("household_id")["aid_type"].nunique()
-    truth["aid_diversity"] = float((kinds >= 2).mean())
     truth["employment_aid_coverage"] = float(paid.loc[paid["aid_type"] == "employment", "household_id"].nunique() / n)
+    kinds = reg["aid_kinds"].str.split()
+    truth["aid_diversity"] = float((kinds.str.len() >= 2).mean())
+    for k in AID_KINDS:
+        truth[f"aid_{k}"] = float(kinds.apply(lambda ks, k=k: k in ks).mean())
+    recorded = reg[reg["returned_on"].notna()]
+    again = paid[paid["household_id"].isin(recorded["household_id"])].merge(recorded[["household_id", "returned_on"]])
+    if len(recorded):
+        truth["re_aid_rate"] = float(again.loc[again["paid_on"] >= again["returned_on"], "household_id"].nunique()
+                                     / len(recorded))
     weights = {p["id"]: float(p["weight"]) for p in _social_parts()}
     truth["social_satisfaction"] = float(sum(w * social.loc[social["respondent_group"] == g, "satisfied"].mean()
                                              for g, w in weights.items()))

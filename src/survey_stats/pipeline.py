@@ -18,7 +18,8 @@ Each step is a small function on public API, so a script can run them one at a t
    within their own group), the indicator table (unexited parts from the census),
    triangulation of census and home visits, awareness levels, channels, the extra
    sample inconclusive indicators need, and the 100-point score with uncertainty.
-5. :func:`write_outputs` — Excel workbook, HTML report, figures, manifests, field lists.
+5. :func:`write_outputs` — Excel workbook, HTML report (the indicator table carries the
+   extra sample each inconclusive indicator needs), figures, manifests, field lists.
 """
 
 from __future__ import annotations
@@ -36,19 +37,21 @@ import pandas as pd
 
 from . import __version__
 from ._validation import check_option, describe_values, rng_for
-from .datasets import CHANNELS, SimulatedEvaluation, simulate_evaluation, simulate_interviews
+from .datasets import AID_KINDS, CHANNELS, PHONE_RESPONSE_ERROR, SimulatedEvaluation, misreport, simulate_evaluation
+from .datasets import simulate_interviews
 from .errors import DataError
 from .indicators import IndicatorSystem, IndicatorTable, ScoreResult, ScoringRules, evaluate_indicators, score
-from .indicators.checks import additional_sample, by_domain, triangulate
+from .indicators.checks import additional_sample, by_domain, mask_household_id, triangulate
 from .indicators.groups import awareness_levels, channels_by_group, recode_dont_know
 from .interviews import code_interviews, interview_plan, quotes, theme_frequencies
 from .questionnaires import Questionnaire, code_responses, generate_responses, load_questionnaire, questionnaire_path
 from .questionnaires import read_export, validate
-from .review import LedgerAudit, RegistryAudit, audit_ledger, audit_registry
+from .review import LedgerAudit, RegistryAudit, audit_ledger, audit_registry, re_aid
 from .sampling import Frame, Sample, select
 
-__all__ = ["EvaluationRun", "check_and_code", "draw_samples", "estimate", "fieldwork", "review_documents",
-           "aid_mix", "run_evaluation", "scoring_inputs", "social_survey_plan", "write_outputs"]
+__all__ = ["EvaluationRun", "administrative_counts", "aid_kind_columns", "aid_mix", "check_and_code", "draw_samples",
+           "estimate", "fieldwork", "review_documents", "run_evaluation", "scoring_inputs", "social_survey_plan",
+           "write_outputs"]
 
 #: sample name → (population in the simulator, questionnaire)
 SAMPLES = {"registered": ("registry", "home_visit"), "phone": ("registry", "phone_unexited"),
@@ -75,7 +78,8 @@ class EvaluationRun:
     every flagged one; ``"within"``: flagged households count toward the 30%),
     ``flagged_nonresponse`` (``"within"`` or ``"separate"``, see
     :meth:`survey_stats.sampling.Sample.design`) and ``dont_know`` (``"not_satisfied"``
-    per seed 001, or ``"exclude"``).
+    per seed 001, or ``"exclude"``).  ``phone_error`` is the simulated telephone
+    response error (:func:`survey_stats.datasets.misreport`; 0 = truthful answers).
     """
 
     seed: int
@@ -84,6 +88,7 @@ class EvaluationRun:
     flagged_nonresponse: Literal["within", "separate"] = "within"
     dont_know: Literal["not_satisfied", "exclude"] = "not_satisfied"
     spot_check_fraction: float = 0.10
+    phone_error: float = PHONE_RESPONSE_ERROR
     registry_audit: RegistryAudit | None = None
     ledger_audit: LedgerAudit | None = None
     frames: dict[str, Frame] = field(default_factory=dict)
@@ -107,6 +112,7 @@ class EvaluationRun:
     by_county: pd.DataFrame | None = None
     social_plan: pd.DataFrame | None = None
     aid_kinds: pd.DataFrame | None = None
+    re_aid: pd.DataFrame | None = None
     interview_notes: pd.DataFrame | None = None
     interview_themes: pd.DataFrame | None = None
     interview_quotes: pd.DataFrame | None = None
@@ -232,8 +238,36 @@ def _truth_answers(form: Questionnaire, truth: pd.DataFrame, rng: np.random.Gene
     return fixed
 
 
+def aid_kind_columns(kinds: pd.Series) -> dict[str, pd.Series]:
+    """0/1 columns from the kinds of aid a file documents (space-separated codes of ``AID_KINDS``).
+
+    ``aid_material``, ``aid_psychological``, ``aid_skills`` (物质援助、心理关怀、技能培训,
+    seed 000 三.3) and ``aid_diverse`` (two kinds or more); a missing record stays missing.
+
+    Examples
+    --------
+    >>> cols = aid_kind_columns(pd.Series(["material psychological", "", None]))
+    >>> pd.DataFrame(cols).values.tolist()
+    [[1.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [nan, nan, nan, nan]]
+    """
+    missing = kinds.isna()
+    split = kinds.fillna("").astype(str).str.split()
+    bad = split.apply(lambda ks: any(k not in AID_KINDS for k in ks))
+    if bad.any():
+        raise DataError(f"aid_kinds: unknown kind in row(s) {describe_values(list(kinds.index[bad]))}; "
+                        f"use {', '.join(AID_KINDS)}.")
+    out = {f"aid_{k}": split.apply(lambda ks, k=k: float(k in ks)).mask(missing) for k in AID_KINDS}
+    out["aid_diverse"] = split.apply(lambda ks: float(len(set(ks)) >= 2)).mask(missing)
+    return out
+
+
 def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = True) -> None:
-    """Simulated KoboToolbox exports, one per sample, and the file spot-check record (step 2)."""
+    """Simulated KoboToolbox exports, one per sample, and the file spot-check record (step 2).
+
+    Answers follow each household's true values, except that telephone answers carry the
+    documented response error of :func:`~survey_stats.datasets.misreport` (``run.phone_error``),
+    so the census and the home visits of the same households do not always agree.
+    """
     if run.spot_check_fraction < 0.10:
         raise DataError(f"spot_check_fraction={run.spot_check_fraction}: 档案抽检 covers at least 10% of the files.")
     rng = rng_for(run.seed, "survey_stats.fieldwork")
@@ -242,12 +276,15 @@ def fieldwork(run: EvaluationRun, *, nonresponse: float = 0.06, errors: bool = T
     chosen = roster[roster["interviewee_id"].isin(run.samples["interviews"].ids())]
     run.interview_notes = simulate_interviews(chosen, seed=run.seed)
     run.coded["spot_check"] = files[["household_id", "county", "status", "file_complete", "file_consistent"]].assign(
-        county=files["county"].map(_COUNTY_CODES))
+        county=files["county"].map(_COUNTY_CODES), **aid_kind_columns(files["aid_kinds"]))
     for name, (population, form_name) in SAMPLES.items():
         form = load_questionnaire(questionnaire_path(form_name))
         run.forms[name] = form
         truth = run.sim.respond(run.samples[name].ids(), population, nonresponse=nonresponse,
                                 seed=run.seed + zlib.crc32(name.encode()) % 1000)
+        if name == "phone":  # telephone answers carry response error (datasets.misreport)
+            truth = misreport(truth, [c for c in TRIANGULATED if c in truth.columns], rate=run.phone_error,
+                              seed=run.seed)
         fixed = _truth_answers(form, truth, rng)
         kinds = ["unknown_choice", "out_of_range", "duplicate"] if errors and len(truth) > 10 else []
         run.raw[name] = generate_responses(form, len(truth), seed=run.seed, errors=kinds, fixed=fixed,
@@ -366,32 +403,61 @@ def _designs(run: EvaluationRun) -> dict[str, Any]:
 
 
 def aid_mix(ledger: pd.DataFrame, registry_ids: Any) -> tuple[dict[str, tuple[int, int]], pd.DataFrame]:
-    """帮扶方式多样性 and 就业帮扶 from the aid ledger (administrative counts, no sampling error).
+    """就业帮扶 coverage and the kinds of money aid, from the aid ledger (no sampling error).
 
-    Returns the administrative counts of ``aid_diversity`` (households paid two or more
-    kinds of aid / households paid) and ``employment_aid_coverage`` (households paid
-    employment aid / registered households), and the share of registered households
-    receiving each kind of aid.
+    Returns the administrative counts of ``employment_aid_coverage`` (households paid
+    employment aid / registered households) and the share of registered households paid
+    each kind of aid.  (帮扶方式多样性 — 物质援助、心理关怀、技能培训 — needs the files'
+    visit and training records: the spot-check indicators ``aid_diversity``,
+    ``aid_material``, ``aid_psychological``, ``aid_skills``.)
 
     Examples
     --------
     >>> led = pd.DataFrame({"household_id": ["A", "A", "B", "C"], "aid_type": ["living", "medical", "living", "employment"]})
     >>> counts, kinds = aid_mix(led, ["A", "B", "C", "D"])
     >>> counts
-    {'aid_diversity': (1, 3), 'employment_aid_coverage': (1, 4)}
+    {'employment_aid_coverage': (1, 4)}
     >>> kinds.set_index("aid_type")["households"].to_dict()
     {'living': 2, 'employment': 1, 'medical': 1}
     """
     ids = pd.Index(pd.unique(pd.Series(list(registry_ids))))
     led = ledger[ledger["household_id"].isin(ids)]
-    kinds_per = led.groupby("household_id")["aid_type"].nunique()
     emp = led.loc[led["aid_type"] == "employment", "household_id"].nunique()
-    counts = {"aid_diversity": (int((kinds_per >= 2).sum()), int(len(kinds_per))),
-              "employment_aid_coverage": (int(emp), int(len(ids)))}
     by_kind = led.groupby("aid_type")["household_id"].nunique().sort_values(ascending=False, kind="stable")
     kinds = pd.DataFrame({"aid_type": by_kind.index, "households": by_kind.to_numpy(),
                           "share": by_kind.to_numpy() / len(ids)})
-    return counts, kinds
+    return {"employment_aid_coverage": (int(emp), int(len(ids)))}, kinds
+
+
+def administrative_counts(registry: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Counts of the administrative indicators from the registry and the aid ledger.
+
+    ``info_check_rate`` (households with 信息比对 done, column ``info_checked``),
+    ``employment_aid_coverage`` (:func:`aid_mix`) and ``re_aid_rate`` (返困再帮扶:
+    households recorded as back in hardship and paid again, :func:`survey_stats.review.re_aid`;
+    left out when the registry records no return — then drop the indicator).
+
+    Examples
+    --------
+    >>> reg = pd.DataFrame({"household_id": ["A", "B"], "info_checked": [True, False],
+    ...                     "returned_on": [pd.Timestamp("2025-03-01"), pd.NaT]})
+    >>> led = pd.DataFrame({"household_id": ["A"], "aid_type": ["employment"], "paid_on": [pd.Timestamp("2025-04-01")]})
+    >>> administrative_counts(reg, led)
+    {'info_check_rate': (1, 2), 'employment_aid_coverage': (1, 2), 're_aid_rate': (1, 1)}
+    """
+    out = {"info_check_rate": (int(registry["info_checked"].sum()), len(registry)),
+           **aid_mix(ledger, registry["household_id"])[0]}
+    back = re_aid(registry, ledger)
+    if len(back):
+        out["re_aid_rate"] = (int(back["re_aided"].sum()), len(back))
+    return out
+
+
+def _system(admin: Mapping[str, tuple[int, int]]) -> IndicatorSystem:
+    """The default system without administrative indicators the data give no counts for."""
+    system = IndicatorSystem.default()
+    absent = {i.id for i in system if i.kind == "administrative" and i.id not in admin}
+    return system.select([i.id for i in system if i.id not in absent]) if absent else system
 
 
 def _populations(run: EvaluationRun) -> dict[str, int]:
@@ -413,21 +479,20 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     designs = run.designs = _designs(run)
     reg, phone = designs["registered"], designs["phone"]
     run.unverified = run.samples["registered"].unverified(run.coded["registered"], set_aside=run.set_aside["registered"])
-    checked = int(run.sim.registry["info_checked"].sum())
-    mix, run.aid_kinds = aid_mix(run.sim.documents["ledger"], run.sim.registry["household_id"])
-    run.indicators = evaluate_indicators(IndicatorSystem.default(), designs,
-                                         administrative={"info_check_rate": (checked, len(run.sim.registry)), **mix},
-                                         ci_method=ci_method, na="drop")  # type: ignore[arg-type]
+    reg_files, ledger = run.sim.registry, run.sim.documents["ledger"]
+    run.aid_kinds = aid_mix(ledger, reg_files["household_id"])[1]
+    back = re_aid(reg_files, ledger)
+    run.re_aid = back.assign(household_id=back["household_id"].map(mask_household_id))
+    admin = administrative_counts(reg_files, ledger)
+    run.indicators = evaluate_indicators(_system(admin), designs, administrative=admin, ci_method=ci_method,
+                                         na="drop")  # type: ignore[arg-type]
     if with_decisions:
         run.decisions = additional_sample(run.indicators, populations=_populations(run))
-        # every indicator by county (分报告), NCHS flags on each cell
-        counts = run.sim.registry.groupby(run.sim.registry["county"].map(_COUNTY_CODES))["info_checked"].agg(["sum", "size"])
-        codes = run.sim.registry["county"].map(_COUNTY_CODES)
-        admin = {c: {"info_check_rate": (int(r["sum"]), int(r["size"])),
-                     **aid_mix(run.sim.documents["ledger"], run.sim.registry.loc[codes == c, "household_id"])[0]}
-                 for c, r in counts.iterrows()}
-        run.by_county = by_domain(IndicatorSystem.default(), designs, "county", list(_COUNTY_CODES.values()),
-                                  administrative=admin, ci_method=ci_method)
+        # every indicator by county (分报告), NCHS flags on each cell (by_domain drops a county's missing counts)
+        codes = reg_files["county"].map(_COUNTY_CODES)
+        by_county = {c: administrative_counts(reg_files[codes == c], ledger) for c in _COUNTY_CODES.values()}
+        run.by_county = by_domain(_system(admin), designs, "county", list(_COUNTY_CODES.values()),
+                                  administrative=by_county, ci_method=ci_method)
     # the census verified by the home visits of the same unexited households
     hv = run.coded["registered"]
     run.triangulation, run.disagreements = triangulate(run.coded["phone"], hv[hv["status"] == "unexited"],
@@ -492,10 +557,10 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
     tables = {"未完成核查 Unverified flagged files": run.unverified,
               "电话调查与入户核查比对 Census vs home visits": run.triangulation,
               "比对不一致 Disagreements": run.disagreements,
-              "需追加样本 Extra sample to decide": run.decisions,
               "分县区指标 Indicators by county": run.by_county,
               "社会满意度调查样本量 Social survey plan": run.social_plan,
               "帮扶类型 Aid received by kind": run.aid_kinds,
+              "返困再帮扶 Households back in hardship aided again": run.re_aid,
               "访谈主题 Interview themes by role": run.interview_themes,
               "访谈引语 Interview quotes (anonymised)": run.interview_quotes,
               "评分输入 Scoring inputs": run.scoring_inputs}
@@ -509,17 +574,19 @@ def write_outputs(run: EvaluationRun, out: str | Path) -> dict[str, Path]:
                         unvisited=run.unverified)
     paths.update(figs)
     sheet = {"未完成核查 Unverified flagged files": "unverified", "电话调查与入户核查比对 Census vs home visits": "triangulation",
-             "比对不一致 Disagreements": "disagreements", "需追加样本 Extra sample to decide": "extra_sample",
+             "比对不一致 Disagreements": "disagreements",
              "分县区指标 Indicators by county": "by_county",
              "社会满意度调查样本量 Social survey plan": "social_plan", "帮扶类型 Aid received by kind": "aid_kinds",
+             "返困再帮扶 Households back in hardship aided again": "re_aid",
              "访谈主题 Interview themes by role": "interview_themes",
              "访谈引语 Interview quotes (anonymised)": "interview_quotes", "评分输入 Scoring inputs": "scoring_inputs"}
     paths["excel"] = write_excel(out / "evaluation_report.xlsx", run.indicators, run.score, meta=meta,
                                  validation=validation, manifests=manifests, awareness=run.awareness,
-                                 channels=run.channels, plan=plan, tables={sheet[k]: v for k, v in tables.items()})
+                                 channels=run.channels, plan=plan, tables={sheet[k]: v for k, v in tables.items()},
+                                 decisions=run.decisions, populations=_populations(run))
     paths["html"] = write_html(out / "evaluation_report.html", run.indicators, run.score, meta=meta,
                                figures=figs, validation=validation, awareness=run.awareness, channels=run.channels,
-                               tables=tables, plan=plan)
+                               tables=tables, plan=plan, decisions=run.decisions, populations=_populations(run))
     paths.update(write_deliverables(run, out, plan=plan, figures=figs, designs=run.designs, meta={**meta, "households": len(run.sim.registry)},
                                     manifest_files={k[9:]: v for k, v in paths.items() if k.startswith("manifest_")}))
     run.outputs = paths

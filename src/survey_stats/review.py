@@ -34,7 +34,7 @@ from .errors import DataError
 from .expr import Expression, parse
 from .privacy import mask_id_card
 
-__all__ = ["LedgerAudit", "RegistryAudit", "audit_ledger", "audit_registry", "check_id_card", "check_rules",
+__all__ = ["LedgerAudit", "RegistryAudit", "audit_ledger", "audit_registry", "check_id_card", "check_rules", "re_aid",
            "default_rules", "load_rules", "working_days"]
 
 _RULE_KINDS = ("required", "id_card", "unique", "id_birth", "expression", "cause_aid", "aid_after_exit")
@@ -213,7 +213,9 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
         expression language, docs/expressions.md, flagging the rows where it is true;
         ``@name`` refers to ``thresholds``), ``cause_aid``, ``aid_after_exit`` (payments of
         ``aid_type`` later than ``grace_days`` after the exit date: the 渐退期 phase-out period,
-        180 days in the shipped rules).  The rules are checked (:func:`check_rules`) before
+        180 days in the shipped rules; payments on or after the date in the rule's optional
+        ``returned_column`` — the household's recorded return to hardship — are aid given
+        again, not a phase-out breach).  The rules are checked (:func:`check_rules`) before
         the registry is read.
 
     Returns
@@ -278,6 +280,10 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
                 continue
             led = ledger[ledger["aid_type"] == rule["aid_type"]].copy()
             led["paid_on"] = pd.to_datetime(led["paid_on"])
+            back = rule.get("returned_column")
+            if back and back in reg.columns:  # aid from a recorded return to hardship on is 返困再帮扶
+                since = pd.to_datetime(reg.set_index(id_column)[back], errors="coerce")
+                led = led[~(led["paid_on"] >= led["household_id"].map(since))]
             last = led.groupby("household_id")["paid_on"].max()
             lp = reg[id_column].map(last)
             grace = pd.Timedelta(days=int(rule.get("grace_days", 0)))  # 渐退期: aid may continue this long
@@ -294,6 +300,48 @@ def audit_registry(registry: pd.DataFrame, *, ledger: pd.DataFrame | None = None
     hh["illogical"] = hh["household_id"].isin(ill)
     hh["flagged"] = hh["incomplete"] | hh["illogical"]
     return RegistryAudit(problems, hh)
+
+
+def re_aid(registry: pd.DataFrame, ledger: pd.DataFrame, *, returned_column: str = "returned_on",
+           id_column: str = "household_id") -> pd.DataFrame:
+    """返困再帮扶: were households recorded as back in hardship aided again?
+
+    Seed 000 (帮扶可持续性) asks whether a mechanism re-aids exited households that fell back
+    into hardship.  From the registry's record of the return (*returned_column*, a date)
+    and the aid ledger, each recorded household is aided again when the ledger holds a
+    payment to it on or after that date.  An administrative check on the whole registry:
+    no sampling error.
+
+    Returns
+    -------
+    DataFrame
+        household_id, county, returned_on, re_aided (bool), first_aid_on (NaT when none),
+        one row per household with a recorded return.
+
+    Examples
+    --------
+    >>> reg = pd.DataFrame({"household_id": ["A", "B", "C"], "county": "萧县",
+    ...                     "returned_on": [pd.Timestamp("2025-03-01"), pd.Timestamp("2025-05-01"), pd.NaT]})
+    >>> led = pd.DataFrame({"household_id": ["A", "B"], "aid_type": "living",
+    ...                     "paid_on": [pd.Timestamp("2025-04-10"), pd.Timestamp("2025-04-10")]})
+    >>> re_aid(reg, led)[["household_id", "re_aided"]].values.tolist()
+    [['A', True], ['B', False]]
+    """
+    for name, df, cols in (("registry", registry, [id_column, returned_column]),
+                           ("ledger", ledger, ["household_id", "paid_on"])):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise DataError(f"re_aid: the {name} has no column(s) {', '.join(map(repr, missing))}.")
+    since = pd.to_datetime(registry[returned_column], errors="coerce")
+    rec = registry.loc[since.notna(), [id_column]].assign(returned_on=since[since.notna()])
+    rec["county"] = registry.loc[since.notna(), "county"] if "county" in registry.columns else ""
+    paid = ledger[["household_id", "paid_on"]].assign(paid_on=lambda d: pd.to_datetime(d["paid_on"]))
+    paid = paid.merge(rec.rename(columns={id_column: "household_id"}), on="household_id")
+    first = paid[paid["paid_on"] >= paid["returned_on"]].groupby("household_id")["paid_on"].min()
+    out = rec.rename(columns={id_column: "household_id"})[["household_id", "county", "returned_on"]]
+    out["first_aid_on"] = pd.to_datetime(out["household_id"].map(first.to_dict()))
+    out.insert(3, "re_aided", out["first_aid_on"].notna())
+    return out.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------- ledger

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_level, check_option, describe_rows, describe_values
-from ..ci import PROPORTION_METHODS, ProportionMethod
+from ..ci import PROPORTION_METHODS, ProportionMethod, proportion_interval
 from ..contrasts import linear_combination
 from ..design import Design
 from ..errors import DataError
@@ -159,6 +160,7 @@ def evaluate_indicators(
     ci_method: ProportionMethod = "beta",
     df: float | str | None = None,
     na: str = "fail",
+    cap_n_eff: str = "srswor",
 ) -> IndicatorTable:
     """Compute every indicator of *system* with SE, CI, verdict and reliability flag.
 
@@ -181,6 +183,20 @@ def evaluate_indicators(
         As for the estimators (``None`` = each design's df).
     na : {"fail", "drop"}
         A missing numerator inside a denominator: raise, or leave the household out.
+    cap_n_eff : {"srswor", "n", "none"}
+        Single rates: a cap on the effective sample size n* = p̂(1 − p̂)/SE² the interval
+        is built from (Korn-Graubard and the other n*-based methods).  When every event
+        of a rate lies in certainty units (flagged files visited with certainty, census
+        strata), the SE sees none of the events' variability, n* grows far beyond n and
+        the interval under-covers (docs/indicators.md, "Effective sample size").
+        ``"srswor"`` (default): n* is at most that of a simple random sample without
+        replacement of the same n from the same estimated population — the design
+        effect is floored at 1, so a census or near-census keeps its finite-population
+        correction.  ``"n"``: n* ≤ n, the cap of the NCHS presentation standards for
+        proportions (Parker et al. 2017, NCHS Vital Health Stat 2(175)); it ignores the
+        FPC and so widens near-census intervals.  ``"none"``: no cap, as R
+        ``svyciprop(method = "beta")`` does.  The reported SE is the design SE in
+        every case; the capped interval's method says "n_eff capped".
 
     Returns
     -------
@@ -199,6 +215,7 @@ def evaluate_indicators(
     level = check_level(system.level if level is None else level)
     check_option(ci_method, "ci_method", PROPORTION_METHODS)
     check_option(na, "na", ("fail", "drop"))
+    check_option(cap_n_eff, "cap_n_eff", ("srswor", "n", "none"))
     administrative = dict(administrative or {})
 
     # 1. base parts, grouped by sample
@@ -306,6 +323,8 @@ def evaluate_indicators(
         coef, const = form(ind.id)
         if ind.kind in ("rate", "administrative"):
             e = estimates[ind.id]
+            if cap_n_eff != "none" and ind.kind == "rate":
+                e = _capped(e, ci_method, cap_n_eff)
             census = e.se == 0 and ind.kind == "rate" and _all_census(samples[ind.sample], e)  # type: ignore[index]
             flag, why = (("reliable", "administrative count: no sampling error") if ind.kind == "administrative"
                          else reliability(e.estimate, e.n, e.n_eff, e.se, e.df, level=level, census=census))
@@ -358,6 +377,26 @@ def evaluate_indicators(
                                  "ci_low": estimates[pid].ci_low, "ci_high": estimates[pid].ci_high}
                                 for pid in part_ids])
     return IndicatorTable(tuple(rows), parts_frame, theta, V, tuple(part_ids), level, ci_method)
+
+
+def _capped(e: Estimate, ci_method: str, cap: str) -> Estimate:
+    """The estimate with its interval from the capped effective sample size (see ``cap_n_eff``).
+
+    ``"srswor"``: n* ≤ p̂(1 − p̂)/V_srswor = n_eff · deff (when deff, against SRSWOR, is
+    below 1); ``"n"``: n* ≤ n.  A standard error of sqrt(p̂(1 − p̂)/n*) is exactly the
+    one whose effective sample size is n*, so :func:`~survey_stats.ci.proportion_interval`
+    given it builds the capped interval of any method; the reported SE stays the design's.
+    """
+    if not (e.se > 0 and 0 < e.estimate < 1):
+        return e
+    limit = float(e.n) if cap == "n" else e.n_eff * e.deff if math.isfinite(e.deff) and e.deff < 1 else math.inf
+    if not e.n_eff > limit:
+        return e
+    se_cap = math.sqrt(e.estimate * (1 - e.estimate) / limit)
+    lo, hi, n_eff, used = proportion_interval(e.estimate, se_cap, e.n, level=e.level, df=e.df,
+                                              method=ci_method)  # type: ignore[arg-type]
+    what = "n" if cap == "n" else "SRSWOR (deff floored at 1)"
+    return dataclasses.replace(e, ci_low=lo, ci_high=hi, n_eff=n_eff, method=f"{used} (n_eff capped: {what})")
 
 
 def _part_weights(ind: Any, masks: Mapping[str, tuple[str, np.ndarray]], samples: Mapping[str, Any]) -> list[float]:

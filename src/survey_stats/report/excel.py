@@ -76,6 +76,8 @@ def write_excel(
     headers: str = "bilingual",
     response_rates: pd.DataFrame | None = None,
     tables: dict[str, pd.DataFrame] | None = None,
+    decisions: pd.DataFrame | None = None,
+    populations: dict[str, int] | None = None,
 ) -> Path:
     """Write the indicator workbook.
 
@@ -87,7 +89,11 @@ def write_excel(
     ``response_rates`` when given (AAPOR RR1 per sample, stratum and group), ``methods``
     (one statement per row), ``validation`` and ``samples`` (the sample manifests, one
     stratum per row).  Without *score* (an indicator-only report) the ``scoring`` sheet
-    says that no score was computed.  *headers* is ``"bilingual"`` (中文 English) or
+    says that no score was computed.  The ``indicators`` sheet shows, for each
+    inconclusive indicator, its leaning and the additional households a verdict needs
+    (*decisions* from :func:`~survey_stats.indicators.checks.additional_sample`, or
+    computed with *populations* for the FPC; see
+    :func:`~survey_stats.report.indicator_frame`).  *headers* is ``"bilingual"`` (中文 English) or
     ``"zh"`` (Chinese only) on every sheet.
     """
     path = Path(path)
@@ -95,7 +101,7 @@ def write_excel(
     meta = dict(meta or {})
     wb = Workbook()
     wb.remove(wb.active)
-    ind = indicator_frame(table, score)
+    ind = indicator_frame(table, score, decisions=decisions, populations=populations)
     verdicts = ind.pop("verdict").tolist()
     ind = localise_headers(ind.drop(columns=["id"]), headers)
     _sheet(wb, "indicators", ind, percent=_PERCENT_COLS, decimals=_DECIMALS, fills=verdicts)

@@ -58,16 +58,19 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
                 figures: dict[str, Path] | None = None, validation: pd.DataFrame | None = None,
                 awareness: pd.DataFrame | None = None, channels: pd.DataFrame | None = None,
                 tables: dict[str, pd.DataFrame] | None = None,
-                response_rates: pd.DataFrame | None = None, plan: pd.DataFrame | None = None) -> str:
+                response_rates: pd.DataFrame | None = None, plan: pd.DataFrame | None = None,
+                decisions: pd.DataFrame | None = None, populations: dict[str, int] | None = None) -> str:
     """The report as one HTML string with figures embedded as base64 PNG.
 
     *plan* is the rectification plan already built (default: computed from *table*).
+    *decisions* / *populations*: the extra sample inconclusive indicators need, shown in
+    the indicator table (see :func:`~survey_stats.report.indicator_frame`).
 
     Without *score* the report is indicator-only and says so; *response_rates* (AAPOR RR1
     per sample, stratum and group) adds a table.
     """
     meta = dict(meta or {})
-    ind = indicator_frame(table, score)
+    ind = indicator_frame(table, score, decisions=decisions, populations=populations)
     classes = [v.replace(" ", "-") for v in ind.pop("verdict")]
     ind = ind.drop(columns=["id", "区间方法 CI method"])
     parts = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{html.escape(meta.get('title', 'report'))}"
@@ -80,7 +83,8 @@ def render_html(table: IndicatorTable, score: ScoreResult | None, *, meta: dict[
               "No scoring inputs: indicator-only report.</p>"),
              "<h2>评估指标 Indicators</h2>", _table(ind, classes),
              f"<p class='note'>{int(table.level * 100)}% 置信区间；比例区间方法 {html.escape(table.ci_method)}；"
-             "结论依据置信区间与参考值比较；可靠性按 NCHS 比例数据发布标准。</p>"]
+             "结论依据置信区间与参考值比较；可靠性按 NCHS 比例数据发布标准；无法判定的指标给出倾向结论、"
+             "按观测比率以80%把握度得出结论所需的样本量及需追加户数（含有限总体校正）。</p>"]
     figs = figures or {}
     captions = {"figure_forest": "各指标估计值与置信区间 Indicators with CIs",
                 "figure_satisfaction": "各类家庭满意度 Satisfaction by group",

@@ -59,16 +59,20 @@ def _forest_panel(ax, rows: list, font: Path | None) -> None:  # type: ignore[no
     ax.grid(axis="x", alpha=0.3)
 
 
-def forest_figure(table: IndicatorTable, *, split: float = 0.5) -> Figure:
+def forest_figure(table: IndicatorTable, *, bands: tuple[float, float] = (0.2, 0.8)) -> Figure:
     """Every rate with its CI, reference value marked, coloured by verdict.
 
-    Two panels with their own axes: low rates (estimate below *split*, e.g. 错评率 near
-    2%) and high rates (覆盖率, 满意度 near 90%), so neither group is squeezed.
+    Panels with their own axes: low rates (estimate below ``bands[0]``, e.g. 错评率 near
+    2%), mid-range rates (e.g. the share of households receiving each kind of aid) and
+    high rates (from ``bands[1]``: 覆盖率, 满意度 near 90%), so no group is squeezed; an
+    empty panel is left out.
     """
     rows = list(table)
-    low = [r for r in rows if r.estimate < split]
-    high = [r for r in rows if r.estimate >= split]
-    groups = [(g, zh, en) for g, zh, en in ((low, "低比率指标", "low rates"), (high, "高比率指标", "high rates")) if g]
+    low = [r for r in rows if r.estimate < bands[0]]
+    mid = [r for r in rows if bands[0] <= r.estimate < bands[1]]
+    high = [r for r in rows if r.estimate >= bands[1]]
+    groups = [(g, zh, en) for g, zh, en in ((low, "低比率指标", "low rates"), (mid, "中等比率指标", "mid-range rates"),
+                                            (high, "高比率指标", "high rates")) if g]
     fig, font = _figure(8.5, 0.42 * len(rows) + 1.0 + 0.6 * len(groups))
     axes = fig.subplots(len(groups), 1, squeeze=False, gridspec_kw={"height_ratios": [len(g) for g, _, _ in groups]})
     for ax, (g, zh, en) in zip(axes[:, 0], groups):

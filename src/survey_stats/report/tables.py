@@ -42,10 +42,52 @@ def _scored(rules: ScoringRules, score: ScoreResult) -> dict[str, str]:
     return out
 
 
+#: leaning of an inconclusive indicator (the verdict its estimate points to)
+LEANING_LABELS = {"meets": "倾向达标 leans meets", "fails": "倾向未达标 leans fails"}
+#: the three decision columns of the indicator table
+DECISION_COLUMNS = ("倾向 Leaning", "判定所需样本量 n needed", "需追加户数 Additional households")
+NO_FEASIBLE_SAMPLE = "无可行样本 none feasible"
+
+
+def _decision_cells(table: IndicatorTable, decisions: pd.DataFrame | None,
+                    populations: dict[str, int] | None) -> dict[str, tuple[Any, Any, Any]]:
+    """Leaning, n needed and additional households per inconclusive indicator id."""
+    from ..indicators.checks import additional_sample
+
+    if decisions is None:
+        decisions = additional_sample(table, populations=populations)
+    cells = {}
+    for r in decisions.itertuples(index=False):
+        needed = "" if pd.isna(r.n_needed) else int(r.n_needed)
+        extra = NO_FEASIBLE_SAMPLE if pd.isna(r.additional) else int(r.additional)
+        cells[str(r.id)] = (LEANING_LABELS.get(str(r.leaning), str(r.leaning)), needed, extra)
+    return cells
+
+
 def indicator_frame(table: IndicatorTable, score: ScoreResult | None = None,
-                    rules: ScoringRules | None = None) -> pd.DataFrame:
-    """The indicator table with bilingual headers, as handed to the client."""
+                    rules: ScoringRules | None = None, *, decisions: pd.DataFrame | None = None,
+                    populations: dict[str, int] | None = None) -> pd.DataFrame:
+    """The indicator table with bilingual headers, as handed to the client.
+
+    For each inconclusive indicator the last three shown columns give the verdict its
+    estimate leans to, the households a verdict needs at the observed rate (80% power,
+    finite-population corrected) and how many more than were surveyed — from
+    :func:`~survey_stats.indicators.checks.additional_sample` (pass its result as
+    *decisions*, or *populations* to let it be computed here with the FPC).  The cells
+    are empty for decided indicators; "无可行样本" when no sample up to the whole group
+    would decide at that rate.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> d = ss.Design(pd.DataFrame({"status": "unexited", "N_h": 256, "missed_exit": [1] * 2 + [0] * 98}), fpc="N_h")
+    >>> t = ss.evaluate_indicators(ss.IndicatorSystem.default().select(["missed_exit_rate"]), {"phone": d})
+    >>> f = indicator_frame(t, populations={"missed_exit_rate": 256})
+    >>> f.loc[0, list(DECISION_COLUMNS)].astype(str).tolist()
+    ['倾向达标 leans meets', '227', '127']
+    """
     points = _scored(rules or ScoringRules.default(), score) if score is not None else {}
+    cells = _decision_cells(table, decisions, populations)
     rows = []
     for r in table:
         rows.append({
@@ -56,6 +98,7 @@ def indicator_frame(table: IndicatorTable, score: ScoreResult | None = None,
             "参考值 Reference": r.reference,
             "方向 Direction": DIRECTION.get(r.direction, r.direction) if r.reference is not None else "",
             "结论 Verdict": VERDICT_LABELS.get(r.verdict, r.verdict), "得分 Points": points.get(r.id, ""),
+            **dict(zip(DECISION_COLUMNS, cells.get(r.id, ("", "", "")))),
             "id": r.id, "verdict": r.verdict,
         })
     return pd.DataFrame(rows)
@@ -157,6 +200,11 @@ def methods_frame(meta: dict[str, Any], table: IndicatorTable, score: ScoreResul
             ("结论规则 Verdict rule", "“≤参考值”指标：区间上限≤参考值为达标，下限>参考值为未达标，否则无法判定；“≥”反之"),
             ("可靠性 Reliability", "美国国家卫生统计中心《比例数据发布标准》（2017）：n或有效样本量<30、区间过宽为不可靠"),
             ("合成指标样本量 Composite n", "各样本中参与计算的不同受访户数之和（行政记录不计）")]
+    capped = [r.name_zh for r in table if "n_eff capped" in r.ci_method]
+    if capped:
+        rows.append(("有效样本量上限 n_eff cap",
+                     f"{'、'.join(capped)}：设计方差所对应的有效样本量超出上限（如事件全部落在必选户中），"
+                     "区间按上限计算（上限见区间方法列：SRSWOR为同样本量不放回简单随机抽样，n为样本量）；标准误仍为设计标准误"))
     if score is not None:
         rows.append(("评分不确定性 Score uncertainty",
                      f"从各基础比率的抽样分布模拟{score.n_sim}次（随机种子{score.seed}），取{score.level:.0%}区间"))
