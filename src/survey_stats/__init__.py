@@ -11,7 +11,6 @@ association and t-tests (:func:`chisq_test`, :func:`t_test`) and weight trimming
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 
 from . import ci, datasets, errors, indicators, privacy, questionnaires, readers, replicates, review, sampling, weighting
 from . import safe_output
@@ -84,10 +83,7 @@ def __getattr__(name: str):  # lazy submodules: figures/reports import matplotli
     raise AttributeError(f"module 'survey_stats' has no attribute {name!r}")
 
 
-try:
-    __version__ = version("survey-stats")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "Allocation",

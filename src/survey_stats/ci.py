@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import numpy as np
 from scipy import optimize, special, stats
 
 from ._validation import check_option
@@ -190,7 +189,7 @@ def proportion_interval(
     n_eff = p * (1 - p) / var if not degenerate else float(n)
     if census:
         return p, p, n_eff, method
-    if not df > 0:
+    if not df > 0 or math.isnan(se):  # no df, or a variance that cannot be estimated (R's NA): no interval
         return math.nan, math.nan, n_eff, method
     t = t_quantile(level, df)
     used = method

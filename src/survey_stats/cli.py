@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from ._validation import flag_value  # the same yes/no mapping as the frame
 from .config import CONFIG_NAME, find_config, load_config, write_template
 from .errors import DataError, SurveyStatsError

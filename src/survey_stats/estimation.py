@@ -15,9 +15,8 @@ are never dropped before the variance is computed.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,11 +26,11 @@ import pandas as pd
 from . import _assembly, _kernel
 from ._assembly import domain_text as _where
 from ._validation import check_level, check_option, describe_rows, describe_values
-from .ci import PROPORTION_METHODS, ProportionMethod, proportion_interval, t_quantile
+from .ci import PROPORTION_METHODS, ProportionMethod
 from .design import Design
 from .errors import DataError, EstimationError, MethodError
 from .expr import parse
-from .results import Estimate, EstimateTable, _cv, _Origin
+from .results import Estimate, EstimateTable
 
 __all__ = ["mean", "proportion", "quantile", "ratio", "total"]
 

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from ._validation import check_option, describe_values, rng_for
 from .datasets import AID_KINDS, CHANNELS, PHONE_RESPONSE_ERROR, SimulatedEvaluation, misreport, simulate_evaluation
 from .datasets import simulate_interviews

@@ -47,7 +47,7 @@ from .estimation import (
     _resolve_df,
     _sql,
 )
-from .replicates import ReplicateWeights, _rank_df
+from ._replication import ReplicateWeights, rank_df
 from .results import Estimate, EstimateTable, _cv, _Origin
 
 __all__ = ["quantile"]
@@ -340,7 +340,7 @@ def _rows_df(design: Design, rows: np.ndarray) -> float:
         if key not in known:
             if len(known) > 256:
                 known.clear()
-            known[key] = float(_rank_df(design._rep.weights[rows]))
+            known[key] = float(rank_df(design._rep.weights[rows]))
         return known[key]
     return float(_domain_df(design, np.where(rows, 0, 1).astype(np.intp), 1)[0])
 

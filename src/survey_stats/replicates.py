@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -36,34 +35,14 @@ import pandas as pd
 from scipy import linalg
 
 from ._validation import check_option, describe_values, rng_for
+from ._replication import ReplicateWeights
+from ._replication import rank_df as _rank_df
 from .design import Design
 from .errors import DesignError
 
 __all__ = ["ReplicateWeights", "from_replicate_weights", "replicate_design"]
 
 RepType = Literal["JK1", "JKn", "bootstrap", "BRR", "Fay", "other"]
-
-
-@dataclass(frozen=True, eq=False)
-class ReplicateWeights:
-    """Replicate weights (n × R, full 'analysis' weights) and how to combine them."""
-
-    weights: np.ndarray
-    scale: float
-    rscales: np.ndarray
-    mse: bool
-    type: str
-
-    def with_weights(self, w: np.ndarray) -> ReplicateWeights:
-        w = np.asarray(w, dtype=float)
-        w.setflags(write=False)
-        return ReplicateWeights(w, self.scale, self.rscales, self.mse, self.type)
-
-    def variance(self, theta: np.ndarray, reps: np.ndarray) -> np.ndarray:
-        """Covariance from replicate estimates ``reps`` (R × k) around ``theta`` (k)."""
-        centre = theta if self.mse else np.nanmean(reps, axis=0)
-        d = reps - centre
-        return self.scale * (d * self.rscales[:, None]).T @ d
 
 
 def _progress(iterable, total: int, enabled: bool, desc: str):  # type: ignore[no-untyped-def]
@@ -267,22 +246,6 @@ def _stratum_counts(rng: np.random.Generator, k: np.ndarray, R_c: int) -> np.nda
     rep = np.arange(len(draws)) % R_c  # each stratum's block is (k_h − 1) × R_c, row-major
     cell = (first + draws) * R_c + rep
     return np.bincount(cell, minlength=int(k.sum()) * R_c).reshape(-1, R_c)
-
-
-def _rank_df(rw: np.ndarray) -> int:
-    """R's ``degf`` of a replicate design: rank of the replicate weights − 1 (relative tolerance 1e-5)."""
-    if rw.size > 2e7:  # too large to factorise: one df per replicate
-        return rw.shape[1] - 1
-    # Rank from the R × R Gram matrix scaled to unit diagonal (columns of unit norm): one BLAS
-    # product instead of an SVD of the n × R weights, and no n × R temporary.  A singular value
-    # s of the unit-norm columns is √λ; λ is accurate to ~1e-15, far below the threshold (1e-5)².
-    gram = rw.T @ rw
-    d = np.sqrt(np.diag(gram))
-    keep = d > 0
-    if not keep.any():
-        return -1
-    lam = np.linalg.eigvalsh(gram[np.ix_(keep, keep)] / np.outer(d[keep], d[keep]))
-    return int(np.count_nonzero(lam > 1e-10)) - 1
 
 
 def from_replicate_weights(

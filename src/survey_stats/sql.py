@@ -29,7 +29,7 @@ from . import _assembly, _kernel, _setup, _sqlengine
 from ._validation import check_level, check_option, describe_values
 from .ci import PROPORTION_METHODS
 from .design import Design
-from .errors import DataError, DesignError, ExpressionError, LonelyPSUError, MethodError
+from .errors import DataError, DesignError, ExpressionError, MethodError
 from .expr import parse
 from .results import Estimate, EstimateTable
 
@@ -384,7 +384,7 @@ class SQLDesign:
                        where: str | None) -> pd.DataFrame:
         """Query 1: weight sums, weighted totals and counts per domain; the estimates e_j per domain."""
         keys = ", ".join(_q(c) for c in by_cols)
-        sel = []
+        sel = ["COUNT(*) AS __rows"]
         for j, p in enumerate(parts):
             sel += [f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w END) AS W{j}",
                     f"SUM(CASE WHEN {p['miss']} THEN 0 ELSE __w * {p['y']} END) AS Y{j}",
@@ -395,7 +395,7 @@ class SQLDesign:
         dom = self.engine.sql(f"SELECT {keys + ', ' if keys else ''}{', '.join(sel)} FROM {self.base} "
                               f"{'WHERE ' + where if where else ''} "
                               f"{'GROUP BY ' + keys + ' ORDER BY ' + keys if keys else ''}")
-        if len(dom) == 0:
+        if len(dom) == 0 or int(dom["__rows"].sum()) == 0:  # without GROUP BY an empty selection is one NULL row
             raise DataError("where= selects no rows; the domain is empty." if where else "the data have no rows.")
         with np.errstate(divide="ignore", invalid="ignore"):
             for j in range(len(parts)):
@@ -430,14 +430,14 @@ class SQLDesign:
         join = f"JOIN {etab} e USING ({keys})" if keys else f"CROSS JOIN {etab} e"
         src = f"(SELECT b.*, e.__d, {', '.join(zs)} FROM {self.base} b {join} {'WHERE ' + where if where else ''}) s"
         if self._psu_h is None:
-            cells = self.engine.sql(f"SELECT __h, __d, COUNT(*) AS cnt, "
+            cells = self.engine.sql("SELECT __h, __d, COUNT(*) AS cnt, "
                                     + ", ".join([f"SUM(z{j}) AS s{j}, VAR_POP(z{j}) AS q{j}" for j in range(m)]
                                                 + [f"SUM(z{a} * z{b}) AS x{a}_{b}" for a in range(m) for b in range(a + 1, m)]
                                                 + sqs) + f" FROM {src} GROUP BY __h, __d")
             cov, S = self._cell_cov(cells, m, D)
             grp = cells
         else:
-            grp = self.engine.sql(f"SELECT __h, __psu, __d, COUNT(*) AS cnt, "
+            grp = self.engine.sql("SELECT __h, __psu, __d, COUNT(*) AS cnt, "
                                   + ", ".join([f"SUM(z{j}) AS t{j}" for j in range(m)] + sqs)
                                   + f" FROM {src} GROUP BY __h, __psu, __d")
             pos = self._psu_keys.get_indexer(pd.MultiIndex.from_frame(grp[["__h", "__psu"]]))

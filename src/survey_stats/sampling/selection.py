@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from .._validation import check_option, describe_values, rng_for
 from ..design import Design
 from ..errors import DataError, MethodError, SurveyStatsWarning
 from ..privacy import MaskReport, detect_pii_columns, mask_frame, scan_frame
+from .._version import __version__
 from ..safe_output import write_csv, write_workbook
 from .frame import Frame
 
@@ -24,12 +24,6 @@ __all__ = ["Sample", "select"]
 
 SelectMethod = Literal["srs", "systematic", "pps"]
 _METHODS = ("srs", "systematic", "pps")
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
 
 
 def _per_stratum(value: Any, labels: pd.Index, name: str) -> pd.Series:
@@ -258,7 +252,7 @@ def select(
         "census": is_census, "reserve": np.bincount(codes[rest[keep]], minlength=H),
     })
     manifest = {
-        "package": "survey_stats", "version": _version(),
+        "package": "survey_stats", "version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "method": method, "seed": int(seed), "frame_fingerprint": frame.fingerprint,
         "frame_fingerprint_scheme": "ids-v2",
