@@ -7,6 +7,9 @@ PY ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 OLDEST := .venv-oldest
+# The suite runs on this many processes (pytest-xdist); a test file stays on one worker, so module
+# fixtures (one Spark session, one simulated evaluation) are built once.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test test-oldest bench clean
 
@@ -32,7 +35,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python examples/suzhou_evaluation.py --out output
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 $(OLDEST)/.installed: pyproject.toml tools/oldest_constraints.py
 	rm -rf $(OLDEST)
@@ -45,7 +48,7 @@ $(OLDEST)/.installed: pyproject.toml tools/oldest_constraints.py
 
 test-oldest: $(OLDEST)/.installed
 	@echo "lowest declared versions:"; cat $(OLDEST)/constraints.txt
-	$(OLDEST)/bin/python -m pytest -p no:randomly
+	$(OLDEST)/bin/python -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/estimate.py

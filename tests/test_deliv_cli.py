@@ -147,7 +147,9 @@ def test_cli_report_has_rates_by_stratum_manifest_hash_and_extra_sample(project,
     doc = Document("r/评估报告.docx")
     text = _docx_text("r/评估报告.docx")
     digest = hashlib.sha256(Path("s/manifest.json").read_bytes()).hexdigest()
-    assert f"清单文件 SHA-256：{digest}" in text
+    shown = [line for line in text.splitlines() if line.startswith("清单文件 SHA-256")]
+    assert shown == [f"清单文件 SHA-256：{digest}"], (shown, json.loads(Path("a.json").read_text(encoding="utf-8"))
+                                                     ["fieldwork"]["registered"]["manifest"]["sha256"])
     manifest = json.loads(Path("s/manifest.json").read_text(encoding="utf-8"))
     assert f"(SHA-256)：{manifest['frame_fingerprint']}" in text
     rates = pd.DataFrame(json.loads(Path("a.json").read_text(encoding="utf-8"))["response_rates"])

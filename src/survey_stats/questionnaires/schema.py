@@ -9,6 +9,7 @@ layout pyxform accepts loads with pyxform's names, types, labels, bindings and c
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import warnings
 from collections import ChainMap, Counter
@@ -463,6 +464,27 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     (('verify',), None)
     """
     path = Path(path)
+    try:
+        key = (str(path), hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    except OSError:
+        key = None  # _convert names the problem
+    if key in _LOADED:
+        return _LOADED[key]
+    form = _load(path)
+    if key is not None:
+        if len(_LOADED) >= 64:
+            _LOADED.clear()
+        _LOADED[key] = form
+    return form
+
+
+# Forms already converted, by path and content: a Questionnaire is immutable, and pyxform's
+# conversion (~0.1 s a form) is the slow part of reading one; an edited file has a new key.
+_LOADED: dict[tuple[str, bytes] | None, Questionnaire] = {}
+
+
+def _load(path: Path) -> Questionnaire:
+    """:func:`load_questionnaire` without the cache."""
     result, said = _convert(path)
     survey = result._survey
     default = str(getattr(survey, "default_language", "") or "default")
