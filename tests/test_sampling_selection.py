@@ -110,12 +110,12 @@ def test_certainty_and_census_and_sizes(frame, flagged):
 
 @pytest.mark.parametrize("method", ["srs", "systematic", "pps"])
 def test_inclusion_frequencies_match_pi(method):
-    """Over 1 500 seeded draws each unit's selection frequency matches its π (binomial z-scores)."""
+    """Over 800 seeded draws each unit's selection frequency matches its π (binomial z-scores)."""
     rng = np.random.default_rng(5)
     df = pd.DataFrame({"id": range(40), "h": ["a"] * 25 + ["b"] * 15, "x": rng.integers(1, 9, 40),
                        "flag": [True] + [False] * 39})
     f = ss.Frame(df, id="id", strata="h", size="x", certainty="flag")
-    draws = 1500
+    draws = 800
     counts = np.zeros(40)
     pis = None
     for r in range(draws):

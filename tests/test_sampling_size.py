@@ -101,3 +101,45 @@ def test_size_bad_input():
         ss.sample_size_proportion(1.5, 0.05)
     with pytest.raises(ss.MethodError, match="N="):
         ss.sample_size_proportion(0.5, 0.05, N=-3)
+
+
+def _brute_powers(p_true, reference, direction, N, sizes, tail=0.025):
+    """P(meets) by definition: every count of every size (the former implementation)."""
+    from scipy import stats
+
+    out = []
+    for n in sizes:
+        x = np.arange(n + 1)
+        if N is None:
+            ok = (stats.binom.cdf(x, n, reference) <= tail if direction == "le"
+                  else stats.binom.sf(x - 1, n, reference) <= tail)
+            dist, args = stats.binom, (n, p_true)
+        else:
+            edge = math.floor(reference * N) + 1 if direction == "le" else math.ceil(reference * N) - 1
+            if not 0 <= edge <= N:
+                out.append(0.0)
+                continue
+            ok = (stats.hypergeom.cdf(x, N, edge, n) <= tail if direction == "le"
+                  else stats.hypergeom.sf(x - 1, N, edge, n) <= tail)
+            dist, args = stats.hypergeom, (N, int(round(p_true * N)), n)
+        xs = x[ok]
+        if not len(xs):
+            out.append(0.0)
+        elif direction == "le":
+            out.append(float(dist.cdf(xs[-1], *args)))
+        else:
+            out.append(float(dist.sf(xs[0] - 1, *args)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("N", [None, 120, 656])
+@pytest.mark.parametrize(("p_true", "reference", "direction"),
+                         [(0.01, 0.03, "le"), (0.2, 0.3, "le"), (0.95, 0.9, "ge"), (0.7, 0.5, "ge"), (0.0, 0.05, "le")])
+def test_decision_power_curve_equals_the_definition(N, p_true, reference, direction):
+    """The all-sizes-at-once power curve (quantile plus neighbour check) equals the count-by-count search."""
+    if p_true == 0.0:
+        p_true = 0.001
+    top = min(300, N or 300)
+    r = ss.decision_sample_size(p_true, reference, direction=direction, N=N, max_n=top)
+    assert_allclose(r.curve["power"].to_numpy(), _brute_powers(p_true, reference, direction, N, range(1, top + 1)),
+                    rtol=0, atol=1e-12)

@@ -274,34 +274,19 @@ def decision_sample_size(
     top = max_n or (Nf if Nf is not None else 20_000)
     if Nf is not None:
         top = min(top, Nf)
-    powers: list[float] = []
-    run = 0  # consecutive n at or above the target
-    for n in range(1, top + 1):
-        x = np.arange(n + 1)
-        if Nf is None:
-            if direction == "le":
-                xs = x[stats.binom.cdf(x, n, reference) <= alpha / 2]
-                pw = stats.binom.cdf(xs[-1], n, p_true) if len(xs) else 0.0
-            else:
-                xs = x[stats.binom.sf(x - 1, n, reference) <= alpha / 2]
-                pw = stats.binom.sf(xs[0] - 1, n, p_true) if len(xs) else 0.0
-        else:
-            M_true = int(round(p_true * Nf))
-            if direction == "le":
-                M_edge = math.floor(reference * Nf) + 1
-                xs = x[stats.hypergeom.cdf(x, Nf, M_edge, n) <= alpha / 2] if M_edge <= Nf else x[:0]
-                pw = stats.hypergeom.cdf(xs[-1], Nf, M_true, n) if len(xs) else 0.0
-            else:
-                M_edge = math.ceil(reference * Nf) - 1
-                xs = x[stats.hypergeom.sf(x - 1, Nf, M_edge, n) <= alpha / 2] if M_edge >= 0 else x[:0]
-                pw = stats.hypergeom.sf(xs[0] - 1, Nf, M_true, n) if len(xs) else 0.0
-        powers.append(float(pw))
-        run = run + 1 if pw >= power else 0
-        # stop once power has held for a long stretch (a fifth of n, at least 50 sizes)
-        if max_n is None and run >= max(50, n // 5):
+    # sizes in doubling blocks, all sizes of a block at once; stop once power has held for a long
+    # stretch (a fifth of n, at least 50 sizes) unless max_n asks for every size
+    powers, start = np.empty(0), 1
+    while start <= top:
+        end = min(top, max(2 * start, 256))
+        powers = np.concatenate([powers, _decision_powers(np.arange(start, end + 1), p_true, reference,
+                                                          direction, alpha / 2, Nf)])
+        if max_n is None and _stop_at(powers >= power) < len(powers):
             break
+        start = end + 1
+    if max_n is None:
+        powers = powers[:_stop_at(powers >= power)]
     ns = np.arange(1, len(powers) + 1)
-    powers = np.asarray(powers)
     reach = powers >= power
     n_first = int(ns[np.argmax(reach)]) if reach.any() else None
     if reach.any() and reach[-1]:
@@ -312,3 +297,59 @@ def decision_sample_size(
     pw = float(powers[n_first - 1]) if n_first else float(powers.max())
     curve = pd.DataFrame({"n": ns, "power": powers})
     return DecisionSampleSize(n_first, n_stable, pw, p_true, reference, direction, 1 - alpha, Nf, curve)
+
+
+def _stop_at(reach: np.ndarray) -> int:
+    """Number of sizes examined: up to the first n at which ``reach`` has held for max(50, n // 5) sizes."""
+    idx = np.arange(len(reach))
+    run = idx - np.maximum.accumulate(np.where(reach, -1, idx))  # consecutive sizes at or above the target
+    n = idx + 1
+    done = np.flatnonzero(run >= np.maximum(50, n // 5))
+    return int(done[0]) + 1 if len(done) else len(reach)
+
+
+def _decision_powers(n: np.ndarray, p_true: float, reference: float, direction: str, tail: float,
+                     N: int | None) -> np.ndarray:
+    """P(``meets``) for every sample size in *n*, all sizes at once.
+
+    For "le" the verdict is ``meets`` when X ≤ x*(n), x* the largest count whose lower-tail
+    probability at the reference is ≤ *tail*; for "ge" when X ≥ x*(n), x* the smallest count
+    whose upper-tail probability is ≤ *tail*.  x* is the distribution's quantile (``ppf``),
+    checked on its neighbours because ``ppf`` may be off by one in floating point; a size
+    whose neighbours do not bracket the switch is searched over every count, as by definition.
+    """
+    if N is None:
+        dist, at_ref, at_true = stats.binom, (reference,), (p_true,)
+    else:
+        edge = math.floor(reference * N) + 1 if direction == "le" else math.ceil(reference * N) - 1
+        if not 0 <= edge <= N:
+            return np.zeros(len(n))
+        dist, at_ref, at_true = stats.hypergeom, (N, edge), (N, int(round(p_true * N)))
+
+    def args(base: tuple, size: np.ndarray) -> tuple:
+        return (*base, size) if N is not None else (size, *base)
+
+    def ok(x: np.ndarray, size: np.ndarray) -> np.ndarray:  # the count x gives ``meets`` at this size
+        if direction == "le":
+            return dist.cdf(x, *args(at_ref, size)) <= tail
+        return dist.sf(x - 1, *args(at_ref, size)) <= tail
+
+    q = dist.ppf(tail if direction == "le" else 1 - tail, *args(at_ref, n))
+    k = np.nan_to_num(q, nan=0).astype(np.int64) + (direction == "ge")
+    window = np.clip(k[:, None] + np.arange(-2, 3)[None, :], 0, n[:, None])
+    good = ok(window, n[:, None])
+    if direction == "le":  # true up to x*, false after
+        x = np.where(good, window, -1).max(axis=1)
+        sure = (good[:, 0] | (window[:, 0] == 0)) & (~good[:, -1] | (window[:, -1] == n))
+    else:  # false below x*, true from it
+        x = np.where(good, window, (n + 1)[:, None]).min(axis=1)
+        sure = (~good[:, 0] | (window[:, 0] == 0)) & (good[:, -1] | (window[:, -1] == n))
+    for i in np.flatnonzero(~sure):  # rare: search every count of this size, as by definition
+        xs = np.arange(n[i] + 1)
+        hits = xs[ok(xs, n[i])]
+        x[i] = (hits[-1] if direction == "le" else hits[0]) if len(hits) else (-1 if direction == "le" else n[i] + 1)
+    found = (x >= 0) if direction == "le" else (x <= n)
+    xx = np.where(found, x, 0)
+    pw = dist.cdf(xx, *args(at_true, n)) if direction == "le" else dist.sf(xx - 1, *args(at_true, n))
+    return np.where(found, pw, 0.0)
+
