@@ -31,13 +31,14 @@ import os  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-settings.register_profile("ci", derandomize=True, print_blob=True)
+# No per-example deadline anywhere: a deadline is a wall-clock assertion, and the machines are shared.
+settings.register_profile("local", deadline=None)
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
 # tests/test_fuzz.py: always the same examples, no example database, no per-example deadline
 settings.register_profile("fuzz", derandomize=True, database=None, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                  HealthCheck.filter_too_much])
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 
 # The longest files first: `make test` spreads whole files over two processes in collection

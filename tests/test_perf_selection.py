@@ -105,10 +105,15 @@ def test_crossed_strata_labels_and_codes():
 def test_numpy_and_arrow_paths_give_the_same_bytes():
     from survey_stats.sampling.frame import _utf8_arrow, _utf8_numpy
 
+    pa = pytest.importorskip("pyarrow")
     for ids in (pd.Series(["户号1", " ab ", "", None, "340123198001011234X"], dtype=object),
                 pd.Series(np.array([5, 123456789012, -3], dtype=np.int64)),
                 pd.Series([1, "x", 2.5], dtype=object)):
-        a, b = _utf8_arrow(ids), _utf8_numpy(ids)
+        try:
+            a = _utf8_arrow(ids)
+        except pa.ArrowNotImplementedError:  # pyarrow < 15 cannot cast text to fixed-size binary: numpy path only
+            pytest.skip(f"pyarrow {pa.__version__} has no string -> fixed_size_binary cast")
+        b = _utf8_numpy(ids)
         assert a.shape == b.shape and np.array_equal(a, b)
 
 

@@ -279,6 +279,8 @@ def _utf8_arrow(ids: pd.Series) -> np.ndarray:
 
 def _utf8_numpy(ids: pd.Series) -> np.ndarray:
     """As :func:`_utf8_arrow` with numpy only (slower: one Python ``str`` call per id)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # pandas < 2.2 cannot fill a categorical with a new value
+        ids = ids.astype(object)
     text = ids.map(lambda v: str(v).strip(), na_action="ignore").fillna("").to_numpy(dtype=str)
     enc = np.char.encode(text, "utf-8") if len(text) else np.zeros(0, dtype="S1")
     raw = enc.view(np.uint8).reshape(len(text), enc.dtype.itemsize)
