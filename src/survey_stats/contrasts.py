@@ -27,7 +27,8 @@ import numpy as np
 from ._validation import check_level
 from .ci import wald_interval
 from .errors import DataError, EstimationError, MethodError
-from .results import Estimate, EstimateTable, _cv, _Origin
+from ._internal import Origin, cv
+from .results import Estimate, EstimateTable
 
 __all__ = ["contrast", "linear_combination"]
 
@@ -136,7 +137,7 @@ def linear_combination(
     vcovs: dict[int, np.ndarray] = {}
     for i in used:
         origin = rows[i].source
-        if not isinstance(origin, _Origin):
+        if not isinstance(origin, Origin):
             raise DataError(f"estimate {keys[i]!r} carries no covariance information; build it with survey_stats.")
         groups.setdefault(id(origin.vcov), []).append(i)
         vcovs[id(origin.vcov)] = origin.vcov
@@ -185,8 +186,8 @@ def linear_combination(
     own.setflags(write=False)
     n = int(sum(rows[i].n for i in used))
     return Estimate(
-        "linear combination", variable, est, se, lo, hi, level, df_used, n, math.nan, math.nan, _cv(est, se),
-        "wald (linear combination)", (), None, 0, _Origin(designs, own, 0),
+        "linear combination", variable, est, se, lo, hi, level, df_used, n, math.nan, math.nan, cv(est, se),
+        "wald (linear combination)", (), None, 0, Origin(designs, own, 0),
     )
 
 
@@ -338,7 +339,7 @@ def contrast(
         theta, V = estimates.estimates, np.asarray(estimates.vcov, dtype=float)
         dfs = np.array([r.df for r in estimates.rows])
         n = max(r.n for r in estimates.rows)
-        designs = tuple({id(d): d for r in estimates.rows if isinstance(r.source, _Origin)
+        designs = tuple({id(d): d for r in estimates.rows if isinstance(r.source, Origin)
                          for d in r.source.designs}.values())
     else:
         raise MethodError("contrast() takes an EstimateTable (one call's estimates) or a GLMResult.")
@@ -363,4 +364,4 @@ def contrast(
     own = np.array([[se * se]])
     own.setflags(write=False)
     return Estimate("nonlinear contrast", variable or expression, est, se, lo, hi, level, df_used, n, math.nan,
-                    math.nan, _cv(est, se), "delta method", (), None, 0, _Origin(designs, own, 0))
+                    math.nan, cv(est, se), "delta method", (), None, 0, Origin(designs, own, 0))

@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._internal import Origin, html_table, indicator_frame, proportion_parts, text_table
 from .._validation import check_level, check_option, describe_rows, describe_values
 from ..ci import PROPORTION_METHODS, ProportionMethod, proportion_interval
 from ..contrasts import linear_combination
 from ..design import Design
 from ..errors import DataError
-from ..estimation import _proportion_parts
 from ..expr import parse
-from ..results import Estimate, _Origin
+from ..results import Estimate
 from .definitions import IndicatorSystem
 from .verdicts import reliability, verdict
 
@@ -103,15 +103,11 @@ class IndicatorTable:
         return a, r.constant
 
     def __repr__(self) -> str:
-        from ..results import _indicator_frame, _text_table
-
         head = f"<IndicatorTable: {len(self.rows)} indicators, {self.level:.0%} CI ({self.ci_method})>"
-        return head + ("\n" + _text_table(_indicator_frame(self.rows)) if self.rows else "")
+        return head + ("\n" + text_table(indicator_frame(self.rows)) if self.rows else "")
 
     def _repr_html_(self) -> str:
-        from ..results import _html_table, _indicator_frame
-
-        return _html_table(_indicator_frame(self.rows), f"{len(self.rows)} indicators, {self.level:.0%} CI")
+        return html_table(indicator_frame(self.rows), f"{len(self.rows)} indicators, {self.level:.0%} CI")
 
     def __format__(self, spec: str) -> str:
         if not spec:
@@ -251,7 +247,7 @@ def evaluate_indicators(
             continue
         if not isinstance(design, Design):
             raise DataError(f"samples[{sample!r}] must be a Design, got {type(design).__name__}.")
-        data = design._data
+        data = design.variables
         specs = []
         for p in (q for q in parts if q["sample"] == sample):
             where = f"indicator {p['owner']!r} (sample {sample!r})"
@@ -273,7 +269,7 @@ def evaluate_indicators(
                 raise DataError(f"{where}: numerator {p['numerator']!r} is not 0/1 in {describe_rows(data.index, bad)}.")
             specs.append((p["id"], vals, mask))
             masks[p["id"]] = (sample, mask)
-        tab = _proportion_parts(design, specs, level=level, df=df, ci_method=ci_method)  # type: ignore[arg-type]
+        tab = proportion_parts(design, specs, level=level, df=df, ci_method=ci_method)  # type: ignore[arg-type]
         for (pid, _, _), row in zip(specs, tab):
             estimates[pid] = row
 
@@ -289,7 +285,7 @@ def evaluate_indicators(
             zero.setflags(write=False)
             estimates[ind.id] = Estimate("proportion", ind.id, p, 0.0, p, p, level, math.inf, int(den), float(den),
                                          math.nan, 0.0, "administrative count (no sampling error)", (), None, 0,
-                                         _Origin((), zero, 0))
+                                         Origin((), zero, 0))
     unknown_admin = set(administrative) - {i.id for i in system if i.kind == "administrative"}
     if unknown_admin:
         raise DataError(f"administrative counts given for non-administrative indicator(s) {describe_values(sorted(unknown_admin))}.")
@@ -417,11 +413,11 @@ def _part_weights(ind: Any, masks: Mapping[str, tuple[str, np.ndarray]], samples
         if pid not in masks:
             raise DataError(f"indicator {ind.id!r}: population weights need in-memory designs (part {p['id']!r}).")
         smp, m = masks[pid]
-        sizes.append(float(np.asarray(samples[smp]._w)[m].sum()))
+        sizes.append(float(np.asarray(samples[smp].weights)[m].sum()))
     total = sum(sizes)
     return [n / total for n in sizes]
 
 
 def _all_census(design: Design, e: Estimate) -> bool:
     """True when the estimate's zero SE comes from census strata (the method says so)."""
-    return e.ci_low == e.ci_high == e.estimate and design._census_h.any()
+    return e.ci_low == e.ci_high == e.estimate and design.has_census

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._internal import html_table
 from .._validation import check_level, check_option, describe_values, flag_value, real_number, rng_for
 from ..errors import DataError
 from .compute import IndicatorTable
@@ -214,10 +215,8 @@ class ScoreResult:
                 f"{self.total_high:{spec}}): {self.grade}")
 
     def _repr_html_(self) -> str:
-        from ..results import _html_table
-
         cols = [c for c in ("no", "id", "name_en", "points", "score", "score_low", "score_high") if c in self.items]
-        return _html_table(self.items[cols], self.summary())
+        return html_table(self.items[cols], self.summary())
 
 
 def _bool_points(value: Any, pts: float, key: str) -> float:
