@@ -390,7 +390,7 @@ def _capped(e: Estimate, ci_method: str, cap: str) -> Estimate:
         return e
     se_cap = math.sqrt(e.estimate * (1 - e.estimate) / limit)
     lo, hi, n_eff, used = proportion_interval(e.estimate, se_cap, e.n, level=e.level, df=e.df,
-                                              method=ci_method)  # type: ignore[arg-type]
+                                              ci_method=ci_method)  # type: ignore[arg-type]
     what = "n" if cap == "n" else "SRSWOR (deff floored at 1)"
     return dataclasses.replace(e, ci_low=lo, ci_high=hi, n_eff=n_eff, method=f"{used} (n_eff capped: {what})")
 
