@@ -27,6 +27,8 @@ Result plumbing (from :mod:`survey_stats.results`):
     display of result tables) — indicators/compute, indicators/scoring.
 Interval pieces (from :mod:`survey_stats.ci`):
     ``beta_bounds``, ``beta_df_factor`` (Korn-Graubard bounds) — quantiles.
+Designs of either backend:
+    ``has_census`` (some stratum of an in-memory or SQL design is a census) — indicators/compute.
 Formulas:
     ``quote_column`` (a column name as a formula term), ``FORMULA_FUNCTIONS`` — models,
     association.
@@ -39,6 +41,9 @@ reaching into a design's private attributes is reserved to the core modules
 from __future__ import annotations
 
 import keyword
+from typing import Any
+
+import numpy as np
 
 from ._domains import (
     By,
@@ -78,6 +83,7 @@ __all__ = [
     "cv",
     "domain_df",
     "domains",
+    "has_census",
     "html_table",
     "indicator_frame",
     "is_sql",
@@ -105,3 +111,18 @@ def quote_column(name: str) -> str:
     """
     plain = name.isidentifier() and not keyword.iskeyword(name) and name not in FORMULA_FUNCTIONS and name != "np"
     return name if plain else f"`{name}`"
+
+
+def has_census(design: Any) -> bool:
+    """True when some stratum of *design* — a :class:`~survey_stats.Design` or an SQL design — is a census.
+
+    Both backends set up their strata through :mod:`survey_stats._setup`, which marks
+    census strata (sampling fraction 1) the same way.
+
+    Examples
+    --------
+    >>> import survey_stats as ss
+    >>> has_census(ss.datasets.apistrat_design()), has_census(ss.datasets.poverty_design())
+    (False, True)
+    """
+    return bool(np.any(design._census_h))

@@ -343,7 +343,7 @@ def from_replicate_weights(
         raise DesignError(f"scale={scale!r}: give a finite number > 0.")
     if scale is None:
         scale = {"JK1": (R - 1) / R, "bootstrap": 1 / (R - 1) if R > 1 else 1.0, "BRR": 1 / R,
-                 "Fay": 1 / (R * (1 - fay_rho) ** 2), "other": 1.0, "JKn": 1.0}[type]
+                 "Fay": 1 / (R * (1 - (fay_rho or 0.0)) ** 2), "other": 1.0, "JKn": 1.0}[type]
     if rscales is None:
         if type == "JKn":
             raise DesignError("type='JKn' needs rscales (one per replicate, (n_h − 1)/n_h).")
