@@ -148,3 +148,37 @@ def test_quantile_interval_type_still_warns_and_agrees():
     with pytest.warns(DeprecationWarning, match="interval_type"):
         old = ss.quantile(d, "api00", 0.5, interval_type="beta")
     assert (new.estimate, new.ci_low, new.ci_high, new.se) == (old.estimate, old.ci_low, old.ci_high, old.se)
+
+
+# -- where=: indicator files use the one safe expression language ---------------------------
+def test_indicator_modules_never_evaluate_text_with_pandas_or_python():
+    import ast
+    from pathlib import Path
+
+    root = Path(ss.__file__).resolve().parent
+    calls = []
+    for path in sorted((root / "indicators").glob("*.py")) + [root / "questionnaires" / "analysis.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+                if name in ("query", "eval", "exec"):
+                    calls.append(f"{path.name}:{node.lineno} {name}()")
+    assert not calls, calls
+
+
+def test_indicator_conditions_mean_what_where_means():
+    import json
+
+    system = ss.IndicatorSystem.default().select(["missed_exit_rate"])
+    df = ss.datasets.load_poverty_survey()
+    d = ss.Design(df[df["status"] == "unexited"], fpc="N_h")
+    spec = json.loads(json.dumps(system.spec))
+    ind = spec["indicators"][0]
+    ind["denominator"] = "id > 340 and id <= 400"
+    r = ss.evaluate_indicators(ss.IndicatorSystem(spec), {ind["sample"]: d})["missed_exit_rate"]
+    direct = ss.mean(d, ind["numerator"], where="id > 340 and id <= 400")
+    assert_allclose([r.estimate, r.se], [direct.estimate, direct.se], rtol=1e-12)
+    ind["denominator"] = "__import__('os').getcwd() == ''"  # Python, not the expression language: refused
+    with pytest.raises(ss.ExpressionError):
+        ss.evaluate_indicators(ss.IndicatorSystem(spec), {ind["sample"]: d})
