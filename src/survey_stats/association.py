@@ -358,7 +358,8 @@ def t_test(
     if by is None:
         e = mean(design, variable, where=where, na=na)
         rows = np.ones(design.n, dtype=bool) if where is None else where_mask(design, where)
-        df = subset_df(design, None if rows.all() else rows) - 1  # R: degf(design) - 1, the design as given (missing rows included)
+        # R: degf(design) - 1, the design as given (missing rows included)
+        df = subset_df(design, None if rows.all() else rows) - 1
         return _t_result(e.estimate, e.se, df, level, (), "design-based one-sample t-test")  # type: ignore[union-attr]
     levels = _levels(design.column(by))
     if len(levels) != 2:

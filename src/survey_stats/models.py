@@ -81,7 +81,8 @@ def _safe_formula(formula: str, columns: list[str]) -> tuple[str, list[str]]:
         if kind == "name" and nxt is not None and nxt.group() == "(":
             if name not in FORMULA_FUNCTIONS:
                 raise MethodError(
-                    f"formula {formula!r}: function {name!r} is not allowed; use {', '.join(sorted(FORMULA_FUNCTIONS))}."
+                    f"formula {formula!r}: function {name!r} is not allowed; "
+                    f"use {', '.join(sorted(FORMULA_FUNCTIONS))}."
                 )
             out.append(FORMULA_FUNCTIONS[name] + "(")
             skip_paren = True
