@@ -430,6 +430,9 @@ class Design:
     def variables(self) -> pd.DataFrame:
         """The respondent data, not deep-copied (R's ``design$variables``): read it, do not modify it.
 
+        A shallow copy: adding columns does not touch the design; under pandas < 3 (no
+        copy-on-write) changing its values in place would.  :attr:`data` is a full copy.
+
         Examples
         --------
         >>> import survey_stats as ss
