@@ -112,7 +112,7 @@ def test_replicate_and_weighting_give_typed_errors_or_checked_results(df, data):
         pop = {k: data.draw(messy_floats, label=f"N[{k!r}]") for k in pd.unique(df["h"])}
         d2 = attempt(ss.poststratify, d, "h", pop)
     elif kind == "nonresponse":
-        attempt(ss.nonresponse_adjust, df, weight="w", respondent="x", classes="h")
+        attempt(ss.nonresponse_adjust, df, weights="w", respondent="x", classes="h")
         return
     else:
         reps = data.draw(st.integers(-1, 30), label="replicates")

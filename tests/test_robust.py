@@ -125,7 +125,7 @@ def test_flag_mapping_is_explicit():
                                    [True, True, False, False], [1.0, 1.0, 0.0, 0.0], ["y", "y", "n", "n"]])
 def test_nonresponse_flags_are_parsed_not_truth_tested(flags):
     df = pd.DataFrame({"w": [10.0] * 4, "resp": flags})
-    out, rep = ss.nonresponse_adjust(df, weight="w", respondent="resp")
+    out, rep = ss.nonresponse_adjust(df, weights="w", respondent="resp")
     assert len(out) == 2 and out["nr_weight"].tolist() == [20.0, 20.0]  # "0"/"no" used to count as responses
 
 
@@ -133,14 +133,14 @@ def test_nonresponse_flags_are_parsed_not_truth_tested(flags):
 def test_nonresponse_refuses_unknown_flags(bad):
     df = pd.DataFrame({"w": [10.0, 10.0], "resp": bad})
     with pytest.raises(DataError, match="resp"):
-        ss.nonresponse_adjust(df, weight="w", respondent="resp")
+        ss.nonresponse_adjust(df, weights="w", respondent="resp")
 
 
 @pytest.mark.parametrize("w", [[10.0, -1.0], [10.0, math.inf], [10.0, "ten"], [10.0, 0.0]])
 def test_nonresponse_refuses_bad_base_weights(w):
     df = pd.DataFrame({"w": w, "resp": [1, 1]})
     with pytest.raises(DataError, match="'w'"):
-        ss.nonresponse_adjust(df, weight="w", respondent="resp")
+        ss.nonresponse_adjust(df, weights="w", respondent="resp")
 
 
 # -- weighting ------------------------------------------------------------------------------

@@ -119,12 +119,12 @@ def test_bad_weighting_input(call, error, pattern):
 def test_nonresponse_adjustment_by_class():
     df = pd.DataFrame({"w": [10.0, 10, 10, 10, 20, 20, 20, 5], "resp": [1, 1, 0, 0, 1, 0, 1, 0],
                        "elig": [1, 1, 1, 1, 1, 1, 1, 0], "g": list("aaaabbbb")})
-    out, rep = ss.nonresponse_adjust(df, weight="w", respondent="resp", eligible="elig", classes="g")
+    out, rep = ss.nonresponse_adjust(df, weights="w", respondent="resp", eligible="elig", classes="g")
     # class a: eligible weight 40, respondents 20 → factor 2; class b: 60/40 = 1.5 (the ineligible keeps nothing)
     assert_allclose(rep.set_index("class")["factor"].to_numpy(), [2.0, 1.5])
     assert_allclose(out["nr_weight"].to_numpy(), [20, 20, 30, 30])
     assert_allclose(out["nr_weight"].sum(), df.loc[df.elig == 1, "w"].sum())
     with pytest.warns(ss.SurveyStatsWarning, match="above 1.5"):
-        ss.nonresponse_adjust(df, weight="w", respondent="resp", classes="g", extreme=1.5)
+        ss.nonresponse_adjust(df, weights="w", respondent="resp", classes="g", extreme=1.5)
     with pytest.raises(ss.DataError, match="no respondents"):
-        ss.nonresponse_adjust(df.assign(resp=[0, 0, 0, 0, 1, 0, 1, 0]), weight="w", respondent="resp", classes="g")
+        ss.nonresponse_adjust(df.assign(resp=[0, 0, 0, 0, 1, 0, 1, 0]), weights="w", respondent="resp", classes="g")

@@ -84,7 +84,7 @@ def assemble(source: Any, statistic: str, parts: Sequence[tuple[str, Any]], labe
             if statistic == "proportion":
                 census = bool(stats["touched"][i] == 0)  # no row of the domain outside census strata
                 lo, hi, n_eff, method = proportion_interval(est, se, n, level=level, df=dfi,
-                                                            method=ci_method, census=census)  # type: ignore[arg-type]
+                                                            ci_method=ci_method, census=census)  # type: ignore[arg-type]
             else:
                 lo, hi = wald_interval(est, se, level, dfi)
                 method = "wald"

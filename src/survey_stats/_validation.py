@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -39,6 +40,29 @@ def check_option(value: Any, name: str, options: Sequence[str]) -> str:
         allowed = ", ".join(repr(o) for o in options)
         raise MethodError(f"{name}={value!r} is not an option; use one of {allowed}.")
     return value
+
+
+def renamed(func: str, old: str, old_value: Any, new: str, new_value: Any, default: Any = None) -> Any:
+    """The value of a renamed keyword argument; the old name still works for one release.
+
+    *old_value* is None when the caller did not use the old name: *new_value* is
+    returned.  Otherwise a :class:`DeprecationWarning` names the new keyword and the old
+    value is returned — unless *new_value* was also given (it differs from *default*)
+    and disagrees, which raises :class:`MethodError`.
+
+    Examples
+    --------
+    >>> renamed("f", "weight", None, "weights", "w")
+    'w'
+    """
+    if old_value is None:
+        return new_value
+    warnings.warn(f"{func}({old}=...) is deprecated and will be removed in the next release; pass {new}= "
+                  "(same meaning).", DeprecationWarning, stacklevel=3)
+    if new_value is not default and new_value != old_value:
+        raise MethodError(f"{func}: {new}={new_value!r} and its old name {old}={old_value!r} disagree; "
+                          f"pass {new} only.")
+    return old_value
 
 
 def check_level(level: float) -> float:

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _kernel
+from ._internal import quote_column, subset_df, where_mask
 from ._validation import check_level, check_option, describe_values
 from .design import Design
 from .errors import DataError, EstimationError, MethodError
@@ -153,14 +154,6 @@ def _levels(s: pd.Series) -> list[Any]:
         return sorted(vals, key=str)
 
 
-def _design_nu(design: Design, rows: np.ndarray | None) -> float:
-    if rows is None or design._rep is not None:
-        return float(design.degf)
-    from .estimation import _domain_df
-
-    return float(_domain_df(design, np.where(rows, 0, 1).astype(np.intp), 1)[0])
-
-
 # ---------------------------------------------------------------------------------------
 # chisq_test
 # ---------------------------------------------------------------------------------------
@@ -216,9 +209,7 @@ def chisq_test(
     if getattr(design, "_sql_backend", False):
         raise MethodError("chisq_test runs in memory only; load the two columns into a Design first.")
     rs, cs = design.column(row), design.column(col)
-    from .estimation import _where_mask
-
-    inside = np.ones(design.n, dtype=bool) if where is None else _where_mask(design, where)
+    inside = np.ones(design.n, dtype=bool) if where is None else where_mask(design, where)
     keep = inside & rs.notna().to_numpy() & cs.notna().to_numpy()
     rl, cl = _levels(rs[keep]), _levels(cs[keep])
     nr, nc = len(rl), len(cl)
@@ -231,7 +222,7 @@ def chisq_test(
     mm = np.zeros((design.n, K))
     mm[np.flatnonzero(keep), cell[keep]] = 1.0
     N = float(inside.sum())
-    nu = _design_nu(design, None if where is None else inside)
+    nu = subset_df(design, None if where is None else inside)
     tab = (design._w * keep) @ mm
     table = pd.DataFrame(tab.reshape(nc, nr).T, index=pd.Index(rl, name=row), columns=pd.Index(cl, name=col))
     scaled = tab.reshape(nc, nr).T * N / tab.sum()
@@ -361,19 +352,20 @@ def t_test(
     """
     level = check_level(level)
     check_option(na, "na", ("fail", "drop"))
-    from .estimation import _where_mask, mean
-    from .models import _design_df, _quote, glm
+    from .estimation import mean
+    from .models import glm
 
     if by is None:
         e = mean(design, variable, where=where, na=na)
-        rows = np.ones(design.n, dtype=bool) if where is None else _where_mask(design, where)
-        df = _design_df(design, rows) - 1  # R: degf(design) - 1, the design as given (missing rows included)
+        rows = np.ones(design.n, dtype=bool) if where is None else where_mask(design, where)
+        # R: degf(design) - 1, the design as given (missing rows included)
+        df = subset_df(design, None if rows.all() else rows) - 1
         return _t_result(e.estimate, e.se, df, level, (), "design-based one-sample t-test")  # type: ignore[union-attr]
     levels = _levels(design.column(by))
     if len(levels) != 2:
         raise DataError(f"by column {by!r} must have exactly two groups, found {len(levels)}: "
                         f"{describe_values(levels)}.")
-    m = glm(design, f"{_quote(variable)} ~ C({_quote(by)})", where=where, na=na, level=level)
+    m = glm(design, f"{quote_column(variable)} ~ C({quote_column(by)})", where=where, na=na, level=level)
     return _t_result(float(m.coef[1]), float(m.se[1]), m.df_residual, level, tuple(levels),
                      "design-based t-test (difference of means)")
 

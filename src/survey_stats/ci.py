@@ -43,7 +43,7 @@ from typing import Literal
 
 from scipy import optimize, special, stats
 
-from ._validation import check_option
+from ._validation import check_option, renamed
 
 __all__ = ["PROPORTION_METHODS", "ProportionMethod", "proportion_interval", "t_quantile", "wald_interval"]
 
@@ -126,8 +126,9 @@ def proportion_interval(
     *,
     level: float = 0.95,
     df: float = math.inf,
-    method: ProportionMethod = "logit",
+    ci_method: ProportionMethod = "logit",
     census: bool = False,
+    method: ProportionMethod | None = None,
 ) -> tuple[float, float, float, str]:
     """Confidence interval for a design-based proportion.
 
@@ -141,10 +142,12 @@ def proportion_interval(
         Confidence level.
     df : float
         Degrees of freedom of the t quantile; ``inf`` for the normal quantile.
-    method : str
+    ci_method : str
         One of :data:`PROPORTION_METHODS` (see the module docstring).
     census : bool
         The domain was fully enumerated: no sampling error, interval [p, p].
+    method : str, optional
+        Deprecated name of ``ci_method`` (warns; removed in the next release).
 
     Returns
     -------
@@ -176,12 +179,13 @@ def proportion_interval(
 
     Examples
     --------
-    >>> lo, hi, neff, m = proportion_interval(0.3575, 0.0416463086555164, 120, df=117, method="logit")
+    >>> lo, hi, neff, m = proportion_interval(0.3575, 0.0416463086555164, 120, df=117, ci_method="logit")
     >>> round(lo, 6), round(hi, 6)
     (0.279829, 0.443455)
-    >>> proportion_interval(0.0, 0.0, 150, df=147, method="beta")[:2]  # zero events
+    >>> proportion_interval(0.0, 0.0, 150, df=147, ci_method="beta")[:2]  # zero events
     (0.0, 0.024297...)
     """
+    method = renamed("proportion_interval", "method", method, "ci_method", ci_method, "logit")
     check_option(method, "ci_method", PROPORTION_METHODS)
     alpha = 1 - level
     var = se * se

@@ -27,7 +27,8 @@ import numpy as np
 from ._validation import check_level
 from .ci import wald_interval
 from .errors import DataError, EstimationError, MethodError
-from .results import Estimate, EstimateTable, _cv, _Origin
+from ._internal import Origin, cv
+from .results import Estimate, EstimateTable
 
 __all__ = ["contrast", "linear_combination"]
 
@@ -115,42 +116,9 @@ def linear_combination(
     """
     level = check_level(level)
     keys, rows = _flatten(estimates)
-    k = len(rows)
-    if isinstance(coefficients, Mapping):
-        a = np.zeros(k)
-        for name, coef in coefficients.items():
-            hits = [i for i, key in enumerate(keys) if key == name]
-            if len(hits) != 1:
-                how = "no" if not hits else "several"
-                raise DataError(f"{how} part is named {name!r}; parts are {keys}.")
-            a[hits[0]] = float(coef)
-    else:
-        a = np.asarray(list(coefficients), dtype=float)
-        if a.shape != (k,):
-            raise DataError(f"{len(a)} coefficient(s) for {k} estimate(s); give one per estimate or a mapping.")
-    if not np.isfinite(a).all():
-        raise DataError("coefficients must be finite numbers.")
-
-    used = [i for i in range(k) if a[i] != 0]
-    groups: dict[int, list[int]] = {}
-    vcovs: dict[int, np.ndarray] = {}
-    for i in used:
-        origin = rows[i].source
-        if not isinstance(origin, _Origin):
-            raise DataError(f"estimate {keys[i]!r} carries no covariance information; build it with survey_stats.")
-        groups.setdefault(id(origin.vcov), []).append(i)
-        vcovs[id(origin.vcov)] = origin.vcov
-    # parts from one design must come from one call
-    owners: dict[int, int] = {}
-    for gid, members in groups.items():
-        for dsg in rows[members[0]].source.designs:  # type: ignore[union-attr]
-            if id(dsg) in owners and owners[id(dsg)] != gid:
-                raise DataError(
-                    "some parts come from the same design but from separate calls, so their covariance is "
-                    "unknown; estimate them in one call (a list of variables or by=) and combine that table."
-                )
-            owners[id(dsg)] = gid
-
+    a = _coefficients(coefficients, keys)
+    used = [i for i in range(len(rows)) if a[i] != 0]
+    groups, vcovs = _covariance_groups(rows, keys, used)
     est = float(constant) + float(sum(a[i] * rows[i].estimate for i in used))
     var = 0.0
     contrib: list[tuple[float, float]] = []
@@ -169,25 +137,72 @@ def linear_combination(
         contrib.append((vg, min(rows[i].df for i in members)))
     var = max(var, 0.0)
     se = math.sqrt(var)
-    if df is None:
-        if len(contrib) == 1:
-            df_used = contrib[0][1]
-        else:
-            denom = sum(v * v / d for v, d in contrib if v > 0 and d > 0)
-            df_used = var * var / denom if denom > 0 else min(d for _, d in contrib)
-    else:
-        if isinstance(df, bool) or not isinstance(df, (int, float)):
-            raise MethodError(f"df={df!r} must be a number or float('inf').")
-        df_used = float(df)
+    df_used = _combined_df(df, var, contrib)
     lo, hi = wald_interval(est, se, level, df_used)
     designs = tuple({id(d): d for i in used for d in rows[i].source.designs}.values())  # type: ignore[union-attr]
     own = np.array([[var]])
     own.setflags(write=False)
     n = int(sum(rows[i].n for i in used))
     return Estimate(
-        "linear combination", variable, est, se, lo, hi, level, df_used, n, math.nan, math.nan, _cv(est, se),
-        "wald (linear combination)", (), None, 0, _Origin(designs, own, 0),
+        "linear combination", variable, est, se, lo, hi, level, df_used, n, math.nan, math.nan, cv(est, se),
+        "wald (linear combination)", (), None, 0, Origin(designs, own, 0),
     )
+
+
+def _coefficients(coefficients: Any, keys: list[Any]) -> np.ndarray:
+    """One finite coefficient per estimate, from a sequence or a mapping of part names."""
+    k = len(keys)
+    if isinstance(coefficients, Mapping):
+        a = np.zeros(k)
+        for name, coef in coefficients.items():
+            hits = [i for i, key in enumerate(keys) if key == name]
+            if len(hits) != 1:
+                how = "no" if not hits else "several"
+                raise DataError(f"{how} part is named {name!r}; parts are {keys}.")
+            a[hits[0]] = float(coef)
+    else:
+        a = np.asarray(list(coefficients), dtype=float)
+        if a.shape != (k,):
+            raise DataError(f"{len(a)} coefficient(s) for {k} estimate(s); give one per estimate or a mapping.")
+    if not np.isfinite(a).all():
+        raise DataError("coefficients must be finite numbers.")
+    return a
+
+
+def _covariance_groups(rows: list[Estimate], keys: list[Any], used: list[int]
+                       ) -> tuple[dict[int, list[int]], dict[int, np.ndarray]]:
+    """The used rows grouped by the call (covariance matrix) they came from; one call per design."""
+    groups: dict[int, list[int]] = {}
+    vcovs: dict[int, np.ndarray] = {}
+    for i in used:
+        origin = rows[i].source
+        if not isinstance(origin, Origin):
+            raise DataError(f"estimate {keys[i]!r} carries no covariance information; build it with survey_stats.")
+        groups.setdefault(id(origin.vcov), []).append(i)
+        vcovs[id(origin.vcov)] = origin.vcov
+    # parts from one design must come from one call
+    owners: dict[int, int] = {}
+    for gid, members in groups.items():
+        for dsg in rows[members[0]].source.designs:  # type: ignore[union-attr]
+            if id(dsg) in owners and owners[id(dsg)] != gid:
+                raise DataError(
+                    "some parts come from the same design but from separate calls, so their covariance is "
+                    "unknown; estimate them in one call (a list of variables or by=) and combine that table."
+                )
+            owners[id(dsg)] = gid
+    return groups, vcovs
+
+
+def _combined_df(df: Any, var: float, contrib: list[tuple[float, float]]) -> float:
+    """The df given, or one call's df, or Satterthwaite's over independent calls (Satterthwaite 1946)."""
+    if df is not None:
+        if isinstance(df, bool) or not isinstance(df, (int, float)):
+            raise MethodError(f"df={df!r} must be a number or float('inf').")
+        return float(df)
+    if len(contrib) == 1:
+        return contrib[0][1]
+    denom = sum(v * v / d for v, d in contrib if v > 0 and d > 0)
+    return var * var / denom if denom > 0 else min(d for _, d in contrib)
 
 
 
@@ -338,7 +353,7 @@ def contrast(
         theta, V = estimates.estimates, np.asarray(estimates.vcov, dtype=float)
         dfs = np.array([r.df for r in estimates.rows])
         n = max(r.n for r in estimates.rows)
-        designs = tuple({id(d): d for r in estimates.rows if isinstance(r.source, _Origin)
+        designs = tuple({id(d): d for r in estimates.rows if isinstance(r.source, Origin)
                          for d in r.source.designs}.values())
     else:
         raise MethodError("contrast() takes an EstimateTable (one call's estimates) or a GLMResult.")
@@ -363,4 +378,4 @@ def contrast(
     own = np.array([[se * se]])
     own.setflags(write=False)
     return Estimate("nonlinear contrast", variable or expression, est, se, lo, hi, level, df_used, n, math.nan,
-                    math.nan, _cv(est, se), "delta method", (), None, 0, _Origin(designs, own, 0))
+                    math.nan, cv(est, se), "delta method", (), None, 0, Origin(designs, own, 0))

@@ -425,6 +425,34 @@ class Design:
             )
         return self._data[name]
 
+    # -- read access for the evaluation layers (indicators, questionnaires) -----------------
+    @property
+    def variables(self) -> pd.DataFrame:
+        """The respondent data, not deep-copied (R's ``design$variables``): read it, do not modify it.
+
+        A shallow copy: adding columns does not touch the design; under pandas < 3 (no
+        copy-on-write) changing its values in place would.  :attr:`data` is a full copy.
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> ss.datasets.apistrat_design().variables.shape
+        (200, 39)
+        """
+        return self._data.copy(deep=False)
+
+    @property
+    def has_census(self) -> bool:
+        """True when some stratum is a census (sampled in full, so it has no sampling error).
+
+        Examples
+        --------
+        >>> import survey_stats as ss
+        >>> ss.datasets.apistrat_design().has_census, ss.datasets.poverty_design().has_census
+        (False, True)
+        """
+        return bool(self._census_h.any())
+
 
 class _Stage:
     """One sampling stage after the first: units nested in the units of the stage above.

@@ -19,7 +19,6 @@ from those tokens, with column names quoted, before formulaic sees it.
 from __future__ import annotations
 
 import html
-import keyword
 import math
 import re
 import warnings
@@ -31,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _kernel
+from ._internal import FORMULA_FUNCTIONS, quote_column, subset_df, where_mask
 from ._validation import check_level, check_option, describe_rows, describe_values
 from .design import Design
 from .errors import DataError, EstimationError, MethodError, SurveyStatsWarning
@@ -39,7 +39,6 @@ __all__ = ["GLMResult", "glm"]
 
 Family = Literal["gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson"]
 _FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
-_FUNCTIONS = {"C": "C", "factor": "C", "I": "I", "log": "log", "exp": "exp", "sqrt": "sqrt"}
 _TOKEN = re.compile(
     r"""\s+|(?P<bt>`[^`]*`)|(?P<str>'[^'\\]*'|"[^"\\]*")|(?P<num>\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"""
     r"""|(?P<name>[A-Za-z_.][A-Za-z0-9_.]*)|(?P<op>\*\*|==|!=|<=|>=|[~+\-*:/^(),<>])"""
@@ -51,11 +50,6 @@ _TOL = 1e-13
 # ---------------------------------------------------------------------------------------
 # the formula: whitelist, then formulaic
 # ---------------------------------------------------------------------------------------
-def _quote(name: str) -> str:
-    plain = name.isidentifier() and not keyword.iskeyword(name) and name not in _FUNCTIONS and name != "np"
-    return name if plain else f"`{name}`"
-
-
 def _safe_formula(formula: str, columns: list[str]) -> tuple[str, list[str]]:
     """Check *formula* token by token; return it rebuilt from checked tokens and the columns used."""
     if not isinstance(formula, str) or formula.count("~") != 1:
@@ -85,11 +79,12 @@ def _safe_formula(formula: str, columns: list[str]) -> tuple[str, list[str]]:
         name = text[1:-1] if kind == "bt" else text
         nxt = next((t for t in toks[i + 1:] if t.lastgroup is not None), None)
         if kind == "name" and nxt is not None and nxt.group() == "(":
-            if name not in _FUNCTIONS:
+            if name not in FORMULA_FUNCTIONS:
                 raise MethodError(
-                    f"formula {formula!r}: function {name!r} is not allowed; use {', '.join(sorted(_FUNCTIONS))}."
+                    f"formula {formula!r}: function {name!r} is not allowed; "
+                    f"use {', '.join(sorted(FORMULA_FUNCTIONS))}."
                 )
-            out.append(_FUNCTIONS[name] + "(")
+            out.append(FORMULA_FUNCTIONS[name] + "(")
             skip_paren = True
             continue
         if name not in columns:
@@ -98,7 +93,7 @@ def _safe_formula(formula: str, columns: list[str]) -> tuple[str, list[str]]:
                 f"{describe_values(columns)}."
             )
         used.append(name)
-        out.append(_quote(name))
+        out.append(quote_column(name))
     if pos != len(formula):
         raise MethodError(f"formula {formula!r}: cannot read {formula[pos:]!r} at position {pos}.")
     return " ".join(out), list(dict.fromkeys(used))
@@ -224,15 +219,6 @@ def _fit(design: Design, X: np.ndarray, y: np.ndarray, used: np.ndarray, family:
     Z = np.zeros((design.n, p))
     Z[used] = _estfun(X, y, w, fam, beta)
     return beta, _kernel.vcov(design, Z, None, p, None if used.all() else used), iters
-
-
-def _design_df(design: Design, used: np.ndarray) -> float:
-    """R's degf of the design the model was fitted on: the subset's when rows are left out."""
-    if used.all() or design._rep is not None:
-        return float(design.degf)
-    from .estimation import _domain_df
-
-    return float(_domain_df(design, np.where(used, 0, 1).astype(np.intp), 1)[0])
 
 
 def _check_response(y: np.ndarray, family: str, name: str) -> None:
@@ -475,9 +461,7 @@ def glm(
     level = check_level(level)
     data = design._data
     safe, cols = _safe_formula(formula, [str(c) for c in data.columns])
-    from .estimation import _where_mask
-
-    keep = np.ones(design.n, dtype=bool) if where is None else _where_mask(design, where)
+    keep = np.ones(design.n, dtype=bool) if where is None else where_mask(design, where)
     miss = data[cols].isna().any(axis=1).to_numpy() & keep if cols else np.zeros(design.n, dtype=bool)
     if miss.any() and na == "fail":
         bad = [c for c in cols if (data[c].isna().to_numpy() & keep).any()]
@@ -494,6 +478,6 @@ def glm(
     if rank < X.shape[1]:
         raise DataError(f"the model columns {terms} are collinear (rank {rank} < {X.shape[1]}); drop aliased terms.")
     beta, cov, iters = _fit(design, X, y, used, family)
-    df_res = _design_df(design, used) + 1 - X.shape[1]
+    df_res = subset_df(design, None if used.all() else used) + 1 - X.shape[1]
     return GLMResult(formula, family, tuple(terms), beta, cov, df_res, level, int(used.sum()),
                      int(miss.sum()), iters, spec)

@@ -29,26 +29,30 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._validation import check_option
-from .ci import _beta_bounds, _beta_df_factor, t_quantile
-from .design import Design
-from .errors import MethodError, SurveyStatsWarning
-from .estimation import (
+from ._internal import (
     By,
     DfOption,
+    Domains,
     NaPolicy,
-    _check_common,
-    _core,
-    _domain_df,
-    _domains,
-    _Domains,
-    _numeric,
-    _Part,
-    _resolve_df,
-    _sql,
+    Origin,
+    Part,
+    beta_bounds,
+    beta_df_factor,
+    check_common,
+    cv,
+    domain_df,
+    domains,
+    is_sql,
+    linear_core,
+    numeric,
+    resolve_df,
 )
 from ._replication import ReplicateWeights, rank_df
-from .results import Estimate, EstimateTable, _cv, _Origin
+from ._validation import check_option
+from .ci import t_quantile
+from .design import Design
+from .errors import MethodError, SurveyStatsWarning
+from .results import Estimate, EstimateTable
 
 __all__ = ["quantile"]
 
@@ -229,9 +233,9 @@ class _Cell:
 def _share_below(design: Design, y: np.ndarray, cell: _Cell, theta: float, strict: bool) -> tuple[float, float]:
     """Domain mean (and its variance) of 1{y ≤ θ}, or of 1{y > θ} with ``strict``."""
     ind = (y > theta) if strict else (y <= theta)
-    part = _Part("", np.where(cell.sel, ind.astype(float), 0.0), None, None)
-    sub = _Domains(np.where(cell.sel, 0, 1).astype(np.intp), [()], False)
-    c = _core(design, [part], sub, "proportion")
+    part = Part("", np.where(cell.sel, ind.astype(float), 0.0), None, None)
+    sub = Domains(np.where(cell.sel, 0, 1).astype(np.intp), [()], False)
+    c = linear_core(design, [part], sub, "proportion")
     return float(c.est[0]), float(c.cov[0, 0])
 
 
@@ -258,7 +262,7 @@ def _woodruff(design: Design, y: np.ndarray, cell: _Cell, qhat: float, p: float,
     else:  # beta: Korn-Graubard with R's (t_{n-1}/t_{degf})² correction, degf of the rows used
         n_eff = pm * (1 - pm) / vm if vm > 0 else math.nan
         n = int(cell.sel.sum())
-        plo, phi = _beta_bounds(pm, n_eff * _beta_df_factor(n, cell.rdf, 1 - level), 1 - level)
+        plo, phi = beta_bounds(pm, n_eff * beta_df_factor(n, cell.rdf, 1 - level), 1 - level)
     lo = math.nan if not (plo >= 0) else _qrule(cell.x, cell.w, plo, qrule)
     hi = math.nan if not (phi <= 1) else _qrule(cell.x, cell.w, phi, qrule)
     return lo, hi
@@ -342,10 +346,10 @@ def _rows_df(design: Design, rows: np.ndarray) -> float:
                 known.clear()
             known[key] = float(rank_df(design._rep.weights[rows]))
         return known[key]
-    return float(_domain_df(design, np.where(rows, 0, 1).astype(np.intp), 1)[0])
+    return float(domain_df(design, np.where(rows, 0, 1).astype(np.intp), 1)[0])
 
 
-def _cells(design: Design, y: np.ndarray, miss: np.ndarray | None, dom: _Domains) -> list[_Cell]:
+def _cells(design: Design, y: np.ndarray, miss: np.ndarray | None, dom: Domains) -> list[_Cell]:
     D = dom.D
     dj = dom.codes if miss is None else np.where(miss, D, dom.codes)
     w = design._w
@@ -496,16 +500,16 @@ def quantile(
     >>> s.ci_low, s.ci_high                      # R: same, interval.type = "score"
     (646.0, 706.0)
     """
-    if _sql(design):
+    if is_sql(design):
         raise MethodError("quantiles need sorted data and run in memory only; load the column into a Design "
                           "(e.g. with a SQL query selecting the variable, strata and weights).")
-    level = _check_common(level, na)
+    level = check_common(level, na)
     check_option(qrule, "qrule", _QRULES)
     ci_method = _check_ci_method(design, ci_method, interval_type)
-    dfr = "design" if df is None or (isinstance(df, str) and df == "design") else _resolve_df(design, df)
+    dfr = "design" if df is None or (isinstance(df, str) and df == "design") else resolve_df(design, df)
     qs = _probabilities(q)
-    dom = _domains(design, by, where)
-    y, miss = _numeric(design, variable, na)
+    dom = domains(design, by, where)
+    y, miss = numeric(design, variable, na)
     cells = _cells(design, y, miss, dom)
     dfs = _dfs(design, dfr, miss, cells)
     D = dom.D
@@ -527,7 +531,7 @@ def quantile(
             how = f"woodruff ({ci_method})" if ci_method in ("mean", "beta", "xlogit", "asin") else \
                 "score" if ci_method == "score" else "replicate quantiles"
             rows.append(Estimate("quantile", variable, qhat, se, lo, hi, level, dfs[d], n, math.nan, math.nan,
-                                 _cv(qhat, se), f"{how}; qrule={qrule}", dom.labels[d], cat, int(nmiss[d])))
+                                 cv(qhat, se), f"{how}; qrule={qrule}", dom.labels[d], cat, int(nmiss[d])))
     return _table(design, rows, single=by is None and len(qs) == 1)
 
 
@@ -537,7 +541,7 @@ def _table(design: Design, rows: list[Estimate], single: bool) -> Estimate | Est
     cov = np.full((k, k), np.nan)
     np.fill_diagonal(cov, [r.se**2 for r in rows])
     cov.setflags(write=False)
-    rows = [dataclasses.replace(r, source=_Origin((design,), cov, i)) for i, r in enumerate(rows)]
+    rows = [dataclasses.replace(r, source=Origin((design,), cov, i)) for i, r in enumerate(rows)]
     if single:
         return rows[0]
     return EstimateTable(tuple(rows), cov, source=design)

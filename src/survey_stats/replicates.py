@@ -27,6 +27,7 @@ Fay       as BRR with factors 2−ρ and ρ                 1/(R(1−ρ)²); 1
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -58,7 +59,7 @@ def replicate_design(
     type: RepType = "JKn",  # noqa: A002 - R's argument name
     *,
     replicates: int = 500,
-    fay_rho: float = 0.3,
+    fay_rho: float | None = None,
     mse: bool = False,
     seed: int | None = None,
     progress: bool = False,
@@ -73,8 +74,12 @@ def replicate_design(
         JK1 needs an unstratified design; BRR and Fay exactly 2 PSUs per stratum.
     replicates : int
         Number of bootstrap replicates.
-    fay_rho : float
-        Fay's coefficient ρ in (0, 1).
+    fay_rho : float, optional
+        Fay's coefficient ρ in (0, 1); required with ``type="Fay"`` (the design's
+        documentation gives it: e.g. 0.5 for the CPS and ACS), unused otherwise.  R's
+        ``svrepdesign`` also refuses ``type="Fay"`` without ``rho``; ``as.svrepdesign``
+        defaults ``fay.rho = 0``, which makes plain BRR.  Omitting it with "Fay" still
+        uses the old default 0.3 with a :class:`DeprecationWarning`, for one release.
     mse : bool
         Centre the variance at the full-sample estimate instead of the replicate mean.
     seed : int
@@ -147,7 +152,7 @@ def replicate_design(
     else:  # BRR / Fay
         if not (n_h == 2).all():
             raise DesignError("BRR and Fay need exactly 2 PSUs in every stratum.")
-        rho = 0.0 if type == "BRR" else float(fay_rho)
+        rho = 0.0 if type == "BRR" else _fay_rho("replicate_design", fay_rho, 0.3)
         if type == "Fay" and not 0 < rho < 1:
             raise DesignError(f"fay_rho={fay_rho!r} must be in (0, 1).")
         order = 4
@@ -165,6 +170,18 @@ def replicate_design(
     info = ReplicateWeights(np.ascontiguousarray(reps), float(scale), np.asarray(rscales, dtype=float), mse, type)
     info.weights.setflags(write=False)
     return design._derive(rep=info, degf=_rank_df(info.weights))
+
+
+def _fay_rho(func: str, fay_rho: float | None, old_default: float) -> float:
+    """Fay's ρ, which type="Fay" needs explicitly (one rule for both constructors, as R's svrepdesign)."""
+    if fay_rho is None:
+        warnings.warn(f"{func}(type='Fay') without fay_rho= is deprecated: pass Fay's rho explicitly (it is part of "
+                      f"the replicate design; R's svrepdesign requires it); using the old default {old_default} "
+                      "for this release.", DeprecationWarning, stacklevel=3)
+        return old_default
+    if isinstance(fay_rho, bool) or not isinstance(fay_rho, (int, float, np.integer, np.floating)):
+        raise DesignError(f"fay_rho={fay_rho!r}: give Fay's coefficient as a number.")
+    return float(fay_rho)
 
 
 def _jkn_weights(w: np.ndarray, h_row: np.ndarray, psu: np.ndarray, psu_h: np.ndarray,
@@ -256,7 +273,7 @@ def from_replicate_weights(
     type: RepType = "other",  # noqa: A002
     scale: float | None = None,
     rscales: Sequence[float] | None = None,
-    fay_rho: float = 0.0,
+    fay_rho: float | None = None,
     combined_weights: bool = True,
     mse: bool = False,
     df: int | None = None,
@@ -276,6 +293,10 @@ def from_replicate_weights(
         1/(R(1−ρ)²), other 1.  JKn needs ``rscales``.
     scale, rscales :
         Override the defaults (R's ``scale`` and ``rscales``).
+    fay_rho : float, optional
+        Fay's ρ; required with ``type="Fay"`` as R's ``svrepdesign(rho=)`` requires it
+        (the same rule as :func:`replicate_design`).  Omitting it with "Fay" still uses the
+        old default 0 with a :class:`DeprecationWarning`, for one release.
     combined_weights : bool
         True (R's default): the columns are full analysis weights.  False: they are
         multipliers of ``weights``.
@@ -313,14 +334,16 @@ def from_replicate_weights(
         rw = rw * base._w[:, None]
     if (rw < 0).any():
         raise DesignError("replicate weights must be non-negative.")
-    if type == "Fay" and not 0 <= fay_rho < 1:
-        raise DesignError(f"fay_rho={fay_rho!r} must be in [0, 1).")
+    if type == "Fay":
+        fay_rho = _fay_rho("from_replicate_weights", fay_rho, 0.0)
+        if not 0 <= fay_rho < 1:
+            raise DesignError(f"fay_rho={fay_rho!r} must be in [0, 1).")
     if scale is not None and not (isinstance(scale, (int, float)) and not isinstance(scale, bool)
                                   and 0 < scale < math.inf):
         raise DesignError(f"scale={scale!r}: give a finite number > 0.")
     if scale is None:
         scale = {"JK1": (R - 1) / R, "bootstrap": 1 / (R - 1) if R > 1 else 1.0, "BRR": 1 / R,
-                 "Fay": 1 / (R * (1 - fay_rho) ** 2), "other": 1.0, "JKn": 1.0}[type]
+                 "Fay": 1 / (R * (1 - (fay_rho or 0.0)) ** 2), "other": 1.0, "JKn": 1.0}[type]
     if rscales is None:
         if type == "JKn":
             raise DesignError("type='JKn' needs rscales (one per replicate, (n_h − 1)/n_h).")

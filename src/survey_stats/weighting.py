@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._validation import check_option, describe_rows, describe_values, parse_flags, real_number
+from ._validation import check_option, describe_rows, describe_values, parse_flags, real_number, renamed
 from .design import Design
-from .errors import DataError, EstimationError, SurveyStatsWarning
+from .errors import DataError, EstimationError, MethodError, SurveyStatsWarning
 
 __all__ = ["CalibrationStep", "calibrate", "nonresponse_adjust", "poststratify", "rake"]
 
@@ -525,11 +525,12 @@ def _total(value: object, what: str) -> float:
 def nonresponse_adjust(
     data: pd.DataFrame,
     *,
-    weight: str,
+    weights: str | None = None,
     respondent: str,
     eligible: str | None = None,
     classes: str | Sequence[str] | None = None,
     extreme: float = 2.0,
+    weight: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Redistribute the weight of eligible nonrespondents to respondents within weighting classes.
 
@@ -537,8 +538,8 @@ def nonresponse_adjust(
     ----------
     data : DataFrame
         Every sampled unit: respondents, eligible nonrespondents, and ineligibles.
-    weight : str
-        Design (base) weight column.
+    weights : str
+        Design (base) weight column (required).
     respondent : str
         Yes/no flag: the unit responded.  Booleans, 1/0, true/false, yes/no, y/n and
         是/否 are read by that explicit mapping; anything else (or a missing value) is
@@ -550,6 +551,8 @@ def nonresponse_adjust(
         Weighting-class column(s), e.g. county × status.
     extreme : float
         Warn when a class's adjustment factor exceeds this (weights inflated too much).
+    weight : str, optional
+        Deprecated name of ``weights`` (warns; removed in the next release).
 
     Returns
     -------
@@ -562,15 +565,18 @@ def nonresponse_adjust(
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"w": [10.0] * 7, "resp": [1, 1, 0, 0, 1, 1, 0], "g": list("aaaabbb")})
-    >>> out, rep = nonresponse_adjust(df, weight="w", respondent="resp", classes="g")
+    >>> out, rep = nonresponse_adjust(df, weights="w", respondent="resp", classes="g")
     >>> out["nr_weight"].tolist(), rep["factor"].tolist()
     ([20.0, 20.0, 15.0, 15.0], [2.0, 1.5])
     """
+    weights = renamed("nonresponse_adjust", "weight", weight, "weights", weights)
+    if not isinstance(weights, str):
+        raise MethodError(f"weights={weights!r}: give the name of the design (base) weight column.")
     cols = [] if classes is None else [classes] if isinstance(classes, str) else \
         list(classes) if isinstance(classes, (list, tuple)) else [None]
     if not all(isinstance(c, str) for c in cols):
         raise DataError(f"classes={classes!r}: give a column name or a list of column names.")
-    need = [weight, respondent] + ([eligible] if eligible else []) + cols
+    need = [weights, respondent] + ([eligible] if eligible else []) + cols
     missing = [c for c in need if c not in data.columns]
     if missing:
         raise DataError(f"column(s) {describe_values(missing)} not in the data.")
@@ -583,7 +589,7 @@ def nonresponse_adjust(
     if (resp & ~elig).any():
         raise DataError(f"{describe_rows(df.index, resp & ~elig)} are respondents but ineligible; fix the coding.")
     key = df[cols].astype(str).agg(" / ".join, axis=1) if cols else pd.Series("(all)", index=df.index)
-    w = _positive_weights(df[weight], weight)
+    w = _positive_weights(df[weights], weights)
     g = pd.DataFrame({"class": key.to_numpy(), "w_elig": np.where(elig, w, 0.0), "w_resp": np.where(resp, w, 0.0),
                       "eligible": elig.astype(int), "respondents": resp.astype(int)})
     rep = g.groupby("class", sort=True).sum()

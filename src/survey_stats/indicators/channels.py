@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._internal import Origin, proportion_parts, where_mask
 from .._validation import describe_values
 from ..ci import ProportionMethod
 from ..design import Design
 from ..errors import DataError
-from ..estimation import _proportion_parts, _where_mask
-from ..results import EstimateTable, _Origin
+from ..results import EstimateTable
 
 __all__ = ["channel_reach", "one_hot"]
 
@@ -82,7 +82,7 @@ def channel_reach(
     >>> [(r.category, round(r.estimate, 3)) for r in t]
     [('tv', 0.333), ('poster', 0.167), ('wechat', 0.167), ('(none)', 0.417)]
     """
-    data = design._data
+    data = design.variables
     if isinstance(channels, str):
         if channels not in data.columns:
             raise DataError(f"column {channels!r} is not in the design's data.")
@@ -100,7 +100,7 @@ def channel_reach(
             raise DataError(f"channel columns must be 0/1; see {describe_values(hot.columns[bad.any()])}.")
     answered = hot.notna().all(axis=1).to_numpy()
     if where is not None:
-        answered = answered & _where_mask(design, where)
+        answered = answered & where_mask(design, where)
     if not answered.any():
         raise DataError("nobody answered the channel question.")
     vals = hot.fillna(0.0)
@@ -108,11 +108,11 @@ def channel_reach(
     labels = dict(labels or {})
     parts = [(labels.get(c, c), vals[c].to_numpy(), answered) for c in vals.columns]
     parts.append(("(none)", none.to_numpy(), answered))
-    tab = _proportion_parts(design, parts, level=level, ci_method=ci_method)
+    tab = proportion_parts(design, parts, level=level, ci_method=ci_method)
     name = channels if isinstance(channels, str) else "channels"
     order = sorted(range(len(parts) - 1), key=lambda i: -tab.rows[i].estimate) + [len(parts) - 1]
     V = np.array(np.asarray(tab.vcov)[np.ix_(order, order)])
     V.setflags(write=False)
-    rows = tuple(dataclasses.replace(tab.rows[i], variable=name, category=parts[i][0], source=_Origin((design,), V, k))
+    rows = tuple(dataclasses.replace(tab.rows[i], variable=name, category=parts[i][0], source=Origin((design,), V, k))
                  for k, i in enumerate(order))
     return EstimateTable(rows, V, source=design)

@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._internal import Origin, has_census, html_table, indicator_frame, proportion_parts, text_table
 from .._validation import check_level, check_option, describe_rows, describe_values
 from ..ci import PROPORTION_METHODS, ProportionMethod, proportion_interval
 from ..contrasts import linear_combination
 from ..design import Design
 from ..errors import DataError
-from ..estimation import _proportion_parts
 from ..expr import parse
-from ..results import Estimate, _Origin
+from ..results import Estimate
 from .definitions import IndicatorSystem
 from .verdicts import reliability, verdict
 
@@ -103,15 +103,11 @@ class IndicatorTable:
         return a, r.constant
 
     def __repr__(self) -> str:
-        from ..results import _indicator_frame, _text_table
-
         head = f"<IndicatorTable: {len(self.rows)} indicators, {self.level:.0%} CI ({self.ci_method})>"
-        return head + ("\n" + _text_table(_indicator_frame(self.rows)) if self.rows else "")
+        return head + ("\n" + text_table(indicator_frame(self.rows)) if self.rows else "")
 
     def _repr_html_(self) -> str:
-        from ..results import _html_table, _indicator_frame
-
-        return _html_table(_indicator_frame(self.rows), f"{len(self.rows)} indicators, {self.level:.0%} CI")
+        return html_table(indicator_frame(self.rows), f"{len(self.rows)} indicators, {self.level:.0%} CI")
 
     def __format__(self, spec: str) -> str:
         if not spec:
@@ -217,8 +213,36 @@ def evaluate_indicators(
     check_option(na, "na", ("fail", "drop"))
     check_option(cap_n_eff, "cap_n_eff", ("srswor", "n", "none"))
     administrative = dict(administrative or {})
+    # 1. base parts (rates and the parts of weighted indicators), estimated sample by sample
+    parts = _base_parts(system)
+    estimates: dict[str, Estimate] = {}
+    masks: dict[str, tuple[str, np.ndarray]] = {}  # part id -> (sample, domain mask)
+    for sample in _needed_samples(parts, samples):
+        own = [p for p in parts if p["sample"] == sample]
+        estimates.update(_sample_estimates(samples[sample], sample, own, masks, level=level, df=df,
+                                           ci_method=ci_method, na=na))
+    estimates.update(_administrative_estimates(system, administrative, level))
+    # 2. every indicator as a linear form over the base parts, then its row
+    part_ids = list(estimates)
+    forms: dict[str, tuple[dict[str, float], float]] = {}
+    rows = []
+    for ind in system:
+        coef, const = _form(system, ind.id, forms, masks, samples)
+        if ind.kind in ("rate", "administrative"):
+            rows.append(_base_row(ind, estimates[ind.id], coef, const, samples, level, ci_method, cap_n_eff))
+        else:
+            rows.append(_composite_row(ind, coef, const, estimates, masks, parts, level))
+    theta = np.array([estimates[p].estimate for p in part_ids])
+    parts_frame = pd.DataFrame([{"part": pid, "sample": next((p["sample"] for p in parts if p["id"] == pid), None),
+                                 "n": estimates[pid].n, "estimate": estimates[pid].estimate, "se": estimates[pid].se,
+                                 "ci_low": estimates[pid].ci_low, "ci_high": estimates[pid].ci_high}
+                                for pid in part_ids])
+    return IndicatorTable(tuple(rows), parts_frame, theta, _joint_cov(estimates, part_ids), tuple(part_ids), level,
+                          ci_method)
 
-    # 1. base parts, grouped by sample
+
+def _base_parts(system: IndicatorSystem) -> list[dict[str, Any]]:
+    """The rates and the parts of weighted indicators: what is estimated from the samples."""
     parts: list[dict[str, Any]] = []
     for ind in system:
         if ind.kind == "rate":
@@ -228,6 +252,10 @@ def evaluate_indicators(
             for p in ind.parts:
                 parts.append({"id": f"{ind.id}.{p['id']}", "sample": p["sample"], "denominator": p.get("denominator"),
                               "numerator": p["numerator"], "owner": ind.id})
+    return parts
+
+
+def _needed_samples(parts: list[dict[str, Any]], samples: Mapping[str, Design]) -> list[str]:
     need = sorted({p["sample"] for p in parts})
     missing = [s for s in need if s not in samples]
     if missing:
@@ -236,47 +264,51 @@ def evaluate_indicators(
             f"no design given for sample(s) {describe_values(missing)}, needed by {describe_values(users)}; "
             "pass them in samples=, or drop those indicators with system.select([...])."
         )
-    estimates: dict[str, Estimate] = {}
-    masks: dict[str, tuple[str, np.ndarray]] = {}  # part id -> (sample, domain mask)
-    for sample in need:
-        design = samples[sample]
-        if getattr(design, "_sql_backend", False):  # DuckDB / Parquet backend: the same parts in SQL
-            cols = design.all_columns
-            qs = [(p["id"], _sql_parts(p["numerator"], f"indicator {p['owner']!r} (sample {sample!r})", "numerator", cols),
-                   _sql_parts(p["denominator"], f"indicator {p['owner']!r} (sample {sample!r})", "denominator", cols))
-                  for p in parts if p["sample"] == sample]
-            tab = design.proportion_parts(qs, level=level, df=df, ci_method=ci_method, na=na)
-            for (pid, _, _), row in zip(qs, tab):
-                estimates[pid] = row
-            continue
-        if not isinstance(design, Design):
-            raise DataError(f"samples[{sample!r}] must be a Design, got {type(design).__name__}.")
-        data = design._data
-        specs = []
-        for p in (q for q in parts if q["sample"] == sample):
-            where = f"indicator {p['owner']!r} (sample {sample!r})"
-            mask = _mask(data, p["denominator"], where)
-            y = _values(data, p["numerator"], where)
-            bad_na = mask & np.isnan(y)
-            if bad_na.any():
-                if na == "fail":
-                    raise DataError(
-                        f"{where}: numerator {p['numerator']!r} is missing for {describe_rows(data.index, bad_na)} "
-                        "inside the denominator; code them or pass na='drop'."
-                    )
-                mask = mask & ~bad_na
-            if not mask.any():
-                raise DataError(f"{where}: the denominator {p['denominator']!r} selects no respondents.")
-            vals = np.nan_to_num(y)
-            bad = mask & ~np.isin(vals, (0.0, 1.0))
-            if bad.any():
-                raise DataError(f"{where}: numerator {p['numerator']!r} is not 0/1 in {describe_rows(data.index, bad)}.")
-            specs.append((p["id"], vals, mask))
-            masks[p["id"]] = (sample, mask)
-        tab = _proportion_parts(design, specs, level=level, df=df, ci_method=ci_method)  # type: ignore[arg-type]
-        for (pid, _, _), row in zip(specs, tab):
-            estimates[pid] = row
+    return need
 
+
+def _sample_estimates(design: Any, sample: str, parts: list[dict[str, Any]], masks: dict[str, tuple[str, np.ndarray]],
+                      *, level: float, df: Any, ci_method: str, na: str) -> dict[str, Estimate]:
+    """One sample's parts as proportions with their joint covariance (row masks kept in *masks*)."""
+    if getattr(design, "_sql_backend", False):  # DuckDB / Parquet backend: the same parts in SQL
+        cols = design.all_columns
+        qs = [(p["id"], _sql_parts(p["numerator"], f"indicator {p['owner']!r} (sample {sample!r})", "numerator", cols),
+               _sql_parts(p["denominator"], f"indicator {p['owner']!r} (sample {sample!r})", "denominator", cols))
+              for p in parts]
+        tab = design.proportion_parts(qs, level=level, df=df, ci_method=ci_method, na=na)
+        return {pid: row for (pid, _, _), row in zip(qs, tab)}
+    if not isinstance(design, Design):
+        raise DataError(f"samples[{sample!r}] must be a Design, got {type(design).__name__}.")
+    data = design.variables
+    specs = []
+    for p in parts:
+        where = f"indicator {p['owner']!r} (sample {sample!r})"
+        mask = _mask(data, p["denominator"], where)
+        y = _values(data, p["numerator"], where)
+        bad_na = mask & np.isnan(y)
+        if bad_na.any():
+            if na == "fail":
+                raise DataError(
+                    f"{where}: numerator {p['numerator']!r} is missing for {describe_rows(data.index, bad_na)} "
+                    "inside the denominator; code them or pass na='drop'."
+                )
+            mask = mask & ~bad_na
+        if not mask.any():
+            raise DataError(f"{where}: the denominator {p['denominator']!r} selects no respondents.")
+        vals = np.nan_to_num(y)
+        bad = mask & ~np.isin(vals, (0.0, 1.0))
+        if bad.any():
+            raise DataError(f"{where}: numerator {p['numerator']!r} is not 0/1 in {describe_rows(data.index, bad)}.")
+        specs.append((p["id"], vals, mask))
+        masks[p["id"]] = (sample, mask)
+    tab = proportion_parts(design, specs, level=level, df=df, ci_method=ci_method)  # type: ignore[arg-type]
+    return {pid: row for (pid, _, _), row in zip(specs, tab)}
+
+
+def _administrative_estimates(system: IndicatorSystem, administrative: dict[str, tuple[float, float]],
+                              level: float) -> dict[str, Estimate]:
+    """Administrative indicators from their counts: no sampling error."""
+    estimates = {}
     for ind in system:
         if ind.kind == "administrative":
             if ind.id not in administrative:
@@ -289,81 +321,87 @@ def evaluate_indicators(
             zero.setflags(write=False)
             estimates[ind.id] = Estimate("proportion", ind.id, p, 0.0, p, p, level, math.inf, int(den), float(den),
                                          math.nan, 0.0, "administrative count (no sampling error)", (), None, 0,
-                                         _Origin((), zero, 0))
+                                         Origin((), zero, 0))
     unknown_admin = set(administrative) - {i.id for i in system if i.kind == "administrative"}
     if unknown_admin:
         raise DataError(f"administrative counts given for non-administrative indicator(s) {describe_values(sorted(unknown_admin))}.")
+    return estimates
 
-    # 2. linear forms over the base parts
-    part_ids = list(estimates)
-    forms: dict[str, tuple[dict[str, float], float]] = {}
 
-    def form(iid: str) -> tuple[dict[str, float], float]:
-        if iid in forms:
-            return forms[iid]
-        ind = system[iid]
-        if ind.kind in ("rate", "administrative"):
-            f = ({iid: 1.0}, 0.0)
-        elif ind.kind == "weighted_parts":
-            f = ({f"{iid}.{p['id']}": w for p, w in zip(ind.parts, _part_weights(ind, masks, samples))}, 0.0)
+def _form(system: IndicatorSystem, iid: str, forms: dict[str, tuple[dict[str, float], float]],
+          masks: dict[str, tuple[str, np.ndarray]], samples: Mapping[str, Design]) -> tuple[dict[str, float], float]:
+    """Indicator *iid* as (coefficients over base parts, constant); composites recursively, memoised in *forms*."""
+    if iid in forms:
+        return forms[iid]
+    ind = system[iid]
+    if ind.kind in ("rate", "administrative"):
+        f = ({iid: 1.0}, 0.0)
+    elif ind.kind == "weighted_parts":
+        f = ({f"{iid}.{p['id']}": w for p, w in zip(ind.parts, _part_weights(ind, masks, samples))}, 0.0)
+    else:
+        coef: dict[str, float] = {}
+        const = float(ind.constant)
+        for t, c in ind.terms.items():
+            sub, k = _form(system, t, forms, masks, samples)
+            const += c * k
+            for pid, v in sub.items():
+                coef[pid] = coef.get(pid, 0.0) + c * v
+        f = (coef, const)
+    forms[iid] = f
+    return f
+
+
+def _base_row(ind: Any, e: Estimate, coef: dict[str, float], const: float, samples: Mapping[str, Design],
+              level: float, ci_method: str, cap_n_eff: str) -> IndicatorResult:
+    """The row of a rate or administrative indicator: its own estimate, reliability and verdict."""
+    if cap_n_eff != "none" and ind.kind == "rate":
+        e = _capped(e, ci_method, cap_n_eff)
+    census = e.se == 0 and ind.kind == "rate" and _all_census(samples[ind.sample], e)  # type: ignore[index]
+    flag, why = (("reliable", "administrative count: no sampling error") if ind.kind == "administrative"
+                 else reliability(e.estimate, e.n, e.n_eff, e.se, e.df, level=level, census=census))
+    return IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, e.n,
+                           e.estimate, e.se, e.ci_low, e.ci_high, level, e.df, e.method, e.deff, e.n_eff,
+                           ind.reference, ind.direction,
+                           verdict(e.ci_low, e.ci_high, ind.reference, ind.direction), flag, why,
+                           coef, const)
+
+
+def _composite_row(ind: Any, coef: dict[str, float], const: float, estimates: dict[str, Estimate],
+                   masks: dict[str, tuple[str, np.ndarray]], parts: list[dict[str, Any]],
+                   level: float) -> IndicatorResult:
+    """The row of a weighted or composite indicator: a linear combination of base parts."""
+    lc = linear_combination({pid: estimates[pid] for pid in coef}, coef, level=level, variable=ind.id,
+                            constant=const)
+    # respondents behind the composite: distinct households per sample (+ administrative counts);
+    # for SQL samples (no row masks here) the largest part's n per sample, a lower bound
+    union: dict[str, np.ndarray] = {}
+    sql_n: dict[str, int] = {}
+    n_admin = 0
+    sample_of = {p["id"]: p["sample"] for p in parts}
+    for pid in coef:
+        if pid in masks:
+            smp, m = masks[pid]
+            union[smp] = union[smp] | m if smp in union else m
+        elif pid in sample_of:
+            sql_n[sample_of[pid]] = max(sql_n.get(sample_of[pid], 0), estimates[pid].n)
         else:
-            coef: dict[str, float] = {}
-            const = float(ind.constant)
-            for t, c in ind.terms.items():
-                sub, k = form(t)
-                const += c * k
-                for pid, v in sub.items():
-                    coef[pid] = coef.get(pid, 0.0) + c * v
-            f = (coef, const)
-        forms[iid] = f
-        return f
+            n_admin = max(n_admin, estimates[pid].n)
+    # administrative counts are records, not respondents: they count only when nothing else does
+    n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values())
+    n_resp = n_resp or n_admin
+    width = lc.ci_high - lc.ci_low
+    flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
+        ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
+        else ("review", f"composite; CI width {width:.3f} > 0.05"))
+    return IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, n_resp,
+                           lc.estimate, lc.se, lc.ci_low, lc.ci_high, level, lc.df, "wald (linear combination)",
+                           math.nan, math.nan, ind.reference, ind.direction,
+                           verdict(lc.ci_low, lc.ci_high, ind.reference, ind.direction), flag, why,
+                           coef, const)
 
-    rows = []
-    for ind in system:
-        coef, const = form(ind.id)
-        if ind.kind in ("rate", "administrative"):
-            e = estimates[ind.id]
-            if cap_n_eff != "none" and ind.kind == "rate":
-                e = _capped(e, ci_method, cap_n_eff)
-            census = e.se == 0 and ind.kind == "rate" and _all_census(samples[ind.sample], e)  # type: ignore[index]
-            flag, why = (("reliable", "administrative count: no sampling error") if ind.kind == "administrative"
-                         else reliability(e.estimate, e.n, e.n_eff, e.se, e.df, level=level, census=census))
-            rows.append(IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, e.n,
-                                        e.estimate, e.se, e.ci_low, e.ci_high, level, e.df, e.method, e.deff, e.n_eff,
-                                        ind.reference, ind.direction,
-                                        verdict(e.ci_low, e.ci_high, ind.reference, ind.direction), flag, why,
-                                        coef, const))
-            continue
-        lc = linear_combination({pid: estimates[pid] for pid in coef}, coef, level=level, variable=ind.id,
-                                constant=const)
-        # respondents behind the composite: distinct households per sample (+ administrative counts);
-        # for SQL samples (no row masks here) the largest part's n per sample, a lower bound
-        union: dict[str, np.ndarray] = {}
-        sql_n: dict[str, int] = {}
-        n_admin = 0
-        sample_of = {p["id"]: p["sample"] for p in parts}
-        for pid in coef:
-            if pid in masks:
-                smp, m = masks[pid]
-                union[smp] = union[smp] | m if smp in union else m
-            elif pid in sample_of:
-                sql_n[sample_of[pid]] = max(sql_n.get(sample_of[pid], 0), estimates[pid].n)
-            else:
-                n_admin = max(n_admin, estimates[pid].n)
-        # administrative counts are records, not respondents: they count only when nothing else does
-        n_resp = int(sum(int(m.sum()) for m in union.values())) + sum(sql_n.values())
-        n_resp = n_resp or n_admin
-        width = lc.ci_high - lc.ci_low
-        flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
-            ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
-            else ("review", f"composite; CI width {width:.3f} > 0.05"))
-        rows.append(IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, n_resp,
-                                    lc.estimate, lc.se, lc.ci_low, lc.ci_high, level, lc.df, "wald (linear combination)",
-                                    math.nan, math.nan, ind.reference, ind.direction,
-                                    verdict(lc.ci_low, lc.ci_high, ind.reference, ind.direction), flag, why,
-                                    coef, const))
 
-    theta = np.array([estimates[p].estimate for p in part_ids])
+def _joint_cov(estimates: dict[str, Estimate], part_ids: list[str]) -> np.ndarray:
+    """Covariance of all base parts: each sample's block from its call, zero between samples."""
     V = np.zeros((len(part_ids), len(part_ids)))
     groups: dict[int, list[int]] = {}
     for i, pid in enumerate(part_ids):
@@ -372,11 +410,7 @@ def evaluate_indicators(
         src = estimates[part_ids[members[0]]].source.vcov  # type: ignore[union-attr]
         idx = [estimates[part_ids[i]].source.index for i in members]  # type: ignore[union-attr]
         V[np.ix_(members, members)] = np.asarray(src)[np.ix_(idx, idx)]
-    parts_frame = pd.DataFrame([{"part": pid, "sample": next((p["sample"] for p in parts if p["id"] == pid), None),
-                                 "n": estimates[pid].n, "estimate": estimates[pid].estimate, "se": estimates[pid].se,
-                                 "ci_low": estimates[pid].ci_low, "ci_high": estimates[pid].ci_high}
-                                for pid in part_ids])
-    return IndicatorTable(tuple(rows), parts_frame, theta, V, tuple(part_ids), level, ci_method)
+    return V
 
 
 def _capped(e: Estimate, ci_method: str, cap: str) -> Estimate:
@@ -394,7 +428,7 @@ def _capped(e: Estimate, ci_method: str, cap: str) -> Estimate:
         return e
     se_cap = math.sqrt(e.estimate * (1 - e.estimate) / limit)
     lo, hi, n_eff, used = proportion_interval(e.estimate, se_cap, e.n, level=e.level, df=e.df,
-                                              method=ci_method)  # type: ignore[arg-type]
+                                              ci_method=ci_method)  # type: ignore[arg-type]
     what = "n" if cap == "n" else "SRSWOR (deff floored at 1)"
     return dataclasses.replace(e, ci_low=lo, ci_high=hi, n_eff=n_eff, method=f"{used} (n_eff capped: {what})")
 
@@ -417,11 +451,11 @@ def _part_weights(ind: Any, masks: Mapping[str, tuple[str, np.ndarray]], samples
         if pid not in masks:
             raise DataError(f"indicator {ind.id!r}: population weights need in-memory designs (part {p['id']!r}).")
         smp, m = masks[pid]
-        sizes.append(float(np.asarray(samples[smp]._w)[m].sum()))
+        sizes.append(float(np.asarray(samples[smp].weights)[m].sum()))
     total = sum(sizes)
     return [n / total for n in sizes]
 
 
 def _all_census(design: Design, e: Estimate) -> bool:
     """True when the estimate's zero SE comes from census strata (the method says so)."""
-    return e.ci_low == e.ci_high == e.estimate and design._census_h.any()
+    return e.ci_low == e.ci_high == e.estimate and has_census(design)

@@ -79,7 +79,7 @@ def recode_dont_know(
 
 
 def _mask(design: Design, where: Any) -> np.ndarray:
-    n = len(design._data)
+    n = design.n
     return np.ones(n, dtype=bool) if where is None else np.asarray(where, dtype=bool)
 
 
@@ -123,10 +123,10 @@ def awareness_levels(
     rows, parts = [], {}
     for label, (design, where) in groups.items():
         m = _mask(design, where)
-        if column not in design._data.columns:
+        if column not in design.variables.columns:
             raise DataError(f"group {label!r}: column {column!r} is not in the design's data.")
-        answered = m & design._data[column].notna().to_numpy()
-        size = float(np.asarray(design._w)[answered].sum())
+        answered = m & design.column(column).notna().to_numpy()
+        size = float(np.asarray(design.weights)[answered].sum())
         t = proportion(design, column, where=m, na="drop", level=level, ci_method=ci_method)
         by_level = {r.category: r for r in t}
         unknown = set(by_level) - set(levels)

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._internal import html_table
 from .._validation import check_level, check_option, describe_values, flag_value, real_number, rng_for
 from ..errors import DataError
 from .compute import IndicatorTable
@@ -214,10 +215,8 @@ class ScoreResult:
                 f"{self.total_high:{spec}}): {self.grade}")
 
     def _repr_html_(self) -> str:
-        from ..results import _html_table
-
         cols = [c for c in ("no", "id", "name_en", "points", "score", "score_low", "score_high") if c in self.items]
-        return _html_table(self.items[cols], self.summary())
+        return html_table(self.items[cols], self.summary())
 
 
 def _bool_points(value: Any, pts: float, key: str) -> float:
@@ -358,90 +357,12 @@ def score(
             "missing='zero' to score absent evidence as 0."
         )
 
-    # draws of every indicator the rules need
-    rng = rng_for(seed, "survey_stats.score")
-    sims: dict[str, np.ndarray] = {}
-    point: dict[str, float] = {}
-    draws = None
-    from_table = [i for i in sorted(set(needs["indicators"]))
-                  if i not in inputs and indicators is not None and i in [r.id for r in indicators]]
-    if from_table:
-        draws = _rate_draws(indicators, from_table, rng, n_sim)  # type: ignore[arg-type]
-    for iid in sorted(set(needs["indicators"])):
-        if iid in inputs:
-            v = _rate(inputs[iid], iid)
-            point[iid], sims[iid] = v, np.full(n_sim, v)
-        elif iid in from_table:
-            a, c = indicators.linear_form(iid)  # type: ignore[union-attr]
-            point[iid] = _rate(indicators[iid].estimate, iid)  # type: ignore[index]
-            sims[iid] = np.clip(draws @ a + c, 0.0, 1.0) if draws is not None else np.full(n_sim, point[iid])
-
+    point, sims = _indicator_draws(needs["indicators"], inputs, indicators, rng_for(seed, "survey_stats.score"), n_sim)
     rows = []
     total_sim = np.zeros(n_sim)
     for item in rules.items:
         pts = float(item["points"])
-        s_point = 0.0
-        s_sim = np.zeros(n_sim)
-        details = []
-        uncertain = False
-        for c in item["components"]:
-            t = c["type"]
-            if t == "checklist":
-                got = 0.0
-                for k in c["criteria"]:
-                    key = f"{item['id']}.{k['id']}"
-                    if key in inputs:
-                        got += _bool_points(inputs[key], float(k["points"]), key)
-                        if key in evidence:
-                            details.append(f"{k['id']}: {evidence[key]}")
-                if "cap" in c:
-                    got = min(got, float(c["cap"]))
-                s_point += got
-                s_sim += got
-            elif t == "days_steps":
-                days = _count(inputs, c["input"])
-                got = 0.0
-                if days is not None:
-                    for limit, p in sorted(c["steps"]):
-                        if days <= limit:
-                            got = float(p)
-                            break
-                    details.append(f"{c['input']} = {days}")
-                s_point += got
-                s_sim += got
-            elif t == "per_count":
-                cnt = _count(inputs, c["input"], 0.0)
-                got = float(c["per"]) * float(cnt)  # type: ignore[arg-type]
-                details.append(f"{c['input']} = {cnt}")
-                s_point += got
-                s_sim += got
-            elif t == "ratio_threshold":
-                num, den = _count(inputs, c["numerator"]), _count(inputs, c["denominator"])
-                if den == 0:
-                    raise DataError(f"scoring input {c['denominator']!r} = 0: the ratio "
-                                    f"{c['numerator']}/{c['denominator']} of item {item['id']!r} is undefined.")
-                if num is None or den is None:
-                    got = 0.0
-                else:
-                    ratio = float(num) / float(den)
-                    below = _shortfall(np.array([max(0.0, c["full_at"] - ratio) * 100]), rounding)[0]
-                    got = max(0.0, pts - float(c["per_point"]) * below)
-                    details.append(f"{c['numerator']}/{c['denominator']} = {ratio:.4f}")
-                s_point += got
-                s_sim += got
-            else:  # rate_threshold
-                iid = c["indicator"]
-                if iid not in point:
-                    continue
-                uncertain = uncertain or float(np.ptp(sims[iid])) > 0
-                for value, target in ((np.array([point[iid]]), "point"), (sims[iid], "sim")):
-                    below = _shortfall(np.maximum(0.0, c["full_at"] - value) * 100, rounding)
-                    got = np.maximum(0.0, pts - float(c["per_point"]) * below)
-                    if target == "point":
-                        s_point += float(got[0])
-                    else:
-                        s_sim = s_sim + got
-                details.append(f"{iid} = {point[iid]:.4f}")
+        s_point, s_sim, details, uncertain = _item_score(item, inputs, evidence, point, sims, n_sim, rounding)
         s_point = min(max(s_point, 0.0), pts)
         s_sim = np.clip(s_sim, 0.0, pts)
         total_sim += s_sim
@@ -460,3 +381,95 @@ def score(
         probs[str(g["grade"])] = float(inside.mean())
         assigned |= inside
     return ScoreResult(items, total, float(tlo), float(thi), grade_of(total, rules), probs, level, n_sim, seed)
+
+
+def _indicator_draws(needed: list[str], inputs: Mapping[str, Any], indicators: IndicatorTable | None,
+                     rng: np.random.Generator, n_sim: int) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Point value and n_sim draws of every indicator the rules need (supplied values do not vary)."""
+    sims: dict[str, np.ndarray] = {}
+    point: dict[str, float] = {}
+    draws = None
+    from_table = [i for i in sorted(set(needed))
+                  if i not in inputs and indicators is not None and i in [r.id for r in indicators]]
+    if from_table:
+        draws = _rate_draws(indicators, from_table, rng, n_sim)  # type: ignore[arg-type]
+    for iid in sorted(set(needed)):
+        if iid in inputs:
+            v = _rate(inputs[iid], iid)
+            point[iid], sims[iid] = v, np.full(n_sim, v)
+        elif iid in from_table:
+            a, c = indicators.linear_form(iid)  # type: ignore[union-attr]
+            point[iid] = _rate(indicators[iid].estimate, iid)  # type: ignore[index]
+            sims[iid] = np.clip(draws @ a + c, 0.0, 1.0) if draws is not None else np.full(n_sim, point[iid])
+    return point, sims
+
+
+def _item_score(item: Mapping[str, Any], inputs: Mapping[str, Any], evidence: Mapping[str, Any],
+                point: dict[str, float], sims: dict[str, np.ndarray], n_sim: int, rounding: str
+                ) -> tuple[float, np.ndarray, list[str], bool]:
+    """One item's (point score, simulated scores, details, uncertain?) before clipping to its points."""
+    pts = float(item["points"])
+    s_point = 0.0
+    s_sim = np.zeros(n_sim)
+    details: list[str] = []
+    uncertain = False
+    for c in item["components"]:
+        if c["type"] != "rate_threshold":
+            got = _fixed_points(c, item, inputs, evidence, details, rounding)
+            s_point += got
+            s_sim += got
+            continue
+        iid = c["indicator"]
+        if iid not in point:
+            continue
+        uncertain = uncertain or float(np.ptp(sims[iid])) > 0
+        for value, target in ((np.array([point[iid]]), "point"), (sims[iid], "sim")):
+            below = _shortfall(np.maximum(0.0, c["full_at"] - value) * 100, rounding)
+            got_v = np.maximum(0.0, pts - float(c["per_point"]) * below)
+            if target == "point":
+                s_point += float(got_v[0])
+            else:
+                s_sim = s_sim + got_v
+        details.append(f"{iid} = {point[iid]:.4f}")
+    return s_point, s_sim, details, uncertain
+
+
+def _fixed_points(c: Mapping[str, Any], item: Mapping[str, Any], inputs: Mapping[str, Any],
+                  evidence: Mapping[str, Any], details: list[str], rounding: str) -> float:
+    """Points of a component without sampling error (checklist, days, counts, ratios); appends its details."""
+    t = c["type"]
+    pts = float(item["points"])
+    if t == "checklist":
+        got = 0.0
+        for k in c["criteria"]:
+            key = f"{item['id']}.{k['id']}"
+            if key in inputs:
+                got += _bool_points(inputs[key], float(k["points"]), key)
+                if key in evidence:
+                    details.append(f"{k['id']}: {evidence[key]}")
+        return min(got, float(c["cap"])) if "cap" in c else got
+    if t == "days_steps":
+        days = _count(inputs, c["input"])
+        got = 0.0
+        if days is not None:
+            for limit, p in sorted(c["steps"]):
+                if days <= limit:
+                    got = float(p)
+                    break
+            details.append(f"{c['input']} = {days}")
+        return got
+    if t == "per_count":
+        cnt = _count(inputs, c["input"], 0.0)
+        details.append(f"{c['input']} = {cnt}")
+        return float(c["per"]) * float(cnt)  # type: ignore[arg-type]
+    # ratio_threshold
+    num, den = _count(inputs, c["numerator"]), _count(inputs, c["denominator"])
+    if den == 0:
+        raise DataError(f"scoring input {c['denominator']!r} = 0: the ratio "
+                        f"{c['numerator']}/{c['denominator']} of item {item['id']!r} is undefined.")
+    if num is None or den is None:
+        return 0.0
+    ratio = float(num) / float(den)
+    below = _shortfall(np.array([max(0.0, c["full_at"] - ratio) * 100]), rounding)[0]
+    details.append(f"{c['numerator']}/{c['denominator']} = {ratio:.4f}")
+    return max(0.0, pts - float(c["per_point"]) * below)

@@ -111,7 +111,7 @@ def reliability(
     neff = min(n_eff, n) if not math.isnan(n_eff) else float(n)
     if neff < 30:
         return "unreliable", f"effective sample size {neff:.1f} < 30"
-    lo, hi, _, _ = proportion_interval(p, se, n, level=level, df=df, method="beta")
+    lo, hi, _, _ = proportion_interval(p, se, n, level=level, df=df, ci_method="beta")
     width = hi - lo
     if math.isnan(width):
         return "review", "no Korn-Graubard interval (df ≤ 0)"

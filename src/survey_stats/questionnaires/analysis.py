@@ -34,7 +34,7 @@ def satisfaction_dimensions(
     The last row, ``satisfied``, is the approval that enters the satisfaction composite.
     All dimensions come from one call, so their covariance is available for contrasts.
     """
-    cols = [c for c in SATISFACTION_DIMENSIONS if c in design._data.columns]
+    cols = [c for c in SATISFACTION_DIMENSIONS if c in design.variables.columns]
     if not cols:
         raise DataError(f"no coded satisfaction columns ({describe_values(SATISFACTION_DIMENSIONS)}); "
                         "run code_responses() on the export first.")

@@ -28,7 +28,8 @@ from docx.shared import Cm, Pt, RGBColor
 from ..errors import DataError
 from ..indicators import IndicatorTable, ScoreResult
 from ..indicators.verdicts import RELIABILITY_RULES
-from .rectification import _COLUMNS_EN, _text  # _text masks ID-card and phone numbers; "" for missing
+from ._text import COLUMNS_EN as _COLUMNS_EN
+from ._text import cell_text as _text  # masks ID-card and phone numbers; "" for missing
 
 __all__ = ["CHAPTERS", "fieldwork_summary", "format_ci", "format_pct", "response_rates", "write_county_report_docx",
            "write_report_docx"]

@@ -39,7 +39,8 @@ from ..errors import DataError
 from ..indicators import IndicatorTable, ScoreResult, ScoringRules
 from ..indicators.checks import additional_sample
 from ..indicators.compute import IndicatorResult
-from ..privacy import mask_text
+from ._text import COLUMNS_EN as _COLUMNS_EN
+from ._text import cell_text as _text
 from .tables import MEASURES
 
 __all__ = ["PLAN_COLUMNS", "STATUSES", "deadline_after", "problem_side", "rectification_plan", "units_from_registry",
@@ -53,18 +54,6 @@ _REQUIRED = ("整改措施", "整改要求", "整改时限", "责任单位")
 
 #: The 状态 values in English (same order as :data:`STATUSES`).
 _STATUSES_EN = ("to rectify", "to verify", "in progress", "rectified", "closed")
-#: English column headers of the workbook (the plan's columns keep their Chinese keys).
-_COLUMNS_EN = {"序号": "No.", "类别": "Category", "县区": "County", "问题": "Problem", "依据": "Basis",
-               "整改措施": "Measure", "整改要求": "Requirement", "整改时限": "Deadline", "责任单位": "Responsible unit",
-               "状态": "Status"}
-
-
-def _text(value: Any) -> str:
-    """*value* as text with ID-card and phone numbers masked (:func:`survey_stats.privacy.mask_text`);
-    missing values are empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return mask_text(str(value))[0]
 
 
 def _covered(day: dt.date) -> bool:
