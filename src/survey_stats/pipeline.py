@@ -497,7 +497,7 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     hv = run.coded["registered"]
     run.triangulation, run.disagreements = triangulate(run.coded["phone"], hv[hv["status"] == "unexited"],
                                                        TRIANGULATED, names=("phone", "home_visit"))
-    exited = reg.column("status") == "exited" if hasattr(reg, "column") else reg._data["status"] == "exited"
+    exited = reg.column("status") == "exited"
     groups = {"exited": (reg, np.asarray(exited)), "unexited": (phone, None),
               "unregistered": (designs["unregistered"], None), "deregistered": (designs["deregistered"], None)}
     run.awareness = awareness_levels(groups, pooled={"registered": ["exited", "unexited"]}, ci_method=ci_method)  # type: ignore[arg-type]
