@@ -48,7 +48,7 @@ from ._internal import (
     resolve_df,
 )
 from ._replication import ReplicateWeights, rank_df
-from ._validation import check_option
+from ._validation import check_option, renamed
 from .ci import t_quantile
 from .design import Design
 from .errors import MethodError, SurveyStatsWarning
@@ -383,13 +383,8 @@ def _probabilities(q: Any) -> list[float]:
 
 def _check_ci_method(design: Design, ci_method: str, interval_type: str | None) -> str:
     if interval_type is not None:
-        warnings.warn("quantile(interval_type=...) is deprecated: pass ci_method= (same values), the name every "
-                      "estimator uses for its interval choice.", DeprecationWarning, stacklevel=3)
         check_option(interval_type, "interval_type", _CI_METHODS)
-        if ci_method not in ("mean", interval_type):
-            raise MethodError(f"ci_method={ci_method!r} and interval_type={interval_type!r} disagree; "
-                              "pass ci_method only.")
-        ci_method = interval_type
+    ci_method = renamed("quantile", "interval_type", interval_type, "ci_method", ci_method, default="mean")
     check_option(ci_method, "ci_method", _CI_METHODS)
     if ci_method == "score" and design._rep is not None:
         raise MethodError("ci_method='score' needs a Taylor design (R offers it only for svydesign objects); "
