@@ -363,14 +363,12 @@ class Design:
         return self._c_row_
 
     def _hk(self, k: int) -> np.ndarray:
-        """Stratum code times k (cell index base for k influence columns), cached."""
-        key = ("hk", k)
-        if key not in self._cache:
-            if len(self._cache) > 64:  # keep the cache small
-                for old in [c for c in self._cache if isinstance(c, tuple) and c[0] == "hk"]:
-                    del self._cache[old]
-            self._cache[key] = self._h * k
-        return self._cache[key]
+        """Stratum code times k (cell index base for k influence columns).
+
+        Not cached: one multiplication costs far less than the estimate it serves, and an
+        n-length array kept per k would outlive every result.
+        """
+        return self._h * k
 
     def summary(self) -> pd.DataFrame:
         """One row per stratum: PSUs sampled, population PSUs, sampling fraction, weights.
