@@ -243,6 +243,7 @@ def _reset_peak() -> float | None:
     import gc
 
     gc.collect()
+    _trim_heap()
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")

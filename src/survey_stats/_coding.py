@@ -55,7 +55,9 @@ def _int_codes(s: pd.Series) -> tuple[np.ndarray, list[int]] | None:
     if lo >= 0 and hi < _SPAN_PER_ROW * len(x) + _SPAN_EXTRA:
         base, idx = 0, x  # index by the values themselves: no shifted copy
     elif hi - lo < _SPAN_PER_ROW * len(x) + _SPAN_EXTRA:
-        base, idx = lo, x.astype(np.int64) - lo  # exact: the range was checked in Python integers
+        # exact: the range was checked in Python integers; signed values are widened first so
+        # that the shift cannot overflow a narrow type, unsigned ones (all ≥ lo) shift in place
+        base, idx = lo, (x - x.dtype.type(lo)) if dtype.kind == "u" else (x.astype(np.int64) - lo)
     else:
         return None
     present = np.zeros(hi - base + 1, dtype=bool)
@@ -63,5 +65,7 @@ def _int_codes(s: pd.Series) -> tuple[np.ndarray, list[int]] | None:
     number = np.cumsum(present, dtype=np.intp)
     number -= 1
     codes = number[idx]
-    labels = (np.flatnonzero(present) + base).tolist()
+    labels = np.flatnonzero(present).tolist()
+    if base:
+        labels = [v + base for v in labels]  # Python integers: no dtype can overflow
     return codes, labels

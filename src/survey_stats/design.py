@@ -629,6 +629,9 @@ def _check_columns(data: pd.DataFrame, named: dict[str, str | None]) -> None:
     order = ("strata", "ids", "weights", "fpc", "certainty")  # report the stage-1 structure first
     for role, col in sorted(named.items(), key=lambda rc: order.index(rc[0]) if rc[0] in order else len(order)):
         if col is not None:
+            dtype = data[col].dtype
+            if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+                continue  # numpy integers and booleans cannot be missing
             bad = data[col].isna().to_numpy()
             if bad.any():
                 raise DesignError(
