@@ -43,8 +43,10 @@ class Design:
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per respondent (or per sampled element).  It is copied, so later
-        changes to the caller's frame do not reach the design.
+        One row per respondent (or per sampled element).  Later changes to the
+        caller's frame do not reach the design.  Under pandas copy-on-write (always
+        on from pandas 3) the design shares the frame's columns without copying
+        them; on pandas 2 without copy-on-write it takes a private copy.
     strata : str, optional
         Column with the stratum of each row.  Omit for an unstratified design.
     weights : str, optional
