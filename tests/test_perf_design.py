@@ -207,3 +207,23 @@ def test_pandas2_with_copy_on_write_enabled_shares_and_stays_isolated():
         df.loc[df.index[:50], "y"] = 1.0
         df["w"] *= 3.0
         assert _numbers(d) == before
+
+
+@pytest.mark.parametrize("inner", [
+    np.array([4, 2, 4, 2, 9, 4, 2]),
+    np.array(["b", "a", "b", "a", "c", "b", "a"], dtype=object),
+    np.array([1.5, 2.0, 1.5, 2.0, 0.5, 1.5, 2.0]),
+])
+def test_pair_codes_equal_factorising_the_pairs(inner):
+    outer = np.array([0, 0, 1, 1, 1, 0, 2], dtype=np.intp)
+    ref, _ = pd.factorize(pd.MultiIndex.from_arrays([outer, inner]))
+    assert design_mod._pair_codes(outer, pd.Series(inner)).tolist() == ref.tolist()
+
+
+def test_nested_psu_ids_give_the_same_design_as_globally_unique_ids():
+    rng = np.random.default_rng(5)
+    df = _frame(600, 6).assign(psu=lambda f: rng.integers(0, 5, len(f)))
+    nested = ss.Design(df, strata="h", ids="psu", weights="w", nest=True)
+    unique = ss.Design(df.assign(psu=df["h"] * 10 + df["psu"]), strata="h", ids="psu", weights="w")
+    assert nested._psu.tolist() == unique._psu.tolist() and nested.degf == unique.degf
+    assert ss.mean(nested, "x").se == ss.mean(unique, "x").se

@@ -540,7 +540,7 @@ def _nested_units(data: pd.DataFrame, col: str, parent_col: str, parent: np.ndar
     """Codes of the units of column *col* (contiguous within parent) and each unit's parent."""
     key = data[col]
     if nest:
-        codes, _ = pd.factorize(pd.MultiIndex.from_arrays([parent, key.to_numpy()]))
+        codes = _pair_codes(parent, key)
     else:
         codes, _ = pd.factorize(key)
     codes = codes.astype(np.intp)
@@ -685,7 +685,7 @@ def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, 
     index = data.index
     key = data[ids]
     if nest:
-        pc, _ = pd.factorize(pd.MultiIndex.from_arrays([h0, key.to_numpy()]))
+        pc = _pair_codes(h0, key)
     else:
         pc, _ = pd.factorize(key)
     psu_raw = pc.astype(np.intp)
@@ -707,6 +707,18 @@ def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, 
                 "certainty applies to whole PSUs."
             )
     return psu_raw
+
+
+def _pair_codes(outer: np.ndarray, inner: pd.Series) -> np.ndarray:
+    """Codes of the (outer code, inner value) pairs in order of first appearance.
+
+    The same codes as factorising the pairs as tuples (a MultiIndex), without building a
+    tuple per row: the inner values are coded once, and each pair becomes the integer
+    ``outer * K + inner code`` (at most n² < 2⁶³ for any frame that fits in memory).
+    """
+    inner_codes, uniques = pd.factorize(inner)
+    codes, _ = pd.factorize(outer.astype(np.int64) * len(uniques) + inner_codes)
+    return codes
 
 
 def _fpc_values(data: pd.DataFrame, fpc: str) -> np.ndarray:
