@@ -121,6 +121,9 @@ def test_lazy_caches_give_the_same_estimates():
         np.array([2**63 + 5, 2**63 + 1, 2**63 + 5], dtype=np.uint64),  # beyond int64, compact range
         np.array([10**12, 1, 10**12], dtype=np.int64),  # sparse range: hashed
         np.array([3, 1, 2], dtype=np.uint16),
+        np.array([0, 2, 1, 2], dtype=np.int64),  # already 0..K-1: its own codes
+        np.array([-1, 0, 1, -1], dtype=np.int32),  # every value of a negative range
+        np.array([2**63 + 2, 2**63 + 1, 2**63 + 2], dtype=np.uint64),
         np.array(["b", "a", "c", "a"], dtype=object),
         np.array([2.5, 1.0, 2.5]),
         np.array([True, False, True]),
@@ -134,6 +137,17 @@ def test_sorted_codes_equal_pandas_factorize(values):
     assert codes.tolist() == ref_codes.tolist()
     assert labels == list(ref_labels)
     assert [type(v) for v in labels] == [type(v) for v in list(ref_labels)]
+
+
+def test_strata_already_coded_zero_to_k_are_shared_not_copied():
+    df = _frame()
+    d = ss.Design(df, strata="h", weights="w", fpc="N")
+    codes, labels = d._codes("g")
+    assert labels == [0, 1, 2, 3] and codes.tolist() == df["g"].tolist()
+    assert d._h.tolist() == df["h"].tolist()
+    if COW:
+        assert np.shares_memory(d._h, df["h"].to_numpy()) and np.shares_memory(codes, df["g"].to_numpy())
+    assert not d._h.flags.writeable and not codes.flags.writeable
 
 
 def test_sorted_codes_on_nullable_and_categorical_columns():

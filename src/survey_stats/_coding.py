@@ -4,7 +4,9 @@
 Strata, PSU and domain columns are very often small non-negative integers (codes a
 survey organisation already uses); for those a presence table over the range of the
 values gives the same codes with three vectorised passes and no hashing: mark the
-values present, number the marks by a cumulative sum, and look every row's number up.
+values present, number the marks by a cumulative sum, and look every row's number up
+(when every value of the range occurs, a code is simply the value minus the smallest, and a
+column already holding 0..K-1 is its own codes, shared rather than copied).
 Anything else (text, floats, categoricals, nullable or very sparse integers) goes to
 ``pandas.factorize``, so the result is always exactly ``factorize(s, sort=True)``'s.
 """
@@ -62,6 +64,8 @@ def _int_codes(s: pd.Series) -> tuple[np.ndarray, list[int]] | None:
         return None
     present = np.zeros(hi - base + 1, dtype=bool)
     present[idx] = True
+    if present[lo - base:].all():  # every value from lo to hi occurs: a code is the value minus lo
+        return _shifted(x, idx, lo, base), list(range(lo, hi + 1))
     number = np.cumsum(present, dtype=np.intp)
     number -= 1
     codes = number[idx]
@@ -69,3 +73,14 @@ def _int_codes(s: pd.Series) -> tuple[np.ndarray, list[int]] | None:
     if base:
         labels = [v + base for v in labels]  # Python integers: no dtype can overflow
     return codes, labels
+
+
+def _shifted(x: np.ndarray, idx: np.ndarray, lo: int, base: int) -> np.ndarray:
+    """``x - lo`` as intp codes; the column itself (no copy) when it already holds 0..K-1 as intp."""
+    if lo == 0 and x.dtype == np.intp:
+        return x
+    if base:  # idx is already x - lo, a fresh array
+        return idx.astype(np.intp, copy=False)
+    codes = x.astype(np.intp)
+    codes -= lo
+    return codes
