@@ -241,3 +241,12 @@ def test_nested_psu_ids_give_the_same_design_as_globally_unique_ids():
     unique = ss.Design(df.assign(psu=df["h"] * 10 + df["psu"]), strata="h", ids="psu", weights="w")
     assert nested._psu.tolist() == unique._psu.tolist() and nested.degf == unique.degf
     assert ss.mean(nested, "x").se == ss.mean(unique, "x").se
+
+
+def test_certainty_differing_within_a_psu_names_every_row_of_those_psus():
+    df = pd.DataFrame({"h": [0, 0, 0, 0, 1, 1, 1], "psu": [1, 1, 2, 2, 3, 3, 4],
+                       "cert": [True, True, False, True, False, False, False], "w": [1.0, 1, 2, 2, 3, 3, 3]})
+    with pytest.raises(DesignError, match=r"differs within a PSU \(2 row\(s\) \(index 2, 3\)\)"):
+        ss.Design(df, strata="h", ids="psu", weights="w", certainty="cert")
+    ok = df.assign(cert=[True, True, False, False, False, False, False])
+    assert ss.Design(ok, strata="h", ids="psu", weights="w", certainty="cert", lonely_psu="certainty").n == 7

@@ -700,7 +700,10 @@ def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, 
             "pass nest=True if PSU ids are only unique within a stratum."
         )
     if cert is not None:
-        mixed = pd.Series(cert).groupby(psu_raw).nunique().to_numpy() > 1
+        ref = np.zeros(int(psu_raw.max()) + 1, dtype=bool)
+        ref[psu_raw] = cert  # any row's flag per PSU; a PSU is mixed when a row differs from it
+        mixed = np.zeros(len(ref), dtype=bool)
+        mixed[psu_raw[cert != ref[psu_raw]]] = True
         if mixed.any():
             raise DesignError(
                 f"certainty column {certainty!r} differs within a PSU ({describe_rows(index, mixed[psu_raw])}); "
