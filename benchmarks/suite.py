@@ -17,10 +17,13 @@ reports medians and ratios:
   is called on, so it is timed with the sample's construction) and samplics (``design+prop``: it
   takes the design on every call; at most 1e6 rows) when installed.
 
-Each size runs in a fresh process; peak RSS (``ru_maxrss``) of a further fresh process per
-size is reported for ``design+by5`` and ``frame+srs`` at 1e6 and 1e7, next to the data size.
+Each size runs in a fresh process; peak RSS of a further fresh process per size is reported for
+``design+by5`` (and its floor, ``floor-by5``) and ``frame+srs`` at 1e6 and 1e7, next to the data
+size (for ``design+by5`` every column of the data is used: strata, weights, fpc, y, domain), with
+the RSS still held once the task is done while its design and result are alive.
 
-Run:  python benchmarks/suite.py [--sizes 100000 1000000 10000000] [--repeat 3] [--markdown]
+Run:  python benchmarks/suite.py [--sizes 100000 1000000 10000000] [--repeat 3] [--tasks design+prop ...]
+      [--no-peers] [--no-rss]
 """
 
 from __future__ import annotations
@@ -205,9 +208,11 @@ def _add_peers(out, df, fr, rows):  # noqa: ANN001 - benchmark glue
             print(f"samplics: skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def child(rows: int, repeat: int, peers: bool) -> None:
+def child(rows: int, repeat: int, peers: bool, only: list[str] | None = None) -> None:
     strata = max(rows // 1000, 10)
     t = tasks(rows, strata, peers)
+    if only:
+        t = {k: v for k, v in t.items() if k in only}
     times: dict[str, dict[str, list[float]]] = {k: {c: [] for c in v} for k, v in t.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -238,6 +243,7 @@ def _reset_peak() -> float | None:
     import gc
 
     gc.collect()
+    _trim_heap()
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
@@ -246,23 +252,58 @@ def _reset_peak() -> float | None:
         return None
 
 
-def rss_child(rows: int, what: str) -> None:
+def _trim_heap() -> None:
+    """Hand freed heap pages back to the system (glibc ``malloc_trim``), so that RSS shows what is
+    still referenced rather than what the allocator keeps for reuse; a no-op elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _rss_task(what: str, data: pd.DataFrame) -> tuple[object, ...]:
+    """Run one memory task; return what stays alive afterwards (design and result)."""
     import survey_stats as ss
 
-    strata = max(rows // 1000, 10)
-    data = make_data(rows, strata) if what == "design+by5" else make_frame(rows, strata)
-    size_mb = data.memory_usage(deep=True).sum() / 2**20
-    base = _reset_peak()  # building the data peaked higher than it holds: start the peak from here
-    t0 = time.perf_counter()
     if what == "design+by5":
-        res = ss.proportion(ss.Design(data, strata="h", weights="w", fpc="N"), "y", by="g")
-    else:
-        res = ss.select(ss.Frame(data, id="id", strata="h", certainty="flag"), fraction=0.3, seed=1)
-    secs = time.perf_counter() - t0
+        d = ss.Design(data, strata="h", weights="w", fpc="N")
+        return d, ss.proportion(d, "y", by="g")
+    if what == "floor-by5":
+        return (floor_design_by(data),)
+    return (ss.select(ss.Frame(data, id="id", strata="h", certainty="flag"), fraction=0.3, seed=1),)
+
+
+def rss_child(rows: int, what: str) -> None:
+    """Extra peak RSS of one task in this fresh process, and the RSS still held after it.
+
+    A warm-up on 1 000 rows first loads the modules the task imports on first use (scipy's
+    distributions, ...), so that code is not counted as data.  ``retained_mb``: resident
+    growth while the design and the result are alive, once the temporaries are freed.
+    """
+    import gc
+
+    strata = max(rows // 1000, 10)
+    make = make_frame if what == "frame+srs" else make_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _rss_task(what, make(1000, 10))
+        data = make(rows, strata)
+        size_mb = data.memory_usage(deep=True).sum() / 2**20
+        base = _reset_peak()  # building the data peaked higher than it holds: start the peak from here
+        t0 = time.perf_counter()
+        alive = _rss_task(what, data)
+        secs = time.perf_counter() - t0
     peak = _status_mb("VmHWM") if base is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    gc.collect()
+    _trim_heap()
+    held = _status_mb("VmRSS") if base is not None else math.nan
     base = base if base is not None else 0.0
-    del res
-    print(json.dumps({"rows": rows, "what": what, "data_mb": size_mb, "extra_peak_mb": peak - base, "s": secs}))
+    del alive
+    print(json.dumps({"rows": rows, "what": what, "data_mb": size_mb, "extra_peak_mb": peak - base,
+                      "retained_mb": held - base, "s": secs}))
 
 
 def _run(args: list[str]) -> dict:
@@ -275,6 +316,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--tasks", nargs="+", default=None, help="run only these tasks (e.g. design+prop design+by5)")
+    ap.add_argument("--no-rss", action="store_true", help="skip the peak-memory processes")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--rss", type=str, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -282,26 +325,27 @@ def main() -> None:
         rss_child(a.child, a.rss)
         return
     if a.child:
-        child(a.child, a.repeat, not a.no_peers)
+        child(a.child, a.repeat, not a.no_peers, a.tasks)
         return
     print(f"{time.strftime('%Y-%m-%d', time.gmtime())} · {platform.machine()} · {platform.processor() or '?'} · "
           f"Python {platform.python_version()} · numpy {np.__version__} · pandas {pd.__version__} · "
           f"median of {a.repeat} interleaved rounds")
     print("\n| rows × strata | task | survey_stats | floor | ratio | svy | samplics |\n|---|---|---:|---:|---:|---:|---:|")
     for rows in a.sizes:
-        r = _run(["--child", str(rows), "--repeat", str(a.repeat)] + (["--no-peers"] if a.no_peers else []))
+        r = _run(["--child", str(rows), "--repeat", str(a.repeat)] + (["--no-peers"] if a.no_peers else [])
+                 + (["--tasks", *a.tasks] if a.tasks else []))
         for task, m in r["median_s"].items():
             peer = {p: (f"{m[p]:.3g} s ({m[p] / m['ours']:.1f}× ours)" if p in m else "") for p in ("svy", "samplics")}
             print(f"| {rows:.0e} × {r['strata']:,} | {task} | {m['ours']:.3g} s | {m['floor']:.3g} s | "
                   f"{m['ours'] / m['floor']:.2f} | {peer['svy']} | {peer['samplics']} |")
-    print("\n| rows | task (fresh process) | data MB | extra peak RSS MB | ratio to data | seconds |\n"
-          "|---|---|---:|---:|---:|---:|")
-    for rows in [s for s in a.sizes if s >= 1_000_000]:
-        for what in ("design+by5", "frame+srs"):
+    print("\n| rows | task (fresh process) | data MB | extra peak RSS MB | ratio to data | retained MB | "
+          "ratio to data | seconds |\n|---|---|---:|---:|---:|---:|---:|---:|")
+    for rows in [s for s in a.sizes if s >= 1_000_000 and not a.no_rss]:
+        for what in ("design+by5", "floor-by5", "frame+srs"):
             r = _run(["--child", str(rows), "--rss", what])
             print(f"| {rows:.0e} | {what} | {r['data_mb']:.0f} | {r['extra_peak_mb']:.0f} | "
-                  f"{r['extra_peak_mb'] / r['data_mb']:.1f} | {r['s']:.2f} |")
-
+                  f"{r['extra_peak_mb'] / r['data_mb']:.2f} | {r['retained_mb']:.0f} | "
+                  f"{r['retained_mb'] / r['data_mb']:.2f} | {r['s']:.2f} |")
 
 if __name__ == "__main__":
     main()

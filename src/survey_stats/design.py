@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _setup
+from ._coding import sorted_codes
 from ._validation import check_option, describe_rows, describe_values, parse_flags
 from .errors import DataError, DesignError, LonelyPSUError, SurveyStatsWarning
 
@@ -42,8 +43,10 @@ class Design:
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per respondent (or per sampled element).  It is copied, so later
-        changes to the caller's frame do not reach the design.
+        One row per respondent (or per sampled element).  Later changes to the
+        caller's frame do not reach the design.  Under pandas copy-on-write (always
+        on from pandas 3) the design shares the frame's columns without copying
+        them; on pandas 2 without copy-on-write it takes a private copy.
     strata : str, optional
         Column with the stratum of each row.  Omit for an unstratified design.
     weights : str, optional
@@ -154,7 +157,7 @@ class Design:
         "_singleton_h",
         "_census_h",
         "_labels_h",
-        "_c_row",
+        "_c_row_",
         "_degf",
         "_stages",
         "_adjust_domain_lonely",
@@ -184,22 +187,17 @@ class Design:
         ids_given, fpc_given = ids, fpc
         ids = id_cols[0] if id_cols else None
         fpc = fpc_cols[0] if fpc_cols else None
-        index = data.index
         h0, labels0 = _strata_codes(data, strata)
-        cert = np.zeros(len(data), dtype=bool) if certainty is None else _as_bool(data[certainty], certainty, index)
+        cert = None if certainty is None else _as_bool(data[certainty], certainty, data.index)
         psu_raw = _psu_codes(data, ids, h0, nest, cert, certainty)
-        # counts of PSUs per original stratum, split certainty / random
-        H0 = len(labels0)
-        psu_first_row = psu_raw if ids is None else _first_rows(psu_raw)
-        psu_h0 = h0[psu_first_row]
-        n_cert_h0 = np.bincount(psu_h0[cert[psu_first_row]], minlength=H0)
-        n_all_h0 = np.bincount(psu_h0, minlength=H0)
+        n_all_h0, n_cert_h0, psu_first_row = _psu_counts(h0, psu_raw, cert, len(labels0))
         N_h0 = None
         if fpc is not None:
-            per_h = pd.Series(_fpc_values(data, fpc)).groupby(h0).agg(["min", "max"])
-            N_h0 = _setup.population_sizes(per_h["min"].to_numpy(), per_h["max"].to_numpy(), n_all_h0,
-                                           column=fpc, labels=labels0, kind=fpc_type,
+            fmin, fmax = _per_stratum_range(_fpc_values(data, fpc), h0, len(labels0))
+            N_h0 = _setup.population_sizes(fmin, fmax, n_all_h0, column=fpc, labels=labels0, kind=fpc_type,
                                            unit="PSUs" if ids is not None else "rows")
+        if cert is None:
+            cert = np.zeros(len(data), dtype=bool)
         if weights is not None:
             w = _weight_values(data, weights, cert)
         elif N_h0 is not None:
@@ -210,7 +208,10 @@ class Design:
         else:
             w = _equal_weights(cert)
         h, labels, orig, is_cert_h = _setup.certainty_strata(h0, cert, labels0)
-        psu, psu_h, n_h = _contiguous_psus(h, psu_raw, psu_first_row, len(labels), ids is not None)
+        if psu_raw is None and h is h0:
+            psu, psu_h, n_h = None, None, n_all_h0  # every row a PSU, no certainty sub-strata: counted above
+        else:
+            psu, psu_h, n_h = _contiguous_psus(h, psu_raw, psu_first_row, len(labels), ids is not None)
         f_rand = _setup.sampling_fractions(N_h0, n_all_h0, n_cert_h0)
         sc = _setup.variance_scale(n_h, np.where(is_cert_h, 1.0, f_rand[orig]))
         _setup.check_lonely(n_h, sc.census, lonely_psu, labels, unit="PSU" if ids is not None else "sampled row")
@@ -242,7 +243,7 @@ class Design:
         self._singleton_h = _readonly(sc.singleton)
         self._census_h = _readonly(sc.census)
         self._labels_h = tuple(labels)
-        self._c_row = _readonly(sc.scale[h]) if psu is None else None
+        self._c_row_ = None  # per-row variance scale, built on first use (see _c_row)
         self._degf = _setup.degrees_of_freedom(n_h)
         self._cache: dict[Any, Any] = {}  # per-column derived arrays; valid because data never change
         self._cal: tuple[Any, ...] = ()  # calibration steps (weighting module), applied to influence values
@@ -301,8 +302,8 @@ class Design:
     # -- public read-only view ----------------------------------------------------------
     @property
     def data(self) -> pd.DataFrame:
-        """A copy of the respondent data."""
-        return self._data.copy()
+        """A copy of the respondent data (shallow under copy-on-write: changing it leaves the design as it is)."""
+        return self._data.copy(deep=not _copy_on_write())
 
     @property
     def columns(self) -> dict[str, Any]:
@@ -353,15 +354,23 @@ class Design:
             self._cache["wsum"] = float(self._w.sum())
         return self._cache["wsum"]
 
+    @property
+    def _c_row(self) -> np.ndarray | None:
+        """Per-row variance scale ``s_h`` of the row's stratum (designs without clusters; None
+        with clusters), built on the first variance that needs it and shared by derived designs."""
+        if self._psu is not None:
+            return None
+        if self._c_row_ is None:
+            object.__setattr__(self, "_c_row_", _readonly(self._scale_h[self._h]))
+        return self._c_row_
+
     def _hk(self, k: int) -> np.ndarray:
-        """Stratum code times k (cell index base for k influence columns), cached."""
-        key = ("hk", k)
-        if key not in self._cache:
-            if len(self._cache) > 64:  # keep the cache small
-                for old in [c for c in self._cache if isinstance(c, tuple) and c[0] == "hk"]:
-                    del self._cache[old]
-            self._cache[key] = self._h * k
-        return self._cache[key]
+        """Stratum code times k (cell index base for k influence columns).
+
+        Not cached: one multiplication costs far less than the estimate it serves, and an
+        n-length array kept per k would outlive every result.
+        """
+        return self._h * k
 
     def summary(self) -> pd.DataFrame:
         """One row per stratum: PSUs sampled, population PSUs, sampling fraction, weights.
@@ -402,10 +411,9 @@ class Design:
         """Cached sorted factorisation of an analysis column (codes, labels)."""
         key = ("codes", name)
         if key not in self._cache:
-            codes, uniques = pd.factorize(self.column(name), sort=True)
-            codes = codes.astype(np.intp)
+            codes, uniques = sorted_codes(self.column(name))
             codes.setflags(write=False)
-            self._cache[key] = (codes, list(uniques))
+            self._cache[key] = (codes, uniques)
         return self._cache[key]
 
     def _census_rows(self) -> np.ndarray | None:
@@ -417,7 +425,7 @@ class Design:
         return self._cache["census_rows"]
 
     def column(self, name: str) -> pd.Series:
-        """The analysis column *name* (a copy), with a clear error when absent."""
+        """The analysis column *name* (changes to it do not reach the design), with a clear error when absent."""
         if not isinstance(name, str) or name not in self._data.columns:
             raise DataError(
                 f"column {name!r} is not in the design's data; available columns: "
@@ -529,9 +537,8 @@ def _later_stages(data: pd.DataFrame, id_cols: list[str], fpc_cols: list[str | N
         if fcol is None:
             f_g = np.zeros(P)
         else:
-            vals = _fpc_values(data, fcol)
-            per = pd.Series(vals).groupby(parent).agg(["min", "max"])
-            N_g = _setup.population_sizes(per["min"].to_numpy(), per["max"].to_numpy(), n_g,
+            fmin, fmax = _per_stratum_range(_fpc_values(data, fcol), parent, P)
+            N_g = _setup.population_sizes(fmin, fmax, n_g,
                                           column=fcol, labels=parent_ids.tolist(), kind=kind,
                                           unit=f"stage-{s + 1} units")
             f_g = n_g / N_g
@@ -561,7 +568,7 @@ def _nested_units(data: pd.DataFrame, col: str, parent_col: str, parent: np.ndar
     """Codes of the units of column *col* (contiguous within parent) and each unit's parent."""
     key = data[col]
     if nest:
-        codes, _ = pd.factorize(pd.MultiIndex.from_arrays([parent, key.to_numpy()]))
+        codes = _pair_codes(parent, key)
     else:
         codes, _ = pd.factorize(key)
     codes = codes.astype(np.intp)
@@ -613,8 +620,22 @@ def _equal_weights(cert: np.ndarray) -> np.ndarray:
     return np.ones(len(cert))
 
 
+def _copy_on_write() -> bool:
+    """Whether pandas isolates a shallow copy from later changes to the original (copy-on-write:
+    always from pandas 3, opt-in with ``pd.options.mode.copy_on_write = True`` on pandas 2)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return pd.options.mode.copy_on_write is True
+
+
 def _checked_frame(data: Any) -> pd.DataFrame:
-    """A private copy of *data* after the frame-level checks (type, rows, unique columns)."""
+    """The design's own view of *data* after the frame-level checks (type, rows, unique columns).
+
+    Under copy-on-write this is a shallow copy: no column is copied, yet the caller's later
+    changes to their frame (values, added or dropped columns) do not reach the design.  Older
+    pandas without copy-on-write shares column buffers between shallow copies, so there the
+    design takes a deep copy, as it always did.
+    """
     if not isinstance(data, pd.DataFrame):
         raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if len(data) == 0:
@@ -623,7 +644,7 @@ def _checked_frame(data: Any) -> pd.DataFrame:
     if len(dup):
         raise DataError(f"data has duplicate column name(s) {describe_values(pd.unique(dup))}; "
                         "rename them so every column is unique.")
-    return data.copy()
+    return data.copy(deep=not _copy_on_write())
 
 
 def _check_columns(data: pd.DataFrame, named: dict[str, str | None]) -> None:
@@ -638,6 +659,9 @@ def _check_columns(data: pd.DataFrame, named: dict[str, str | None]) -> None:
     order = ("strata", "ids", "weights", "fpc", "certainty")  # report the stage-1 structure first
     for role, col in sorted(named.items(), key=lambda rc: order.index(rc[0]) if rc[0] in order else len(order)):
         if col is not None:
+            dtype = data[col].dtype
+            if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+                continue  # numpy integers and booleans cannot be missing
             bad = data[col].isna().to_numpy()
             if bad.any():
                 raise DesignError(
@@ -650,20 +674,46 @@ def _strata_codes(data: pd.DataFrame, strata: str | None) -> tuple[np.ndarray, l
     """Stratum code per row (sorted labels) and the labels; one stratum "(all)" without strata."""
     if strata is None:
         return np.zeros(len(data), dtype=np.intp), ["(all)"]
-    codes, uniques = pd.factorize(data[strata], sort=True)
-    return codes.astype(np.intp), list(uniques)
+    return sorted_codes(data[strata])
 
 
-def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, cert: np.ndarray,
-               certainty: str | None) -> np.ndarray:
-    """PSU code per row (every row its own PSU without ids), checked nested in strata."""
-    n = len(data)
+def _psu_counts(h0: np.ndarray, psu_raw: np.ndarray | None, cert: np.ndarray | None, H0: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """PSUs per stratum (all of them, certainty ones) and each PSU's first row (None when every
+    row is its own PSU: then the rows are counted directly, without an index per row)."""
+    if psu_raw is None:
+        n_cert = np.zeros(H0, dtype=np.int64) if cert is None else np.bincount(h0[cert], minlength=H0)
+        return np.bincount(h0, minlength=H0), n_cert, None
+    first = _first_rows(psu_raw)
+    psu_h0 = h0[first]
+    n_cert = np.zeros(H0, dtype=np.int64) if cert is None else np.bincount(psu_h0[cert[first]], minlength=H0)
+    return np.bincount(psu_h0, minlength=H0), n_cert, first
+
+
+def _per_stratum_range(vals: np.ndarray, h: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value per group ``0..H-1`` (every group non-empty).
+
+    An FPC is constant within its stratum, so the usual case costs one scatter and one
+    comparison: any row's value, checked equal on every row.  Otherwise (an error to be
+    reported by :func:`_setup.population_sizes`) the exact minimum and maximum are grouped.
+    """
+    ref = np.empty(H)
+    ref[h] = vals
+    if np.array_equal(vals, ref[h]):
+        return ref, ref
+    per = pd.Series(vals).groupby(h).agg(["min", "max"])
+    return per["min"].to_numpy(), per["max"].to_numpy()
+
+
+def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, cert: np.ndarray | None,
+               certainty: str | None) -> np.ndarray | None:
+    """PSU code per row, checked nested in strata; None without ids (every row its own PSU)."""
     if ids is None:
-        return np.arange(n, dtype=np.intp)
+        return None
     index = data.index
     key = data[ids]
     if nest:
-        pc, _ = pd.factorize(pd.MultiIndex.from_arrays([h0, key.to_numpy()]))
+        pc = _pair_codes(h0, key)
     else:
         pc, _ = pd.factorize(key)
     psu_raw = pc.astype(np.intp)
@@ -677,8 +727,11 @@ def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, 
             f"{ids!r} appear in more than one stratum ({describe_rows(index, clash)}); "
             "pass nest=True if PSU ids are only unique within a stratum."
         )
-    if certainty is not None:
-        mixed = pd.Series(cert).groupby(psu_raw).nunique().to_numpy() > 1
+    if cert is not None:
+        ref = np.zeros(int(psu_raw.max()) + 1, dtype=bool)
+        ref[psu_raw] = cert  # any row's flag per PSU; a PSU is mixed when a row differs from it
+        mixed = np.zeros(len(ref), dtype=bool)
+        mixed[psu_raw[cert != ref[psu_raw]]] = True
         if mixed.any():
             raise DesignError(
                 f"certainty column {certainty!r} differs within a PSU ({describe_rows(index, mixed[psu_raw])}); "
@@ -687,16 +740,30 @@ def _psu_codes(data: pd.DataFrame, ids: str | None, h0: np.ndarray, nest: bool, 
     return psu_raw
 
 
+def _pair_codes(outer: np.ndarray, inner: pd.Series) -> np.ndarray:
+    """Codes of the (outer code, inner value) pairs in order of first appearance.
+
+    The same codes as factorising the pairs as tuples (a MultiIndex), without building a
+    tuple per row: the inner values are coded once, and each pair becomes the integer
+    ``outer * K + inner code`` (at most n² < 2⁶³ for any frame that fits in memory).
+    """
+    inner_codes, uniques = pd.factorize(inner)
+    codes, _ = pd.factorize(outer.astype(np.int64) * len(uniques) + inner_codes)
+    return codes
+
+
 def _fpc_values(data: pd.DataFrame, fpc: str) -> np.ndarray:
     """The FPC column as finite floats (sizes or fractions are told apart later)."""
     index = data.index
-    raw = pd.to_numeric(data[fpc], errors="coerce")
-    if raw.isna().any():
-        raise DesignError(
-            f"fpc column {fpc!r} is not numeric in {describe_rows(index, raw.isna().to_numpy())}; "
-            "give population sizes N_h or sampling fractions n_h/N_h."
-        )
-    vals = raw.to_numpy(dtype=float)
+    vals = _plain_numeric(data[fpc])
+    if vals is None:
+        raw = pd.to_numeric(data[fpc], errors="coerce")
+        if raw.isna().any():
+            raise DesignError(
+                f"fpc column {fpc!r} is not numeric in {describe_rows(index, raw.isna().to_numpy())}; "
+                "give population sizes N_h or sampling fractions n_h/N_h."
+            )
+        vals = raw.to_numpy(dtype=float)
     if np.isinf(vals).any():
         raise DesignError(
             f"fpc column {fpc!r} is infinite in {describe_rows(index, np.isinf(vals))}; for sampling with "
@@ -706,7 +773,16 @@ def _fpc_values(data: pd.DataFrame, fpc: str) -> np.ndarray:
 
 
 def _weight_values(data: pd.DataFrame, weights: str, cert: np.ndarray) -> np.ndarray:
-    """The weights column, checked numeric, finite, positive, summable, 1 on certainty units."""
+    """The weights column, checked numeric, finite, positive, summable, 1 on certainty units.
+
+    Plain positive float weights with a finite sum pass with two passes and no copy (the
+    design keeps a read-only view); anything else is checked step by step for its message.
+    """
+    w = _plain_numeric(data[weights])
+    if w is not None and not cert.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            if (w > 0).all() and np.isfinite(w.sum()):
+                return w
     index = data.index
     wser = pd.to_numeric(data[weights], errors="coerce")
     if wser.isna().any():
@@ -736,11 +812,22 @@ def _weight_values(data: pd.DataFrame, weights: str, cert: np.ndarray) -> np.nda
     return w
 
 
-def _contiguous_psus(h: np.ndarray, psu_raw: np.ndarray, psu_first_row: np.ndarray, H: int,
+def _plain_numeric(s: pd.Series) -> np.ndarray | None:
+    """A numpy integer or float column as floats (a view when already float64), else None.
+
+    Missing values were refused before (``_check_columns``), so no value needs coercing.
+    """
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        return s.to_numpy(dtype=float)
+    return None
+
+
+def _contiguous_psus(h: np.ndarray, psu_raw: np.ndarray | None, psu_first_row: np.ndarray | None, H: int,
                      clustered: bool) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
     """PSUs renumbered so that the PSUs of a stratum are contiguous; (psu, psu_h, n_h)."""
     if not clustered:
         return None, None, np.bincount(h, minlength=H)
+    assert psu_raw is not None and psu_first_row is not None  # clustered: coded by _psu_codes
     ph = h[psu_first_row]
     order = np.argsort(ph, kind="stable")
     rank = np.empty_like(order)
