@@ -180,3 +180,16 @@ def test_pathological_texts_are_scanned_without_backtracking():
     texts = ["123456789012345 " + "1" * 40 + "X", ("1" * 30 + " ") * 300 + "X", ("1" * 14 + "-") * 3000 + "X"]
     assert [len(find_pii(t)) for t in texts] == [1, 1, 0]
     assert "1" * 15 not in mask_text(texts[0])[0]
+
+
+def test_hex_digests_are_not_masked_but_numbers_beside_them_are():
+    """A SHA-256 in a report can hold a 'landline' by chance (seen in a manifest hash): it stays whole."""
+    from survey_stats.privacy import find_pii, mask_text
+
+    digest = "c49ac90e50a7a4b953390a2040f08806122511e3b923a1c7cf71082641161bd0"
+    assert find_pii(f"清单文件 SHA-256：{digest}") == []
+    masked, counts = mask_text(f"{digest} 电话 0551-62345678，13812345678")
+    assert masked == f"{digest} 电话 055*****5678，138****5678"
+    assert counts == {"landline": 1, "mobile": 1}
+    # a short hex-like prefix does not protect a phone number
+    assert find_pii("ab13812345678") == [("mobile", 2, 13)]

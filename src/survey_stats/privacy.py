@@ -84,6 +84,9 @@ _PATTERN = re.compile(
     r"|(?P<long_number>\d{15}[\dXx]*+(?:[\s-]\d++)*+))"
 )
 _QUICK = re.compile(r"\d{7}")  # every pattern holds 7 digits in a row; most cells do not
+# A hexadecimal digest or UUID-like token (32+ hex characters with a letter among them): its digit
+# runs are not personal data — a SHA-256 such as ...f08806122511e3... holds a "landline" by chance.
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
 
 
 def id_card_check_char(first17: str) -> str:
@@ -148,11 +151,16 @@ def find_pii(text: str) -> list[tuple[Kind, int, int]]:
     [('id_card', 3, 21), ('mobile', 25, 38), ('landline', 41, 54)]
     >>> find_pii("户号 00123，金额 1380000")
     []
+    >>> find_pii("SHA-256 c49ac90e50a7a4b953390a2040f08806122511e3b923a1c7cf71082641161bd0")  # a digest
+    []
     """
     if not _QUICK.search(re.sub(r"[\s()+-]", "", text)):
         return []
+    digests = [m.span() for m in _HEX_TOKEN.finditer(text)]
     found: list[tuple[Kind, int, int]] = []
     for m in _PATTERN.finditer(text):
+        if any(a <= m.start() and m.end() <= b for a, b in digests):
+            continue
         kind = m.lastgroup
         if kind == "id18":
             found.append(("id_card" if is_id_card(m.group(), strict=False) else "long_number", m.start(), m.end()))
