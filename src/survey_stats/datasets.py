@@ -682,7 +682,7 @@ def _roster(rng: np.random.Generator) -> pd.DataFrame:
                          "county": [c for c, _ in rows], "role": [r for _, r in rows]})
 
 
-def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:
+def simulate_review(seed: int = 0, n: int = 200) -> dict[str, Any]:  # long but linear: one planted problem after another
     """A registry and aid ledger for document review, with one planted problem of each kind.
 
     Clean households satisfy every rule of :mod:`survey_stats.review` (incomes on the right

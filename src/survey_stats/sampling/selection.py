@@ -137,6 +137,40 @@ def select(
     unknown = [c for c in census if c not in labels]
     if unknown:
         raise DataError(f"census names stratum/strata not in the frame: {describe_values(unknown)}.")
+    n_h = _stratum_sizes(n, fraction, labels, N_h, c_h, flagged, census)
+    rng = rng_for(int(seed), "survey_stats.select")
+    codes = frame._codes
+    cert = df["certainty"].to_numpy()
+    key = rng.random(len(df))
+    m = (n_h - c_h).to_numpy()  # random draws per stratum
+    small = _small_codes(codes, len(labels))
+    if method == "srs":
+        selected, rand_sorted, pi_of = _draw_srs(cert, key, codes, small, m, (N_h - c_h).to_numpy())
+    else:
+        selected, cert, pi_of = _draw_ordered(frame, method, sort_by, cert, codes, small, m, rng)
+        rand_sorted = np.flatnonzero(selected & ~cert)  # SRS has its random units in key order already
+        rand_sorted = rand_sorted[_argsort_exact(key[rand_sorted])]
+    idx = _sample_order(np.flatnonzero(selected & cert), rand_sorted, key, codes, small)
+    pi_sel = np.clip(pi_of(idx), 0.0, 1.0)  # inclusion probabilities of the selected units only
+    units = df.iloc[idx].reset_index(drop=True)
+    units["certainty"] = cert[idx]
+    units["pi"] = pi_sel
+    units["weight"] = 1.0 / pi_sel
+    rest, rdf = _reserve_list(frame, reserve, n_h, selected, cert, rng, codes, small)
+    sel_codes, H = codes[idx], len(labels)
+    strata = pd.DataFrame({
+        "stratum": labels, "N": N_h.to_numpy(), "n": np.bincount(sel_codes, minlength=H),
+        "certainty": np.bincount(sel_codes, weights=cert[idx].astype(float), minlength=H).astype(int),
+        "random": np.bincount(sel_codes, weights=(~cert[idx]).astype(float), minlength=H).astype(int),
+        "census": labels.isin(list(census)), "reserve": np.bincount(codes[rest], minlength=H),
+    })
+    manifest = _manifest(frame, method, seed, sort_by, n, fraction, census, reserve, flagged, strata, units)
+    return Sample(frame.id, units, rdf, strata, manifest, method)
+
+
+def _stratum_sizes(n: Any, fraction: Any, labels: pd.Index, N_h: pd.Series, c_h: pd.Series, flagged: str,
+                   census: Sequence[Hashable]) -> pd.Series:
+    """n_h per stratum: requested units (or share) plus flagged units when they come in addition."""
     if n is not None:
         target = _per_stratum(n, labels, "n")
         if (target < 0).any() or (target != np.floor(target)).any():
@@ -158,100 +192,98 @@ def select(
         target = target + c_h
     is_census = labels.isin(list(census))
     target[is_census] = N_h[is_census]
-    n_h = np.maximum(target, c_h)
-    m_h = n_h - c_h  # random draws
-    rng = rng_for(int(seed), "survey_stats.select")
+    return np.maximum(target, c_h)
 
-    codes = frame._codes
-    cert = df["certainty"].to_numpy()
-    key = rng.random(len(df))
+
+def _draw_srs(cert: np.ndarray, key: np.ndarray, codes: np.ndarray, small: np.ndarray, m: np.ndarray,
+              N_rand: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Stratified SRS: the m_h smallest random keys of each stratum's non-certainty units.
+
+    Returns (selected mask, random units in key order, π of given rows).
+    """
     selected = cert.copy()
-    N_rand = (N_h - c_h).to_numpy()
-    m = m_h.to_numpy()
+    pool = np.flatnonzero(~cert) if cert.any() else np.arange(len(cert))
+    order = pool[_argsort_exact(key[pool])]
+    order = order[np.argsort(small[order], kind="stable")]  # by stratum, then key (radix sort)
+    oc = codes[order]
+    first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(m)))[:-1]))
+    rand_sorted = order[np.arange(len(order)) < (first + m)[oc]]  # the m_h smallest keys, in key order
+    selected[rand_sorted] = True
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_rand = np.where(N_rand > 0, m / N_rand, 0.0)  # (n_h − c_h)/(N_h − c_h), or 1 for certainty units
+    return selected, rand_sorted, lambda idx: np.where(cert[idx], 1.0, p_rand[codes[idx]])
 
-    small = _small_codes(codes, len(labels))
-    if method == "srs":
-        pool = np.flatnonzero(~cert) if cert.any() else np.arange(len(df))
-        order = pool[_argsort_exact(key[pool])]
-        order = order[np.argsort(small[order], kind="stable")]  # by stratum, then key (radix sort)
-        oc = codes[order]
-        first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(labels)))[:-1]))
-        rand_sorted = order[np.arange(len(order)) < (first + m)[oc]]  # the m_h smallest keys, in key order
-        selected[rand_sorted] = True
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_rand = np.where(N_rand > 0, m / N_rand, 0.0)
+
+def _draw_ordered(frame: Frame, method: str, sort_by: Any, cert: np.ndarray, codes: np.ndarray,
+                  small: np.ndarray, m: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Systematic or PPS-systematic selection along the sorted frame, one random start per stratum.
+
+    PPS units whose size reaches the sampling step become certainty units first.  Returns
+    (selected mask, certainty mask including those, π of given rows).
+    """
+    df, H = frame.data, len(m)
+    sort_cols = [] if sort_by is None else ([sort_by] if isinstance(sort_by, str) else list(sort_by))
+    for c in sort_cols:
+        if c not in df.columns:
+            raise DataError(f"sort_by column {c!r} is not in the frame.")
+    selected = cert.copy()
+    order = _frame_order(df, sort_cols, cert, small)
+    oc = codes[order]
+    ocert = cert[order]
+    if method == "systematic":
+        size = np.where(ocert, 0.0, 1.0)
     else:
-        sort_cols = [] if sort_by is None else ([sort_by] if isinstance(sort_by, str) else list(sort_by))
-        for c in sort_cols:
-            if c not in df.columns:
-                raise DataError(f"sort_by column {c!r} is not in the frame.")
-        order = _frame_order(df, sort_cols, cert, small)
-        oc = codes[order]
-        ocert = cert[order]
-        if method == "systematic":
-            size = np.where(ocert, 0.0, 1.0)
-        else:
-            size = np.where(ocert, 0.0, pd.to_numeric(df[frame.size]).to_numpy(dtype=float)[order])
-            size, extra_cert = _pps_certainty(size, oc, m, len(labels))
-            if extra_cert.any():
-                ocert = ocert | extra_cert
-                cert_new = np.zeros(len(df), bool)
-                cert_new[order] = extra_cert
-                cert = cert | cert_new
-                selected = selected | cert_new
-                m = m - np.bincount(oc[extra_cert], minlength=len(labels))
-        total = np.bincount(oc, weights=size, minlength=len(labels))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(m > 0, total / m, np.inf)
-        start = rng.random(len(labels)) * np.where(np.isfinite(step), step, 0.0)
-        cum = np.cumsum(size)
-        first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(labels)))[:-1]))
-        base = np.concatenate(([0.0], cum))[first][oc]  # cumulative size before the stratum
-        hi = cum - base
-        lo = hi - size
-        st, sp = start[oc], step[oc]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            count_hi = np.where(np.isfinite(sp), np.ceil((hi - st) / sp - 1e-12), 0)
-            count_lo = np.where(np.isfinite(sp), np.ceil((lo - st) / sp - 1e-12), 0)
-        hit = (count_hi - count_lo >= 1) & (size > 0)
-        selected[order[hit]] = True
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_o = np.where(ocert, 1.0, np.where(np.isfinite(sp), size / sp, 0.0))
-        pi = np.empty(len(df))
-        pi[order] = p_o
+        size = np.where(ocert, 0.0, pd.to_numeric(df[frame.size]).to_numpy(dtype=float)[order])
+        size, extra_cert = _pps_certainty(size, oc, m, H)
+        if extra_cert.any():
+            ocert = ocert | extra_cert
+            cert_new = np.zeros(len(df), bool)
+            cert_new[order] = extra_cert
+            cert = cert | cert_new
+            selected = selected | cert_new
+            m = m - np.bincount(oc[extra_cert], minlength=H)
+    total = np.bincount(oc, weights=size, minlength=H)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(m > 0, total / m, np.inf)
+    start = rng.random(H) * np.where(np.isfinite(step), step, 0.0)
+    cum = np.cumsum(size)
+    first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=H))[:-1]))
+    base = np.concatenate(([0.0], cum))[first][oc]  # cumulative size before the stratum
+    hi = cum - base
+    lo = hi - size
+    st, sp = start[oc], step[oc]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a unit is hit when a point start + k·step falls in (lo, hi]
+        count_hi = np.where(np.isfinite(sp), np.ceil((hi - st) / sp - 1e-12), 0)
+        count_lo = np.where(np.isfinite(sp), np.ceil((lo - st) / sp - 1e-12), 0)
+        p_o = np.where(ocert, 1.0, np.where(np.isfinite(sp), size / sp, 0.0))
+    hit = (count_hi - count_lo >= 1) & (size > 0)
+    selected[order[hit]] = True
+    pi = np.empty(len(df))
+    pi[order] = p_o
+    return selected, cert, lambda idx: pi[idx]
 
-    if method != "srs":  # SRS has its random units in key order already
-        rand_sorted = np.flatnonzero(selected & ~cert)
-        rand_sorted = rand_sorted[_argsort_exact(key[rand_sorted])]
-    idx = _sample_order(np.flatnonzero(selected & cert), rand_sorted, key, codes, small)
-    # inclusion probabilities of the selected units only (SRS: (n_h − c_h)/(N_h − c_h) or 1)
-    pi_sel = np.where(cert[idx], 1.0, p_rand[codes[idx]]) if method == "srs" else pi[idx]
-    pi_sel = np.clip(pi_sel, 0.0, 1.0)
-    units = df.iloc[idx].reset_index(drop=True)
-    units["certainty"] = cert[idx]
-    units["pi"] = pi_sel
-    units["weight"] = 1.0 / pi_sel
 
-    # reserve list: unselected non-certainty units in random order
-    H = len(labels)
+def _reserve_list(frame: Frame, reserve: int | float, n_h: pd.Series, selected: np.ndarray, cert: np.ndarray,
+                  rng: np.random.Generator, codes: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Unselected non-certainty units in random order, up to each stratum's quota: (rows, table)."""
+    labels = frame._labels
     if isinstance(reserve, float) and reserve < 1:
         quota = np.ceil(reserve * n_h.to_numpy()).astype(int)
     else:
-        quota = np.full(H, int(reserve))
+        quota = np.full(len(labels), int(reserve))
     rest = np.flatnonzero(~selected & ~cert) if quota.any() else np.zeros(0, dtype=np.intp)
     rest, rank = _reserve_order(rest, rng, codes, small, quota)
     keep = rank <= quota[codes[rest]]
-    rdf = pd.DataFrame({frame.id: df[frame.id].take(rest[keep]).to_numpy(), "stratum": labels[codes[rest[keep]]],
-                        "reserve_rank": rank[keep]})
+    rdf = pd.DataFrame({frame.id: frame.data[frame.id].take(rest[keep]).to_numpy(),
+                        "stratum": labels[codes[rest[keep]]], "reserve_rank": rank[keep]})
+    return rest[keep], rdf
 
-    sel_codes = codes[idx]
-    strata = pd.DataFrame({
-        "stratum": labels, "N": N_h.to_numpy(), "n": np.bincount(sel_codes, minlength=H),
-        "certainty": np.bincount(sel_codes, weights=cert[idx].astype(float), minlength=H).astype(int),
-        "random": np.bincount(sel_codes, weights=(~cert[idx]).astype(float), minlength=H).astype(int),
-        "census": is_census, "reserve": np.bincount(codes[rest[keep]], minlength=H),
-    })
-    manifest = {
+
+def _manifest(frame: Frame, method: str, seed: int, sort_by: Any, n: Any, fraction: Any, census: Sequence[Hashable],
+              reserve: int | float, flagged: str, strata: pd.DataFrame, units: pd.DataFrame) -> dict[str, Any]:
+    """The sample's manifest: how it was drawn, from which frame, and its size per stratum."""
+    cert = units["certainty"].to_numpy(dtype=bool)
+    return {
         "package": "survey_stats", "version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "method": method, "seed": int(seed), "frame_fingerprint": frame.fingerprint,
@@ -264,10 +296,9 @@ def select(
         "strata": [{"stratum": str(r.stratum), "N_h": int(r.N), "n_h": int(r.n), "certainty": int(r.certainty),
                     "random": int(r.random), "census": bool(r.census), "reserve": int(r.reserve)}
                    for r in strata.itertuples()],
-        "sample_size": int(len(units)), "certainty_units": int(cert[idx].sum()),
-        "random_units": int((~cert[idx]).sum()),
+        "sample_size": int(len(units)), "certainty_units": int(cert.sum()),
+        "random_units": int((~cert).sum()),
     }
-    return Sample(frame.id, units, rdf, strata, manifest, method)
 
 
 def _flagged_groups(data: pd.DataFrame, units: pd.DataFrame, lost: pd.DataFrame, how: str) -> pd.DataFrame:
