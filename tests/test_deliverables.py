@@ -258,6 +258,11 @@ def test_workbook_for_readers(run, tmp_path):
     se = header.index("标准误（百分点） SE (pp)") + 1
     assert ind.cell(2, se).number_format == "0.00"
     assert ind.cell(2, se).value == pytest.approx(run.indicators.rows[0].se * 100)
+    county = wb["by_county"]  # indicator rows of the extra sheets read like the indicator sheet
+    header = [c.value for c in county[1]]
+    se, est = header.index("标准误（百分点） SE (pp)") + 1, header.index("估计值 Estimate") + 1
+    assert county.cell(2, se).value == pytest.approx(run.by_county["se"].iloc[0] * 100)
+    assert county.cell(2, se).number_format == "0.00" and county.cell(2, est).number_format == "0.0%"
     sc = wb["scoring"]
     total = next(r for r in sc.iter_rows() if r[0].value == "总分 Total")
     assert total[6].value == pytest.approx(run.score.total) and total[6].number_format == "0.00"

@@ -234,3 +234,19 @@ def test_channel_reach_orders_and_counts_none():
     assert [r.category for r in t] == ["电视", "微信", "poster", "(none)"]
     assert_allclose([r.estimate for r in t], [4 / 7, 2 / 7, 1 / 7, 2 / 7])
     assert all(r.n == 7 for r in t)  # the unanswered row is outside the domain
+
+
+def test_composite_interval_stays_within_0_and_100_percent():
+    """Wald intervals of composite rates near 100% (counties of the simulated evaluation) are cut at 1."""
+    from survey_stats import pipeline
+    from survey_stats.datasets import simulate_evaluation
+
+    run = pipeline.EvaluationRun(seed=20261123, sim=simulate_evaluation(20261123))
+    for step in (pipeline.review_documents, pipeline.draw_samples, pipeline.fieldwork, pipeline.check_and_code):
+        step(run)
+    pipeline.estimate(run, with_score=False)
+    t = run.by_county
+    assert (t["ci_low"].dropna() >= 0).all() and (t["ci_high"].dropna() <= 1).all()
+    cut = t[(t["ci_high"] == 1) & (t["estimate"] + 1.96 * t["se"] > 1) & (t["estimate"] < 1)]
+    assert len(cut)  # e.g. 结对帮扶覆盖率 in yongqiao: 94.9%, SE 2.7 pp
+    assert "pairing_coverage" in set(cut["id"])

@@ -393,10 +393,14 @@ def _composite_row(ind: Any, coef: dict[str, float], const: float, estimates: di
     flag, why = ("reliable", f"composite; CI width {width:.3f}") if width <= 0.05 else (
         ("unreliable", f"composite; CI width {width:.3f} ≥ 0.30") if width >= 0.30
         else ("review", f"composite; CI width {width:.3f} > 0.05"))
+    # a composite of rates is a rate: a Wald end beyond 0 or 100% is cut there (coverage can only rise,
+    # no verdict changes for a reference inside (0, 1)); reliability keeps the uncut width
+    lo, hi = max(lc.ci_low, 0.0), min(lc.ci_high, 1.0)
+    method = "wald (linear combination)" + ("; truncated to [0, 1]" if lc.ci_low < 0 or lc.ci_high > 1 else "")
     return IndicatorResult(ind.id, ind.name_zh, ind.name_en, ind.kind, ind.denominator_zh, n_resp,
-                           lc.estimate, lc.se, lc.ci_low, lc.ci_high, level, lc.df, "wald (linear combination)",
+                           lc.estimate, lc.se, lo, hi, level, lc.df, method,
                            math.nan, math.nan, ind.reference, ind.direction,
-                           verdict(lc.ci_low, lc.ci_high, ind.reference, ind.direction), flag, why,
+                           verdict(lo, hi, ind.reference, ind.direction), flag, why,
                            coef, const)
 
 

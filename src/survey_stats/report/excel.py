@@ -133,7 +133,11 @@ def write_excel(
     if channels is not None:
         _sheet(wb, "channels", localise_headers(_pp(channels), headers), percent=_PERCENT_COLS, decimals=_DECIMALS)
     for name, frame in (tables or {}).items():
-        _sheet(wb, name[:31], localise_headers(frame if len(frame) else pd.DataFrame({"result": ["无 none"]}), headers))
+        if not len(frame):
+            frame = pd.DataFrame({"result": ["无 none"]})
+        rates = {"estimate", "se"} <= set(frame.columns)  # indicator rows (e.g. by county): percentages, SE in pp
+        _sheet(wb, name[:31], localise_headers(_pp(frame) if rates else frame, headers),
+               percent=_PERCENT_COLS if rates else (), decimals=_DECIMALS if rates else None)
     if response_rates is not None:
         _sheet(wb, "response_rates", localise_headers(response_rates, headers),
                percent=("应答率（RR1） Response rate", "应答率（RR1）"))
