@@ -265,12 +265,7 @@ def _domain_lonely(design: Design, values: np.ndarray, cols: np.ndarray | None, 
             factor = np.where(n_strata > 0, n_strata / n_ok, 1.0)  # no stratum left: NaN, as R
         root = np.sqrt(factor)
         cov = cov * root[:, None] * root[None, :]
-    cov = (cov + cov.T) / 2
-    neg = np.diag(cov) < 0
-    if neg.any():  # rounding; a variance is never negative
-        cov[neg, :] = 0.0
-        cov[:, neg] = 0.0
-    return cov
+    return _symmetric(cov)
 
 
 def psu_covariance(info, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -299,6 +294,11 @@ def _finish(design, s1: np.ndarray, cov: np.ndarray) -> np.ndarray:  # type: ign
             H = design.n_strata
             ok = H - int(single.sum())
             cov = cov * (H / ok) if ok > 0 else cov * np.nan
+    return _symmetric(cov)
+
+
+def _symmetric(cov: np.ndarray) -> np.ndarray:
+    """The covariance made exactly symmetric, rows and columns of a (rounding-)negative variance zeroed."""
     cov = (cov + cov.T) / 2
     neg = np.diag(cov) < 0
     if neg.any():  # rounding; a variance is never negative
