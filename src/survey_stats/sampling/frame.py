@@ -104,30 +104,8 @@ class Frame:
                 )
         # pandas ≥ 3 copies on write: a shallow copy cannot be changed through the user's frame
         df = data.reset_index(drop=True).copy(deep=not _COPY_ON_WRITE)
-        problems: list[tuple[np.ndarray, str]] = []
         ids = df[id]
-        if pd.api.types.is_float_dtype(ids.dtype) and (ids.abs() >= 2**53).any():
-            raise DataError(
-                f"id column {id!r} holds numbers of 16 or more digits stored as floating-point numbers, which "
-                "have lost their last digits (distinct ids may now look equal); read the file with "
-                "survey_stats.read_table or Frame.from_file, which keep identifiers as text."
-            )
-        id_missing = ids.isna().to_numpy()
-        problems.append((id_missing, f"missing id ({id!r})"))
-        keys = _id_keys(ids)
-        dup, sorted_keys = _duplicated_ids(ids, keys, id_missing)
-        problems.append((dup, f"duplicated id ({id!r})"))
-        for c in strata_cols:
-            problems.append((df[c].isna().to_numpy(), f"missing stratum ({c!r})"))
-        if size:
-            sz = pd.to_numeric(df[size], errors="coerce")
-            problems.append(((sz.isna() | (sz <= 0)).to_numpy(), f"size measure ({size!r}) missing or ≤ 0"))
-        flags = np.zeros(len(df), dtype=bool)
-        for c in cert_cols:
-            vals, bad = _parse_flags(df[c])
-            problems.append((bad, f"certainty flag ({c!r}) missing or not a yes/no value (1/0, true/false, 是/否)"))
-            flags |= vals & ~bad
-
+        problems, flags, keys, dup, sorted_keys = _unit_problems(df, ids, id, strata_cols, size, cert_cols)
         invalid = np.zeros(len(df), dtype=bool)
         for mask, _ in problems:
             invalid |= mask
@@ -245,6 +223,36 @@ class Frame:
     def __repr__(self) -> str:
         return (f"Frame(N={self.N}, strata={len(self.stratum_sizes())}, "
                 f"certainty={int(self.data['certainty'].sum())}, excluded={len(self.excluded)})")
+
+
+def _unit_problems(df: pd.DataFrame, ids: pd.Series, id: str, strata_cols: list[str], size: str | None,  # noqa: A002
+                   cert_cols: list[str]) -> tuple[list[tuple[np.ndarray, str]], np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+    """Per-row problems (mask, reason) that make a unit unsampleable, the certainty flags, the id keys,
+    the duplicated-id mask and the sorted keys (for the fingerprint)."""
+    problems: list[tuple[np.ndarray, str]] = []
+    if pd.api.types.is_float_dtype(ids.dtype) and (ids.abs() >= 2**53).any():
+        raise DataError(
+            f"id column {id!r} holds numbers of 16 or more digits stored as floating-point numbers, which "
+            "have lost their last digits (distinct ids may now look equal); read the file with "
+            "survey_stats.read_table or Frame.from_file, which keep identifiers as text."
+        )
+    id_missing = ids.isna().to_numpy()
+    problems.append((id_missing, f"missing id ({id!r})"))
+    keys = _id_keys(ids)
+    dup, sorted_keys = _duplicated_ids(ids, keys, id_missing)
+    problems.append((dup, f"duplicated id ({id!r})"))
+    for c in strata_cols:
+        problems.append((df[c].isna().to_numpy(), f"missing stratum ({c!r})"))
+    if size:
+        sz = pd.to_numeric(df[size], errors="coerce")
+        problems.append(((sz.isna() | (sz <= 0)).to_numpy(), f"size measure ({size!r}) missing or ≤ 0"))
+    flags = np.zeros(len(df), dtype=bool)
+    for c in cert_cols:
+        vals, bad = _parse_flags(df[c])
+        problems.append((bad, f"certainty flag ({c!r}) missing or not a yes/no value (1/0, true/false, 是/否)"))
+        flags |= vals & ~bad
+    return problems, flags, keys, dup, sorted_keys
 
 
 # -- vectorised helpers ---------------------------------------------------------------------
