@@ -131,3 +131,93 @@ def test_categorical_and_nullable_integer_ids_fingerprint_as_text():
     assert ss.Frame(pd.DataFrame({"id": pd.array([3, 1, 2], dtype="Int64")}), id="id").fingerprint == text
     f = ss.Frame(pd.DataFrame({"id": pd.array([3, 1, None], dtype="Int64")}), id="id", on_invalid="exclude")
     assert f.N == 2 and f.excluded["reason"].tolist() == ["missing id ('id')"]
+
+
+@pytest.mark.parametrize("ids", [
+    ["H000000001", "H000000002", "H000000003"],              # equal width: bytes taken straight from Arrow
+    ["340123198001011234", "34012319800101123X", "340123198001011235"],
+    ["户号0001", "户号0002"],                                    # equal byte width, non-ASCII ends: trimmed first
+    ["ab ", " cd", "efg"],                                    # equal width until trimmed
+    ["a\t", "\u3000b", "c\u00a0", "d"],                       # tab, ideographic and no-break spaces at the ends
+    ["x1", "x22", None, "x4444"],
+    ["", "", ""],
+])
+def test_fast_byte_paths_equal_str_strip(ids):
+    """The shortcuts (no trim when no id can start or end with a space; bytes read from the Arrow
+    buffers when all ids have one width) give the bytes of ``str(v).strip()``, also on a slice."""
+    from survey_stats.sampling.frame import _utf8_arrow, _utf8_numpy
+
+    pa = pytest.importorskip("pyarrow")
+    pad = "#" * len((ids[0] or "").encode())  # as wide as the ids: reading from the buffer's start would show
+    sliced = pd.Series(pd.array(pa.array([pad] + ids, pa.string()).slice(1), dtype=pd.ArrowDtype(pa.string())))
+    for s in (pd.Series(ids, dtype=object), sliced):  # the slice's Arrow buffers start one string in
+        expect = _utf8_numpy(s.astype(object))
+        try:
+            got = _utf8_arrow(s)
+        except Exception as exc:  # pyarrow < 15 lacks the fixed-size cast of the general path
+            pytest.skip(f"{type(exc).__name__}: {exc}")
+        assert got.shape == expect.shape and np.array_equal(got, expect)
+
+
+@pytest.mark.parametrize("case", ["distinct", "equal keys", "key next to 1", "close keys"])
+def test_one_sort_by_stratum_and_key_equals_the_two_stable_sorts(case):
+    """The composite sort (stratum code + key) gives the (stratum, key, position) order, also when
+    rounding makes composites equal and the stable sorts must decide."""
+    from survey_stats.sampling.selection import _by_stratum_then_key
+
+    rng = np.random.default_rng(3)
+    n, H = 5000, 3000
+    codes = rng.integers(0, H, n).astype(np.uint16)
+    key = rng.random(n)
+    if case == "equal keys":
+        key[10:20] = key[5]
+        codes[10:20] = codes[5]
+    elif case == "key next to 1":  # 2998 + (1 - 2**-53) rounds to 2999 = 2999 + 0.0
+        codes[:2], key[:2] = [2998, 2999], [1 - 2**-53, 0.0]
+    elif case == "close keys":  # one ulp of 2900 apart: the same composite, different keys
+        codes[:2], key[:2] = 2900, [0.25 + 2**-50, 0.25]
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    expect = rows[np.lexsort((key[rows], codes[rows]))]
+    got, got_codes = _by_stratum_then_key(rows, key, codes)
+    assert np.array_equal(got, expect) and np.array_equal(got_codes, codes[expect])
+
+
+@pytest.mark.parametrize("H, n", [(3, 1000), (70_000, 5000), (2**40, 3000), (2**60, 50)])
+def test_packed_sorts_equal_the_stable_sorts(H, n):
+    """One np.sort of (code, key bits, position) words gives the stable orderings exactly,
+    also with few key bits (many truncated keys agree and are settled by the full key) and
+    beyond 64 bits (lexsort / argsort are used)."""
+    from survey_stats.sampling._order import by_code_then_key, stable_by_code
+
+    rng = np.random.default_rng(H % 1000 + n)
+    codes = rng.integers(0, H, n, dtype=np.int64)
+    codes[: n // 4] = codes[n // 4: 2 * (n // 4)]  # shared codes
+    key = rng.random(n)
+    key[::7] = key[0]  # equal keys
+    key[1::11] = np.nextafter(key[1::11], 1)  # keys one ulp apart
+    assert np.array_equal(stable_by_code(codes), np.argsort(codes, kind="stable"))
+    assert np.array_equal(by_code_then_key(codes, key), np.lexsort((np.arange(n), key, codes)))
+
+
+def test_take_of_fixed_width_text_equals_pandas_take():
+    """The numpy gather of equal-width Arrow strings gives what ``take`` gives (values and dtype),
+    and declines (None) for columns it does not handle."""
+    pa = pytest.importorskip("pyarrow")
+    from survey_stats.sampling._arrow_text import take_text
+
+    ids = [f"H{i:05d}" for i in range(1000)]
+    idx = np.random.default_rng(1).permutation(1000)[:300]
+    handled = [pd.array(ids, dtype="string[pyarrow]"),
+               pd.array(pa.array(["#" * 6] + ids).slice(1), dtype=pd.ArrowDtype(pa.string())),
+               pd.array(pa.array(ids, pa.large_string()), dtype=pd.ArrowDtype(pa.large_string())),
+               pd.array(["甲乙丙丁"[i % 4] + f"{i:03d}" for i in range(1000)], dtype="string[pyarrow]")]
+    for values in handled:
+        got = take_text(values, idx)
+        assert got is not None and got.dtype == values.dtype
+        assert list(got) == list(values.take(idx))
+    declined = [pd.array(ids[:-1] + ["H1"], dtype="string[pyarrow]"),  # widths differ
+                pd.array(ids[:-1] + [None], dtype="string[pyarrow]"),  # a missing id
+                pd.array(pa.chunked_array([ids[:500], ids[500:]]), dtype=pd.ArrowDtype(pa.string())),
+                pd.array(np.arange(1000)), pd.array(ids, dtype=object)]
+    for values in declined:
+        assert take_text(values, idx) is None

@@ -18,6 +18,8 @@ from ..errors import DataError, MethodError, SurveyStatsWarning
 from ..privacy import MaskReport, detect_pii_columns, mask_frame, scan_frame
 from .._version import __version__
 from ..safe_output import write_csv, write_workbook
+from ._arrow_text import label_column, take_text
+from ._order import by_code_then_key, stable_by_code, stable_sort
 from .frame import Frame
 
 __all__ = ["Sample", "select"]
@@ -143,29 +145,39 @@ def select(
     cert = df["certainty"].to_numpy()
     key = rng.random(len(df))
     m = (n_h - c_h).to_numpy()  # random draws per stratum
-    small = _small_codes(codes, len(labels))
     if method == "srs":
-        selected, rand_sorted, pi_of = _draw_srs(cert, key, codes, small, m, (N_h - c_h).to_numpy())
+        rand_rows, rand_codes, pi_of = _draw_srs(cert, key, codes, m, (N_h - c_h).to_numpy())
     else:
-        selected, cert, pi_of = _draw_ordered(frame, method, sort_by, cert, codes, small, m, rng)
-        rand_sorted = np.flatnonzero(selected & ~cert)  # SRS has its random units in key order already
-        rand_sorted = rand_sorted[_argsort_exact(key[rand_sorted])]
-    idx = _sample_order(np.flatnonzero(selected & cert), rand_sorted, key, codes, small)
-    pi_sel = np.clip(pi_of(idx), 0.0, 1.0)  # inclusion probabilities of the selected units only
-    units = df.iloc[idx].reset_index(drop=True)
-    units["certainty"] = cert[idx]
+        hit_rows, cert, pi_of = _draw_ordered(frame, method, sort_by, cert, codes, m, rng)
+        rand_rows, rand_codes = _by_stratum_then_key(hit_rows, key, codes)
+    idx, sel_codes, sel_cert = _sample_order(np.flatnonzero(cert), rand_rows, rand_codes, key, codes)
+    pi_sel = np.clip(pi_of(idx, sel_codes, sel_cert), 0.0, 1.0)  # inclusion probabilities of the selected units
+    units = _sample_table(df, idx, sel_codes, labels, sel_cert)
     units["pi"] = pi_sel
     units["weight"] = 1.0 / pi_sel
-    rest, rdf = _reserve_list(frame, reserve, n_h, selected, cert, rng, codes, small)
-    sel_codes, H = codes[idx], len(labels)
+    rest, rdf = _reserve_list(frame, reserve, n_h, idx, rng, codes)
+    H = len(labels)
+    n_sel = np.bincount(sel_codes, minlength=H)
+    c_sel = np.bincount(sel_codes[sel_cert], minlength=H)
     strata = pd.DataFrame({
-        "stratum": labels, "N": N_h.to_numpy(), "n": np.bincount(sel_codes, minlength=H),
-        "certainty": np.bincount(sel_codes, weights=cert[idx].astype(float), minlength=H).astype(int),
-        "random": np.bincount(sel_codes, weights=(~cert[idx]).astype(float), minlength=H).astype(int),
+        "stratum": labels, "N": N_h.to_numpy(), "n": n_sel, "certainty": c_sel, "random": n_sel - c_sel,
         "census": labels.isin(list(census)), "reserve": np.bincount(codes[rest], minlength=H),
     })
     manifest = _manifest(frame, method, seed, sort_by, n, fraction, census, reserve, flagged, strata, units)
     return Sample(frame.id, units, rdf, strata, manifest, method)
+
+
+def _sample_table(df: pd.DataFrame, idx: np.ndarray, sel_codes: np.ndarray, labels: pd.Index,
+                  sel_cert: np.ndarray) -> pd.DataFrame:
+    """The frame's rows *idx* (as ``df.iloc[idx]``, index reset) with this draw's certainty flags
+    *sel_cert*; the stratum labels are made from their codes *sel_codes* rather than gathered."""
+    def take(values: Any) -> Any:
+        fast = take_text(values, idx)
+        return values.take(idx) if fast is None else fast
+
+    cols = {c: (label_column(sel_codes, labels) if c == "stratum" else sel_cert if c == "certainty"
+                else take(df[c].array)) for c in df.columns}
+    return pd.DataFrame(cols, columns=df.columns)
 
 
 def _stratum_sizes(n: Any, fraction: Any, labels: pd.Index, N_h: pd.Series, c_h: pd.Series, flagged: str,
@@ -187,96 +199,113 @@ def _stratum_sizes(n: Any, fraction: Any, labels: pd.Index, N_h: pd.Series, c_h:
         if ((fr <= 0) | (fr > 1)).any():
             raise DataError("fraction must be in (0, 1].")
         target = np.ceil(fr * (N_h - c_h if flagged == "in_addition" else N_h) - 1e-9)
-    target = target.astype(int)
-    if flagged == "in_addition":
-        target = target + c_h
+    size = target.to_numpy().astype(np.int64) + (c_h.to_numpy() if flagged == "in_addition" else 0)
     is_census = labels.isin(list(census))
-    target[is_census] = N_h[is_census]
-    return np.maximum(target, c_h)
+    size[is_census] = N_h.to_numpy()[is_census]
+    return pd.Series(np.maximum(size, c_h.to_numpy()), index=labels)
 
 
-def _draw_srs(cert: np.ndarray, key: np.ndarray, codes: np.ndarray, small: np.ndarray, m: np.ndarray,
+def _draw_srs(cert: np.ndarray, key: np.ndarray, codes: np.ndarray, m: np.ndarray,
               N_rand: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
     """Stratified SRS: the m_h smallest random keys of each stratum's non-certainty units.
 
-    Returns (selected mask, random units in key order, π of given rows).
+    Returns the random units by stratum then key, their stratum codes, and π of selected rows
+    given (rows, their codes, their certainty flags).
     """
-    selected = cert.copy()
-    pool = np.flatnonzero(~cert) if cert.any() else np.arange(len(cert))
-    order = pool[_argsort_exact(key[pool])]
-    order = order[np.argsort(small[order], kind="stable")]  # by stratum, then key (radix sort)
-    oc = codes[order]
-    first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=len(m)))[:-1]))
-    rand_sorted = order[np.arange(len(order)) < (first + m)[oc]]  # the m_h smallest keys, in key order
-    selected[rand_sorted] = True
+    rows, rows_codes, _ = _smallest_per_stratum(key, codes, m, N_rand, ~cert if cert.any() else None)
     with np.errstate(divide="ignore", invalid="ignore"):
         p_rand = np.where(N_rand > 0, m / N_rand, 0.0)  # (n_h − c_h)/(N_h − c_h), or 1 for certainty units
-    return selected, rand_sorted, lambda idx: np.where(cert[idx], 1.0, p_rand[codes[idx]])
+
+    def pi_of(idx: np.ndarray, sel_codes: np.ndarray, sel_cert: np.ndarray) -> np.ndarray:
+        return np.where(sel_cert, 1.0, p_rand[sel_codes])
+
+    return rows, rows_codes, pi_of
 
 
 def _draw_ordered(frame: Frame, method: str, sort_by: Any, cert: np.ndarray, codes: np.ndarray,
-                  small: np.ndarray, m: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Any]:
+                  m: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, Any]:
     """Systematic or PPS-systematic selection along the sorted frame, one random start per stratum.
 
-    PPS units whose size reaches the sampling step become certainty units first.  Returns
-    (selected mask, certainty mask including those, π of given rows).
+    PPS units whose size reaches the sampling step become certainty units first.  Returns the
+    randomly hit rows (ascending), the certainty mask including those additions, and π of
+    selected rows given (rows, their codes, their certainty flags).
     """
     df, H = frame.data, len(m)
     sort_cols = [] if sort_by is None else ([sort_by] if isinstance(sort_by, str) else list(sort_by))
     for c in sort_cols:
         if c not in df.columns:
             raise DataError(f"sort_by column {c!r} is not in the frame.")
-    selected = cert.copy()
-    order = _frame_order(df, sort_cols, cert, small)
-    oc = codes[order]
-    ocert = cert[order]
+    order, oc, ocert = _frame_order(df, sort_cols, cert, codes)
     if method == "systematic":
         size = np.where(ocert, 0.0, 1.0)
     else:
         size = np.where(ocert, 0.0, pd.to_numeric(df[frame.size]).to_numpy(dtype=float)[order])
         size, extra_cert = _pps_certainty(size, oc, m, H)
         if extra_cert.any():
-            ocert = ocert | extra_cert
-            cert_new = np.zeros(len(df), bool)
-            cert_new[order] = extra_cert
-            cert = cert | cert_new
-            selected = selected | cert_new
+            cert = cert.copy()
+            cert[order[extra_cert]] = True
             m = m - np.bincount(oc[extra_cert], minlength=H)
+    hit, p_hit = _systematic_hits(size, oc, m, rng)
+    rows = order[hit]
+    pi = np.empty(len(df))  # read only at the hit rows; certainty units have π = 1
+    pi[rows] = p_hit
+
+    def pi_of(idx: np.ndarray, sel_codes: np.ndarray, sel_cert: np.ndarray) -> np.ndarray:
+        return np.where(sel_cert, 1.0, pi[idx])
+
+    rows.sort()
+    return rows, cert, pi_of
+
+
+def _systematic_hits(size: np.ndarray, oc: np.ndarray, m: np.ndarray,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in the ordered frame) hit by the points start_h + k·step_h, step_h = X_h/m_h,
+    and their π = x/step.  *size* x is 0 for certainty units; *oc* the ordered stratum codes."""
+    H = len(m)
     total = np.bincount(oc, weights=size, minlength=H)
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(m > 0, total / m, np.inf)
     start = rng.random(H) * np.where(np.isfinite(step), step, 0.0)
-    cum = np.cumsum(size)
-    first = np.concatenate(([0], np.cumsum(np.bincount(oc, minlength=H))[:-1]))
-    base = np.concatenate(([0.0], cum))[first][oc]  # cumulative size before the stratum
-    hi = cum - base
+    hi = np.cumsum(size)
+    count = np.bincount(oc, minlength=H)
+    first = np.concatenate(([0], np.cumsum(count)[:-1]))
+    hi -= np.repeat(np.concatenate(([0.0], hi))[first], count)  # cumulative size within the stratum, to the unit's end
     lo = hi - size
-    st, sp = start[oc], step[oc]
-    with np.errstate(divide="ignore", invalid="ignore"):  # a unit is hit when a point start + k·step falls in (lo, hi]
-        count_hi = np.where(np.isfinite(sp), np.ceil((hi - st) / sp - 1e-12), 0)
-        count_lo = np.where(np.isfinite(sp), np.ceil((lo - st) / sp - 1e-12), 0)
-        p_o = np.where(ocert, 1.0, np.where(np.isfinite(sp), size / sp, 0.0))
-    hit = (count_hi - count_lo >= 1) & (size > 0)
-    selected[order[hit]] = True
-    pi = np.empty(len(df))
-    pi[order] = p_o
-    return selected, cert, lambda idx: pi[idx]
+    st, sp = np.repeat(start, count), np.repeat(step, count)  # oc is sorted: per-stratum values by repetition
+    # a unit is hit when a point falls in (lo, hi]: ⌈(hi − start)/step⌉ − ⌈(lo − start)/step⌉ ≥ 1;
+    # with no draws (step = ∞, start = 0) both counts are 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hi -= st
+        hi /= sp
+        hi -= 1e-12
+        np.ceil(hi, out=hi)
+        lo -= st
+        lo /= sp
+        lo -= 1e-12
+        np.ceil(lo, out=lo)
+    hi -= lo
+    hit = np.flatnonzero((hi >= 1) & (size > 0))
+    return hit, size[hit] / sp[hit]
 
 
-def _reserve_list(frame: Frame, reserve: int | float, n_h: pd.Series, selected: np.ndarray, cert: np.ndarray,
-                  rng: np.random.Generator, codes: np.ndarray, small: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Unselected non-certainty units in random order, up to each stratum's quota: (rows, table)."""
+def _reserve_list(frame: Frame, reserve: int | float, n_h: pd.Series, idx: np.ndarray,
+                  rng: np.random.Generator, codes: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Unselected units (all certainty units are among the selected *idx*) in random order, up to
+    each stratum's quota: (rows, table)."""
     labels = frame._labels
     if isinstance(reserve, float) and reserve < 1:
         quota = np.ceil(reserve * n_h.to_numpy()).astype(int)
     else:
         quota = np.full(len(labels), int(reserve))
-    rest = np.flatnonzero(~selected & ~cert) if quota.any() else np.zeros(0, dtype=np.intp)
-    rest, rank = _reserve_order(rest, rng, codes, small, quota)
-    keep = rank <= quota[codes[rest]]
-    rdf = pd.DataFrame({frame.id: frame.data[frame.id].take(rest[keep]).to_numpy(),
-                        "stratum": labels[codes[rest[keep]]], "reserve_rank": rank[keep]})
-    return rest[keep], rdf
+    rest = np.zeros(0, dtype=np.intp)
+    if quota.any():
+        taken = np.zeros(len(codes), dtype=bool)
+        taken[idx] = True
+        rest = np.flatnonzero(~taken)
+    rest, rank = _reserve_order(rest, rng, codes, quota)
+    rdf = pd.DataFrame({frame.id: frame.data[frame.id].take(rest).to_numpy(),
+                        "stratum": labels[codes[rest]], "reserve_rank": rank})
+    return rest, rdf
 
 
 def _manifest(frame: Frame, method: str, seed: int, sort_by: Any, n: Any, fraction: Any, census: Sequence[Hashable],
@@ -339,84 +368,108 @@ def _rank_within(sorted_codes: np.ndarray) -> np.ndarray:
     return np.arange(n) - run_start
 
 
-def _small_codes(codes: np.ndarray, H: int) -> np.ndarray:
-    """Stratum codes in the narrowest integer type: stable sorts of 8/16-bit keys are radix sorts."""
-    return codes.astype(np.min_scalar_type(max(H - 1, 0)), copy=False)
+def _by_stratum_then_key(rows: np.ndarray, key: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """*rows* (ascending positions) ordered by stratum, then by their uniform key in [0, 1), ties
+    by position — what a stable sort by key and then a stable sort by stratum give — and their
+    stratum codes."""
+    c = codes[rows]
+    order = by_code_then_key(c, key[rows])
+    return rows[order], c[order]
 
 
-def _argsort_exact(values: np.ndarray) -> np.ndarray:
-    """argsort with ties broken by position (what a stable sort gives), at the speed of the default sort.
-
-    Uniform keys rarely tie; when they do, the stable sort is used so that the order (and so
-    the sample) never depends on the sorting algorithm.
-    """
-    order = np.argsort(values)
-    v = values[order]
-    if len(v) > 1 and (v[1:] == v[:-1]).any():
-        return np.argsort(values, kind="stable")
-    return order
-
-
-def _frame_order(df: pd.DataFrame, sort_cols: list[str], cert: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """Rows by stratum, non-certainty before certainty, then the sort_by columns, then frame order."""
+def _frame_order(df: pd.DataFrame, sort_cols: list[str], cert: np.ndarray,
+                 codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows by stratum, non-certainty before certainty, then the sort_by columns, then frame
+    order; with the ordered rows' stratum codes and certainty flags."""
     order = np.arange(len(df))
     for c in reversed(sort_cols):  # least significant first; each sort is stable
-        k = pd.factorize(df[c], sort=True)[0]
-        order = order[np.argsort(k[order], kind="stable")]
-    comb = small.astype(np.int64) * 2 + cert  # stratum, then certainty
-    comb = comb.astype(np.min_scalar_type(int(comb.max()) if len(comb) else 0))
-    return order[np.argsort(comb[order], kind="stable")]
+        k = pd.factorize(df[c], sort=True)[0] + 1  # missing values (code −1) first, as before
+        order = order[stable_by_code(k[order])]
+    comb = codes.astype(np.int64) * 2 + cert  # stratum, then certainty
+    perm, ordered = stable_sort(comb if not sort_cols else comb[order])
+    strata = (ordered >> np.uint64(1)).view(np.int64)  # intp: indexing and bincount use it without conversion
+    return (perm if not sort_cols else order[perm]), strata, (ordered & np.uint64(1)).astype(bool)
 
 
-def _sample_order(cert_idx: np.ndarray, rand_sorted: np.ndarray, key: np.ndarray, codes: np.ndarray,
-                  small: np.ndarray) -> np.ndarray:
-    """Selected rows by stratum, certainty units first, each group by its random key.
+def _sample_order(cert_idx: np.ndarray, rand_rows: np.ndarray, rand_codes: np.ndarray, key: np.ndarray,
+                  codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Selected rows by stratum, certainty units first, each group by its random key; with their
+    stratum codes and certainty flags.
 
-    ``rand_sorted`` (the random units) must be in key order; a stable sort by stratum keeps it.
+    The random units come ordered by stratum and key (with their codes); the certainty units,
+    ordered the same way, are inserted before the random units of their stratum.
     """
-    idx = np.concatenate([cert_idx[np.lexsort((key[cert_idx], codes[cert_idx]))], rand_sorted])
-    return idx[np.argsort(small[idx], kind="stable")]
+    cert_rows, cert_codes = _by_stratum_then_key(cert_idx, key, codes)
+    at = np.searchsorted(rand_codes, cert_codes, side="left")
+    return (np.insert(rand_rows, at, cert_rows), np.insert(rand_codes, at, cert_codes),
+            np.insert(np.zeros(len(rand_rows), dtype=bool), at, True))
 
 
-def _reserve_order(rest: np.ndarray, rng: np.random.Generator, codes: np.ndarray, small: np.ndarray,
+def _reserve_order(rest: np.ndarray, rng: np.random.Generator, codes: np.ndarray,
                    quota: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unselected units by stratum in random order with their 1-based rank, enough to fill *quota*.
-
-    A key is drawn for every unit (as the full ordering did); only units that can reach a
-    stratum's quota are sorted: those under a per-stratum threshold when the stratum has at
-    least ``quota`` of them, otherwise the whole stratum.  The result equals the first
-    ``quota`` units of the complete ordering.
-    """
+    """The first ``quota`` unselected units of each stratum in a random order, with their 1-based rank."""
     if not quota.any() or len(rest) == 0:  # no reserve: the generator is not used after this point
         return rest[:0], np.zeros(0, dtype=np.int64)
-    rkey = rng.random(len(rest))
-    H = len(quota)
-    c = codes[rest]
-    R_h = np.bincount(c, minlength=H)
-    q = np.minimum(quota, R_h).astype(float)
+    key = np.zeros(len(codes))
+    key[rest] = rng.random(len(rest))
+    eligible = np.zeros(len(codes), dtype=bool)
+    eligible[rest] = True
+    rows, _, rank = _smallest_per_stratum(key, codes, quota, np.bincount(codes[rest], minlength=len(quota)),
+                                          eligible)
+    return rows, rank + 1
+
+
+def _smallest_per_stratum(key: np.ndarray, codes: np.ndarray, m: np.ndarray, R_h: np.ndarray,
+                          eligible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows holding the m_h smallest uniform keys among the *eligible* rows (all when None;
+    R_h of them in stratum h) of each stratum, ordered by stratum then key (ties by position),
+    with their stratum codes and 0-based rank.
+
+    The result is the first m_h rows of each stratum in the complete (stratum, key) ordering,
+    but only rows that can be among them are sorted: those whose key is under a per-stratum
+    threshold t_h = (m_h + 4√m_h + 8)/R_h (about m_h + 4√m_h rows fall under it, fewer than m_h
+    with probability below 10⁻⁴), or the whole stratum when fewer than m_h do.  A
+    fraction-0.3 draw thus sorts a third of the frame, not all of it.
+    """
+    H = len(m)
+    q = np.minimum(m, R_h)
     with np.errstate(divide="ignore", invalid="ignore"):
-        thr = np.where(R_h > 0, (q + 4 * np.sqrt(q) + 8) / R_h, 0.0)
-    under = rkey < thr[c]
-    short = np.bincount(c[under], minlength=H) < q  # threshold too tight here: keep the whole stratum
-    cand = np.flatnonzero((under | short[c]) & (quota[c] > 0))
-    cand = cand[_argsort_exact(rkey[cand])]
-    cand = cand[np.argsort(small[rest[cand]], kind="stable")]
-    return rest[cand], _rank_within(c[cand]) + 1
+        thr = np.where(q > 0, (q + 4 * np.sqrt(q) + 8) / R_h, 0.0)
+    under = key < thr[codes]
+    if eligible is not None:
+        under &= eligible
+    cand = np.flatnonzero(under)
+    short = np.bincount(codes[cand], minlength=H) < q  # threshold too tight here: keep the whole stratum
+    if short.any():
+        under |= short[codes] if eligible is None else (short[codes] & eligible)
+        cand = np.flatnonzero(under)
+    rows, c = _by_stratum_then_key(cand, key, codes)
+    rank = _rank_within(c)
+    keep = rank < q[c]
+    return rows[keep], c[keep], rank[keep]
 
 
 def _pps_certainty(size: np.ndarray, codes: np.ndarray, m: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray]:
-    """Move units with m·x/X ≥ 1 to certainty until none is left (per stratum)."""
+    """Move units with m·x/X ≥ 1 to certainty until none is left (per stratum; *codes* sorted).
+
+    Only units with x ≥ (1 − 10⁻⁹)·X/m can qualify (rounding moves m·x/X by a few units in
+    the last place); the exact test runs on those.
+    """
     size = size.copy()
     m = m.astype(float).copy()
     extra = np.zeros(len(size), bool)
+    count = np.bincount(codes, minlength=H)
     for _ in range(len(size)):
         total = np.bincount(codes, weights=size, minlength=H)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(total[codes] > 0, m[codes] * size / total[codes], 0.0)
-        big = (p >= 1) & (size > 0)
-        if not big.any():
+            near = np.where(m > 0, total / m, np.inf) * (1 - 1e-9)
+            cand = np.flatnonzero((size >= np.repeat(near, count)) & (size > 0))
+            c = codes[cand]
+            p = np.where(total[c] > 0, m[c] * size[cand] / total[c], 0.0)
+        big = cand[p >= 1]
+        if not len(big):
             break
-        extra |= big
+        extra[big] = True
         m -= np.bincount(codes[big], minlength=H)
         size[big] = 0.0
     return size, extra
