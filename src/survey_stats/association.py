@@ -25,13 +25,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import _kernel
 from ._internal import quote_column, subset_df, where_mask
+from ._lazy import LazyModule
 from ._validation import check_level, check_option, describe_values
 from .design import Design
 from .errors import DataError, EstimationError, MethodError
+
+stats = LazyModule("scipy.stats")
 
 __all__ = ["ChisqResult", "TTestResult", "chisq_test", "t_test"]
 

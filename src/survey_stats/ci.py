@@ -41,9 +41,13 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy import optimize, special, stats
 
+from ._lazy import LazyModule
 from ._validation import check_option, renamed
+
+optimize = LazyModule("scipy.optimize")
+special = LazyModule("scipy.special")
+stats = LazyModule("scipy.stats")
 
 __all__ = ["PROPORTION_METHODS", "ProportionMethod", "proportion_interval", "t_quantile", "wald_interval"]
 

@@ -33,13 +33,15 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 
+from ._lazy import LazyModule
 from ._validation import check_option, describe_values, rng_for
 from ._replication import ReplicateWeights
 from ._replication import rank_df as _rank_df
 from .design import Design
 from .errors import DesignError
+
+linalg = LazyModule("scipy.linalg")
 
 __all__ = ["ReplicateWeights", "from_replicate_weights", "replicate_design"]
 

@@ -19,11 +19,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from ._lazy import LazyModule
 from ._validation import check_option, describe_rows, describe_values, parse_flags, real_number, renamed
 from .design import Design
 from .errors import DataError, EstimationError, MethodError, SurveyStatsWarning
+
+special = LazyModule("scipy.special")
 
 __all__ = ["CalibrationStep", "calibrate", "nonresponse_adjust", "poststratify", "rake"]
 

@@ -8,10 +8,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .._lazy import LazyModule
 from .._validation import check_level, check_option
 from ..errors import MethodError
+
+stats = LazyModule("scipy.stats")
 
 __all__ = [
     "DecisionSampleSize",
