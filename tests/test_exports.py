@@ -316,6 +316,17 @@ def test_repeat_tables_join_to_their_parent_and_are_validated(roster, tmp_path):
     assert jobs["_row"].tolist() == list(range(12)) and jobs["_parent_row"].tolist() == list(range(12))
 
 
+def test_repeat_tables_are_shared_not_copied_by_operations_on_the_main_table(roster, tmp_path):
+    """pandas deep-copies attrs after every operation; the repeat tables ride along by reference."""
+    path = tmp_path / "kobo.xlsx"
+    write_export(roster_data(roster, n=12), roster, "kobo_xml", path=path)
+    table = ss.read_export(path, roster)
+    repeats = table.attrs["repeats"]
+    derived = table.assign(extra=1).iloc[:5]
+    assert derived.attrs["repeats"] is repeats and derived.attrs["repeats"] == repeats
+    assert pd.concat([table, table]).attrs["repeats"] is repeats  # equal attrs are kept by concat
+
+
 def test_nested_repeat_rows_see_their_parent_repeat_row(roster, tmp_path):
     data = roster_data(roster, n=20)
     adult = int(np.flatnonzero(pd.to_numeric(data["member_age"]) >= 16)[0])

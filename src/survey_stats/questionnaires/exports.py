@@ -727,9 +727,19 @@ def _drop_tag_row(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 # ---------------------------------------------------------------- repeats
 
 class RepeatTables(dict):  # type: ignore[type-arg]
-    """Repeat-group tables by group name; compares by content so pandas can carry it in ``attrs``."""
+    """Repeat-group tables by group name; compares by content so pandas can carry it in ``attrs``.
+
+    pandas deep-copies ``attrs`` into the result of every operation on the main table; the repeat
+    tables are shared instead (``copy.deepcopy`` returns the same object), so deriving a column
+    does not copy every repeat group.  Change a repeat table by assigning a new one to its key.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RepeatTables:
+        return self
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
         if not isinstance(other, dict) or set(self) != set(other):
             return False
         return all(isinstance(other[k], pd.DataFrame) and self[k].equals(other[k]) for k in self)
