@@ -91,6 +91,12 @@ def test_county_reports_have_each_countys_domain_estimates(run):
     text = docx_text(run.outputs["county_萧县"])
     assert "萧县困难职工帮扶工作评估分报告" in text and "SZ" not in text.split("三、存在问题与整改")[0]
     assert re.search(r"错评率为\d+\.\d%（95%置信区间\d+\.\d%–\d+\.\d%，n = \d+）", text)
+    # administrative rates from the county's own registry and ledger counts (no sampling error)
+    for name in ("信息比对率", "就业帮扶覆盖率", "返困再帮扶率"):
+        assert name in text
+    admin = run.county_administrative["萧县"]
+    num, den = admin["info_check_rate"]
+    assert f"{100 * num / den:.1f}%" in text.split("三、存在问题与整改")[0]
 
 
 def test_county_estimates_equal_domain_estimates_with_by(run):

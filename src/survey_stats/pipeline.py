@@ -110,6 +110,7 @@ class EvaluationRun:
     channels: pd.DataFrame | None = None
     decisions: pd.DataFrame | None = None
     by_county: pd.DataFrame | None = None
+    county_administrative: dict[str, dict[str, tuple[int, int]]] | None = None
     social_plan: pd.DataFrame | None = None
     aid_kinds: pd.DataFrame | None = None
     re_aid: pd.DataFrame | None = None
@@ -489,8 +490,9 @@ def estimate(run: EvaluationRun, *, ci_method: str = "beta", n_sim: int = 10_000
     if with_decisions:
         run.decisions = additional_sample(run.indicators, populations=_populations(run))
         # every indicator by county (分报告), NCHS flags on each cell (by_domain drops a county's missing counts)
-        codes = reg_files["county"].map(_COUNTY_CODES)
-        by_county = {c: administrative_counts(reg_files[codes == c], ledger) for c in _COUNTY_CODES.values()}
+        run.county_administrative = {name: administrative_counts(reg_files[reg_files["county"] == name], ledger)
+                                     for name in _COUNTY_CODES}  # the county reports' administrative rates
+        by_county = {code: run.county_administrative[name] for name, code in _COUNTY_CODES.items()}
         run.by_county = by_domain(_system(admin), designs, "county", list(_COUNTY_CODES.values()),
                                   administrative=by_county, ci_method=ci_method)
     # the census verified by the home visits of the same unexited households

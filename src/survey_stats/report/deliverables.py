@@ -232,6 +232,9 @@ def write_deliverables(
     template : path, optional
         The institute's .docx template (letterhead, styles) for the report and county reports.
 
+    County reports take administrative counts per county from ``run.county_administrative``
+    (county → {indicator id: (numerator, denominator)}; the pipeline sets it) when the run has it.
+
     Returns
     -------
     dict
@@ -263,6 +266,7 @@ def write_deliverables(
     if county_of is not None:
         ct = county_indicators(system or IndicatorSystem.default().select([r.id for r in table]), designs,
                                county_of=county_of, id_column=next(iter(samples.values())).id,
+                               administrative=getattr(run, "county_administrative", None),
                                ci_method=ci_method, na=na)
     instruments = [{"title": f.title, "form_id": f.form_id, "version": f.version, "questions": len(f.questions)}
                    for f in getattr(run, "forms", {}).values()]
