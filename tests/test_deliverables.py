@@ -245,6 +245,13 @@ def test_english_plan_and_workbook(run, tmp_path):
     for col in ("类别", "整改措施", "整改要求", "状态"):
         assert not plan[col].str.contains(cjk).any(), col
     assert not plan["问题"][plan["类别"].isin(["indicator fails", "to verify"])].str.contains(cjk).any()
+    rules = plan.loc[plan["类别"] == "score deduction", "依据"].str.split("; evidence").str[0]
+    assert len(rules) and not rules.str.contains(cjk).any()  # the scoring rules' English texts (text_en)
+    from survey_stats.indicators.scoring import ScoringRules
+
+    texts = [k for it in ScoringRules.default().items for c in it["components"] for k in [c, *c.get("criteria", [])]
+             if "text_zh" in k]
+    assert len(texts) == 60 and all(k.get("text_en") and not cjk.search(k["text_en"]) for k in texts)
     assert set(plan["状态"]) <= {"to rectify", "to verify"}
     assert (plan.loc[plan["县区"] == "city-wide", "责任单位"] == "City union").all()
     wb = openpyxl.load_workbook(write_rectification(tmp_path / "plan.xlsx", plan))
