@@ -193,3 +193,19 @@ def test_hex_digests_are_not_masked_but_numbers_beside_them_are():
     assert counts == {"landline": 1, "mobile": 1}
     # a short hex-like prefix does not protect a phone number
     assert find_pii("ab13812345678") == [("mobile", 2, 13)]
+
+
+def test_valid_id_and_mobile_numbers_inside_hex_looking_text_are_masked():
+    """Found by the property test: 'a<ID>a<mobile>a' is 32 hexadecimal characters, and the digest
+    exemption let both through.  Only loose matches (landline-like runs) are exempt inside digests."""
+    from survey_stats.privacy import mask_text
+    from survey_stats.report.docx import _digest
+
+    text = "a340123195001020013a13000000000a"
+    masked, counts = mask_text(text)
+    assert "340123195001020013" not in masked and "13000000000" not in masked
+    assert counts == {"id_card": 1, "mobile": 1}
+    # the report's annex writes a SHA-256 whole even when a digit run in it looks like a mobile number
+    sha = "ab13812345678" + "c" * 51
+    assert mask_text(sha)[0] != sha and _digest(sha) == sha
+    assert _digest("340123195001020013") != "340123195001020013" and _digest(None) == "—"

@@ -84,8 +84,10 @@ _PATTERN = re.compile(
     r"|(?P<long_number>\d{15}[\dXx]*+(?:[\s-]\d++)*+))"
 )
 _QUICK = re.compile(r"\d{7}")  # every pattern holds 7 digits in a row; most cells do not
-# A hexadecimal digest or UUID-like token (32+ hex characters with a letter among them): its digit
-# runs are not personal data — a SHA-256 such as ...f08806122511e3... holds a "landline" by chance.
+# A hexadecimal digest or UUID-like token (32+ hex characters with a letter among them): its loose
+# matches are not personal data — a SHA-256 such as ...f08806122511e3... holds a "landline" by chance.
+# A valid ID-card number (date and check character) or a mobile number is masked even there: text such
+# as "a<ID number>a<phone>a" is hexadecimal too.
 _HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
 
 
@@ -159,18 +161,15 @@ def find_pii(text: str) -> list[tuple[Kind, int, int]]:
     digests = [m.span() for m in _HEX_TOKEN.finditer(text)]
     found: list[tuple[Kind, int, int]] = []
     for m in _PATTERN.finditer(text):
-        if any(a <= m.start() and m.end() <= b for a, b in digests):
-            continue
         kind = m.lastgroup
         if kind == "id18":
-            found.append(("id_card" if is_id_card(m.group(), strict=False) else "long_number", m.start(), m.end()))
+            kind = "id_card" if is_id_card(m.group(), strict=False) else "long_number"
         elif kind == "id15":
-            if is_id_card(m.group()):
-                found.append(("id_card", m.start(), m.end()))
-            else:
-                found.append(("long_number", m.start(), m.end()))
-        else:
-            found.append((kind, m.start(), m.end()))  # type: ignore[arg-type]
+            kind = "id_card" if is_id_card(m.group()) else "long_number"
+        strong = kind == "mobile" or (kind == "id_card" and is_id_card(m.group()))
+        if not strong and any(a <= m.start() and m.end() <= b for a, b in digests):
+            continue
+        found.append((kind, m.start(), m.end()))  # type: ignore[arg-type]
     return found
 
 

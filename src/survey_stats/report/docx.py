@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,12 @@ def _style_fonts(doc: Any) -> None:
         st.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), ea)
 
 
-def _para(doc: Any, text: str, *, bold: bool = False, size: float | None = None, align: Any = None) -> Any:
+def _para(doc: Any, text: str, *, bold: bool = False, size: float | None = None, align: Any = None,
+          masked: bool = True) -> Any:
+    """A paragraph; its text is masked for personal data unless *masked* is False (text the
+    package composed from fixed labels and checked digests, see :func:`_digest`)."""
     p = doc.add_paragraph()
-    run = p.add_run(_text(text))
+    run = p.add_run(_text(text) if masked else text)
     run.bold = bold
     if size:
         run.font.size = Pt(size)
@@ -262,6 +266,15 @@ def response_rates(units: pd.DataFrame, responded: Any, *, sample: str, group: s
             add(group, label, g)
     add("total", "(all)", u)
     return pd.DataFrame(rows)
+
+
+def _digest(value: Any) -> str:
+    """A SHA-256 as written (64 hexadecimal characters: a checksum, not personal data, so never
+    masked — a digit run in it can look like a phone number); anything else masked as usual."""
+    text = "" if value is None else str(value)
+    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        return text
+    return _text(text) or "—"
 
 
 def _sha256(path: Path) -> str:
@@ -557,8 +570,9 @@ def _annex(doc: Any, lang: str, instruments: Sequence[Mapping[str, Any]] | None,
            ["Sample", "Method", "Seed", "n", "Frame units"], rows, widths=[4.0, 2.6, 2.6, 2.2, 2.6])
     for name, m in manifests.items():
         _para(doc, f"{name}：" if zh else f"{name}:", bold=True, size=9)
-        _para(doc, f"{'抽样框指纹' if zh else 'Frame fingerprint'} (SHA-256)：{m.get('frame_fingerprint') or '—'}", size=8)
-        _para(doc, f"{'清单文件' if zh else 'Manifest file'} SHA-256：{hashes.get(name) or '—'}", size=8)
+        _para(doc, f"{'抽样框指纹' if zh else 'Frame fingerprint'} (SHA-256)：{_digest(m.get('frame_fingerprint'))}",
+              size=8, masked=False)
+        _para(doc, f"{'清单文件' if zh else 'Manifest file'} SHA-256：{_digest(hashes.get(name))}", size=8, masked=False)
     _para(doc, ("抽样框指纹为抽样框内容的SHA-256摘要；用同一抽样框和随机种子可重现同一样本。清单文件的SHA-256可用于核对"
                 "清单未被改动（如 sha256sum manifest.json）。" if zh else
                 "The frame fingerprint is the SHA-256 of the frame; the same frame and seed reproduce the sample. "
