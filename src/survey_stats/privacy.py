@@ -162,11 +162,12 @@ def find_pii(text: str) -> list[tuple[Kind, int, int]]:
     found: list[tuple[Kind, int, int]] = []
     for m in _PATTERN.finditer(text):
         kind = m.lastgroup
+        valid = kind in ("id18", "id15") and is_id_card(m.group())  # real date and check character
         if kind == "id18":
-            kind = "id_card" if is_id_card(m.group(), strict=False) else "long_number"
+            kind = "id_card" if valid or is_id_card(m.group(), strict=False) else "long_number"
         elif kind == "id15":
-            kind = "id_card" if is_id_card(m.group()) else "long_number"
-        strong = kind == "mobile" or (kind == "id_card" and is_id_card(m.group()))
+            kind = "id_card" if valid else "long_number"
+        strong = kind == "mobile" or valid
         if not strong and any(a <= m.start() and m.end() <= b for a, b in digests):
             continue
         found.append((kind, m.start(), m.end()))  # type: ignore[arg-type]

@@ -270,6 +270,7 @@ def _utf8_arrow(ids: pd.Series) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    recheck = True  # whether the widths may have become equal since equal_width last looked
     if pd.api.types.is_integer_dtype(ids.dtype) and not isinstance(ids.dtype, pd.CategoricalDtype):
         arr = pa.array(ids.to_numpy(dtype=np.int64, na_value=0), mask=ids.isna().to_numpy()).cast(pa.string())
     else:
@@ -282,10 +283,11 @@ def _utf8_arrow(ids: pd.Series) -> np.ndarray:
         same = equal_width(arr)
         if same is not None and not space_or_wide(np.concatenate([same[:, 0], same[:, -1]])):
             return pad8(same)  # one width, nothing to strip: the bytes as Arrow holds them
-        if same is not None or may_need_trim(arr):
+        recheck = same is not None or may_need_trim(arr)
+        if recheck:
             arr = pc.utf8_trim_whitespace(arr)
     arr = arr.fill_null("")
-    same = equal_width(arr)
+    same = equal_width(arr) if recheck else None  # untrimmed text was looked at above (nulls: never equal)
     if same is not None:
         return pad8(same)
     width = max(8, math.ceil((pc.max(pc.binary_length(arr)).as_py() or 0) / 8) * 8)

@@ -236,16 +236,17 @@ def _draw_ordered(frame: Frame, method: str, sort_by: Any, cert: np.ndarray, cod
         if c not in df.columns:
             raise DataError(f"sort_by column {c!r} is not in the frame.")
     order, oc, ocert = _frame_order(df, sort_cols, cert, codes)
+    count = np.bincount(oc, minlength=H)  # units per stratum; *oc* is sorted, so stratum h is a run of count[h]
     if method == "systematic":
         size = np.where(ocert, 0.0, 1.0)
     else:
         size = np.where(ocert, 0.0, pd.to_numeric(df[frame.size]).to_numpy(dtype=float)[order])
-        size, extra_cert = _pps_certainty(size, oc, m, H)
+        size, extra_cert = _pps_certainty(size, oc, count, m)
         if extra_cert.any():
             cert = cert.copy()
             cert[order[extra_cert]] = True
             m = m - np.bincount(oc[extra_cert], minlength=H)
-    hit, p_hit = _systematic_hits(size, oc, m, rng)
+    hit, p_hit = _systematic_hits(size, oc, count, m, rng)
     rows = order[hit]
     pi = np.empty(len(df))  # read only at the hit rows; certainty units have π = 1
     pi[rows] = p_hit
@@ -257,17 +258,17 @@ def _draw_ordered(frame: Frame, method: str, sort_by: Any, cert: np.ndarray, cod
     return rows, cert, pi_of
 
 
-def _systematic_hits(size: np.ndarray, oc: np.ndarray, m: np.ndarray,
+def _systematic_hits(size: np.ndarray, oc: np.ndarray, count: np.ndarray, m: np.ndarray,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Positions (in the ordered frame) hit by the points start_h + k·step_h, step_h = X_h/m_h,
-    and their π = x/step.  *size* x is 0 for certainty units; *oc* the ordered stratum codes."""
+    and their π = x/step.  *size* x is 0 for certainty units; *oc* the ordered stratum codes,
+    *count* the units per stratum."""
     H = len(m)
     total = np.bincount(oc, weights=size, minlength=H)
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(m > 0, total / m, np.inf)
     start = rng.random(H) * np.where(np.isfinite(step), step, 0.0)
     hi = np.cumsum(size)
-    count = np.bincount(oc, minlength=H)
     first = np.concatenate(([0], np.cumsum(count)[:-1]))
     hi -= np.repeat(np.concatenate(([0.0], hi))[first], count)  # cumulative size within the stratum, to the unit's end
     lo = hi - size
@@ -297,12 +298,7 @@ def _reserve_list(frame: Frame, reserve: int | float, n_h: pd.Series, idx: np.nd
         quota = np.ceil(reserve * n_h.to_numpy()).astype(int)
     else:
         quota = np.full(len(labels), int(reserve))
-    rest = np.zeros(0, dtype=np.intp)
-    if quota.any():
-        taken = np.zeros(len(codes), dtype=bool)
-        taken[idx] = True
-        rest = np.flatnonzero(~taken)
-    rest, rank = _reserve_order(rest, rng, codes, quota)
+    rest, rank = _reserve_order(idx, rng, codes, quota)
     rdf = pd.DataFrame({frame.id: frame.data[frame.id].take(rest).to_numpy(),
                         "stratum": labels[codes[rest]], "reserve_rank": rank})
     return rest, rdf
@@ -405,17 +401,20 @@ def _sample_order(cert_idx: np.ndarray, rand_rows: np.ndarray, rand_codes: np.nd
             np.insert(np.zeros(len(rand_rows), dtype=bool), at, True))
 
 
-def _reserve_order(rest: np.ndarray, rng: np.random.Generator, codes: np.ndarray,
+def _reserve_order(selected: np.ndarray, rng: np.random.Generator, codes: np.ndarray,
                    quota: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``quota`` unselected units of each stratum in a random order, with their 1-based rank."""
-    if not quota.any() or len(rest) == 0:  # no reserve: the generator is not used after this point
-        return rest[:0], np.zeros(0, dtype=np.int64)
+    """The first ``quota`` of each stratum's units not among the *selected* rows, in a random
+    order, with their 1-based rank."""
+    if not quota.any():  # no reserve: the generator is not used after this point
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+    free = np.ones(len(codes), dtype=bool)
+    free[selected] = False
+    rest = np.flatnonzero(free)
+    if len(rest) == 0:
+        return rest, np.zeros(0, dtype=np.int64)
     key = np.zeros(len(codes))
     key[rest] = rng.random(len(rest))
-    eligible = np.zeros(len(codes), dtype=bool)
-    eligible[rest] = True
-    rows, _, rank = _smallest_per_stratum(key, codes, quota, np.bincount(codes[rest], minlength=len(quota)),
-                                          eligible)
+    rows, _, rank = _smallest_per_stratum(key, codes, quota, np.bincount(codes[rest], minlength=len(quota)), free)
     return rows, rank + 1
 
 
@@ -449,8 +448,10 @@ def _smallest_per_stratum(key: np.ndarray, codes: np.ndarray, m: np.ndarray, R_h
     return rows[keep], c[keep], rank[keep]
 
 
-def _pps_certainty(size: np.ndarray, codes: np.ndarray, m: np.ndarray, H: int) -> tuple[np.ndarray, np.ndarray]:
-    """Move units with m·x/X ≥ 1 to certainty until none is left (per stratum; *codes* sorted).
+def _pps_certainty(size: np.ndarray, codes: np.ndarray, count: np.ndarray,
+                   m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Move units with m·x/X ≥ 1 to certainty until none is left (per stratum; *codes* sorted,
+    *count* units per stratum).
 
     Only units with x ≥ (1 − 10⁻⁹)·X/m can qualify (rounding moves m·x/X by a few units in
     the last place); the exact test runs on those.
@@ -458,7 +459,7 @@ def _pps_certainty(size: np.ndarray, codes: np.ndarray, m: np.ndarray, H: int) -
     size = size.copy()
     m = m.astype(float).copy()
     extra = np.zeros(len(size), bool)
-    count = np.bincount(codes, minlength=H)
+    H = len(m)
     for _ in range(len(size)):
         total = np.bincount(codes, weights=size, minlength=H)
         with np.errstate(divide="ignore", invalid="ignore"):
